@@ -1,0 +1,56 @@
+# Sisters Market — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+STRIPE_PORT ?= 8420
+export FLASK_APP := market
+
+.PHONY: run test install test-deps system-deps i18n i18n-compile migrate seed bench serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+
+# Re-install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e '.[test,serve]'
+	touch $@
+
+install: $(VENV)/.installed i18n-compile
+
+# Debian packages the tests need: Chromium for the browser tests, CJK fonts for screenshots.
+system-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
+
+i18n-compile: $(VENV)/.installed
+	$(BIN)/pybabel compile -d market/translations
+
+# Re-extract strings and merge them into the catalogues (then translate the new entries).
+i18n: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o market/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i market/translations/messages.pot -d market/translations
+	$(BIN)/pybabel compile -d market/translations
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	$(BIN)/flask seed --if-empty
+
+# Starts localstripe on loopback, then the app; stopping the app stops both.
+run: seed
+	PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) $(BIN)/python -m market.devserver
+
+test: install system-deps
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m matching.bench
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

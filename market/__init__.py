@@ -1,0 +1,148 @@
+"""Sisters Market (姐妹集市): the Flask application factory."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request, session
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from market.config import DEV_SECRET_KEY, PROJECT_ROOT, Config, config_for_environment
+from market.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+log = logging.getLogger(__name__)
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    lang = session.get("lang")
+    return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(config_for_environment())
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+
+    if app.config.get("ENV_NAME") == "production" and app.config["SECRET_KEY"] == DEV_SECRET_KEY:
+        raise RuntimeError("Refusing to start in production with the default SECRET_KEY; set SECRET_KEY.")
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        db_path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+        if db_path and db_path != ":memory:":
+            from pathlib import Path
+
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    from pathlib import Path
+
+    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+
+    from market import models  # noqa: F401  (register every table)
+    from market.db_events import install_sqlite_pragmas
+
+    install_sqlite_pragmas(app)
+
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_error_handlers(app)
+
+    from market.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from market.accounts.views import bp as accounts_bp
+    from market.artisans.views import bp as artisans_bp
+    from market.catalog.views import bp as catalog_bp
+    from market.core.views import bp as core_bp
+    from market.staff.views import bp as staff_bp
+
+    for bp in (core_bp, accounts_bp, catalog_bp, artisans_bp, staff_bp):
+        app.register_blueprint(bp)
+
+    # Blueprints added by later modules register themselves here when present.
+    from market import plugins
+
+    plugins.register_optional_blueprints(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from market import vocab
+
+    @app.template_filter("yuan")
+    def yuan(fen: int | None) -> str:
+        """Integer fen to a display string in yuan: 12345 -> ¥123.45."""
+        if fen is None:
+            return ""
+        sign = "-" if fen < 0 else ""
+        whole, cents = divmod(abs(int(fen)), 100)
+        return f"{sign}¥{format_decimal(whole, format='#,##0')}.{cents:02d}"
+
+    @app.context_processor
+    def inject_globals() -> dict[str, Any]:
+        return {
+            "vocab": vocab,
+            "current_locale": select_locale(),
+        }
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path in ("/healthz",) or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def _register_error_handlers(app: Flask) -> None:
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        403: lambda: _("You do not have permission to do that."),
+        404: lambda: _("The page you were looking for does not exist."),
+        405: lambda: _("That action is not allowed here."),
+        413: lambda: _("The upload is too large."),
+        429: lambda: _("Too many attempts. Please wait a moment and try again."),
+        500: lambda: _("Something went wrong on our side. Please try again."),
+    }
+
+    def render_error(code: int, message: str | None = None):
+        message = message or messages.get(code, messages[500])()
+        if _wants_json():
+            return jsonify(error={"code": code, "message": message}), code
+        return render_template("error.html", code=code, message=message), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e: CSRFError):
+        return render_error(400, _("Your form expired or was tampered with. Please reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        if e.code in (301, 302, 303, 307, 308):
+            return e
+        return render_error(e.code or 500)
+
+    @app.errorhandler(Exception)
+    def unhandled(e: Exception):
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,33 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, MultipleFileField
+from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from market.vocab import ARTISAN_KINDS, CATEGORIES, DISTRICTS, choices
+
+
+class ShopForm(FlaskForm):
+    display_name = StringField(_l("Shop name"), validators=[DataRequired(), Length(max=80)])
+    kind = SelectField(_l("I am a"), choices=choices(ARTISAN_KINDS))
+    district = SelectField(_l("District or county"), choices=choices(DISTRICTS))
+    story = TextAreaField(_l("My story"), validators=[Length(max=5000)])
+    photo = FileField(_l("Photo"))
+
+
+class ProductForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=10000)])
+    category = SelectField(_l("Category"), choices=choices(CATEGORIES))
+    brand_id = SelectField(_l("Collective brand"), coerce=int, validate_choice=True)
+    price = DecimalField(
+        _l("Price (yuan)"), places=2,
+        validators=[InputRequired(), NumberRange(min=0.01, max=1_000_000, message=_l("Enter a price between 0.01 and 1,000,000 yuan."))],
+    )
+    stock = IntegerField(
+        _l("Stock"), validators=[InputRequired(), NumberRange(min=0, max=1_000_000, message=_l("Enter a stock between 0 and 1,000,000."))]
+    )
+    images = MultipleFileField(_l("Images"))
+    status = SelectField(
+        _l("Status"), choices=[("draft", _l("Draft")), ("published", _l("Published")), ("archived", _l("Archived"))]
+    )

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from market import images
+from market.artisans import services
+from market.artisans.forms import ProductForm, ShopForm
+from market.auth import role_required
+from market.core.views import _safe_next
+
+bp = Blueprint("artisans", __name__, url_prefix="/shop")
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+@login_required
+def setup():
+    artisan = current_user.artisan
+    form = ShopForm(obj=artisan)
+    if form.validate_on_submit():
+        try:
+            services.save_shop(
+                current_user,
+                display_name=form.display_name.data,
+                kind=form.kind.data,
+                district=form.district.data,
+                story=form.story.data,
+                photo=form.photo.data or None,
+            )
+        except images.ImageError as e:
+            form.photo.errors.append(str(e))
+        except services.ShopError as e:
+            form.display_name.errors.append(str(e))
+        else:
+            flash(_("Your shop has been saved."), "success")
+            return redirect(url_for("artisans.dashboard"))
+    return render_template("artisans/setup.html", form=form, artisan=artisan)
+
+
+@bp.get("/")
+@role_required("artisan")
+def dashboard():
+    artisan = current_user.artisan
+    if artisan is None:
+        return redirect(url_for("artisans.setup"))
+    return render_template("artisans/dashboard.html", artisan=artisan, products=services.my_products(artisan))
+
+
+def _brand_choices(artisan) -> list[tuple[int, str]]:
+    return [(0, _("No brand"))] + [(b.id, b.name) for b in (artisan.brands if artisan else [])]
+
+
+def _product_or_abort(product_id: int):
+    try:
+        return services.product_for_edit(current_user, product_id)
+    except services.NotFound:
+        abort(404)
+    except services.Forbidden:
+        abort(403)
+
+
+def _handle_product_form(form: ProductForm, product=None):
+    data = services.ProductData(
+        title=form.title.data,
+        description=form.description.data or "",
+        category=form.category.data,
+        price_fen=services.yuan_to_fen(form.price.data),
+        stock=form.stock.data,
+        brand_id=form.brand_id.data or None,
+        status=form.status.data,
+    )
+    uploads = [f for f in (form.images.data or []) if getattr(f, "filename", "")]
+    return services.save_product(current_user, data, product=product, uploads=uploads)
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+@role_required("artisan")
+def new_product():
+    artisan = current_user.artisan
+    if artisan is None:
+        return redirect(url_for("artisans.setup"))
+    form = ProductForm()
+    form.brand_id.choices = _brand_choices(artisan)
+    if form.validate_on_submit():
+        try:
+            product = _handle_product_form(form)
+        except images.ImageError as e:
+            form.images.errors.append(str(e))
+        except services.ShopError as e:
+            form.title.errors.append(str(e))
+        else:
+            flash(_("The product has been saved."), "success")
+            return redirect(url_for("artisans.edit_product", product_id=product.id))
+    return render_template("artisans/product_form.html", form=form, product=None)
+
+
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+@role_required("artisan")
+def edit_product(product_id: int):
+    product = _product_or_abort(product_id)
+    form = ProductForm(obj=product)
+    form.brand_id.choices = _brand_choices(product.artisan)
+    if request.method == "GET":
+        form.price.data = Decimal(product.price_fen) / 100
+        form.brand_id.data = product.brand_id or 0
+    if form.validate_on_submit():
+        try:
+            _handle_product_form(form, product)
+        except images.ImageError as e:
+            form.images.errors.append(str(e))
+        except services.ShopError as e:
+            form.title.errors.append(str(e))
+        else:
+            flash(_("The product has been saved."), "success")
+            return redirect(url_for("artisans.edit_product", product_id=product.id))
+    return render_template("artisans/product_form.html", form=form, product=product)
+
+
+@bp.post("/products/<int:product_id>/status")
+@role_required("artisan")
+def product_status(product_id: int):
+    _product_or_abort(product_id)
+    try:
+        services.set_product_status(current_user, product_id, request.form.get("status", ""))
+    except services.ShopError as e:
+        flash(str(e), "error")
+    return redirect(_safe_next(request.form.get("next")) if request.form.get("next") else url_for("artisans.dashboard"))
+
+
+@bp.post("/products/<int:product_id>/images/<int:image_id>/delete")
+@role_required("artisan")
+def delete_image(product_id: int, image_id: int):
+    _product_or_abort(product_id)
+    try:
+        services.remove_image(current_user, product_id, image_id)
+    except services.NotFound:
+        abort(404)
+    return redirect(url_for("artisans.edit_product", product_id=product_id))

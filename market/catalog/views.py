@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from market.catalog import services
+
+bp = Blueprint("catalog", __name__)
+
+
+@bp.get("/")
+def home():
+    return render_template(
+        "catalog/home.html",
+        brands=services.featured_brands(),
+        products=services.newest_products(),
+    )
+
+
+@bp.get("/products")
+def products():
+    cq = services.CatalogQuery.from_args(request.args)
+    page = services.list_products(cq, current_app.config["PRODUCTS_PER_PAGE"])
+    return render_template("catalog/products.html", page=page, cq=cq, brands=services.all_brands())
+
+
+@bp.get("/products/<int:product_id>")
+def product(product_id: int):
+    item = services.get_public_product(product_id)
+    if item is None:
+        abort(404)
+    return render_template("catalog/product.html", product=item)
+
+
+@bp.get("/artisans/<int:artisan_id>")
+def artisan(artisan_id: int):
+    person = services.get_public_artisan(artisan_id)
+    if person is None:
+        abort(404)
+    cq = services.CatalogQuery.from_args(request.args)
+    page = services.list_products(cq, current_app.config["PRODUCTS_PER_PAGE"], artisan_id=person.id)
+    return render_template("catalog/artisan.html", artisan=person, page=page, cq=cq)
+
+
+@bp.get("/brands/<slug>")
+def brand(slug: str):
+    item = services.get_brand(slug)
+    if item is None:
+        abort(404)
+    cq = services.CatalogQuery.from_args(request.args)
+    cq.brand = item.slug
+    page = services.list_products(cq, current_app.config["PRODUCTS_PER_PAGE"])
+    members = [m for m in item.members if m.is_approved]
+    return render_template("catalog/brand.html", brand=item, members=members, page=page, cq=cq)

@@ -1,0 +1,149 @@
+"""Command-line tools: flask seed, flask create-staff."""
+from __future__ import annotations
+
+import io
+import random
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, insert, select
+
+from market.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(seed)
+    app.cli.add_command(create_staff)
+
+
+@click.command("create-staff")
+@click.option("--email", required=True)
+@click.option("--name", default="妇联工作人员")
+@click.password_option()
+def create_staff(email: str, name: str, password: str) -> None:
+    """Create a federation staff account (staff are never created by sign-up)."""
+    from market.accounts.services import create_staff as make
+
+    user = make(name, email, password)
+    click.echo(f"staff account ready: {user.email}")
+
+
+DEMO_PASSWORD = "demo-password-2026"
+
+
+@click.command("seed")
+@click.option("--products", "n_products", default=200, show_default=True, help="How many products.")
+@click.option("--artisans", "n_artisans", default=20, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing if there are users already.")
+@click.option("--seed", "rnd_seed", default=2026, show_default=True)
+def seed(n_products: int, n_artisans: int, if_empty: bool, rnd_seed: int) -> None:
+    """Load Chinese demo data: brands, artisans across Ningbo, products with images."""
+    from market.models import User
+
+    if if_empty and db.session.scalar(select(func.count()).select_from(User)):
+        click.echo("demo data already loaded; nothing to do")
+        return
+    logins = load_demo_data(n_products=n_products, n_artisans=n_artisans, rnd_seed=rnd_seed)
+    click.echo(f"loaded {n_artisans} artisans and {n_products} products")
+    click.echo(f"demo logins (password: {DEMO_PASSWORD}):")
+    for role, email in logins:
+        click.echo(f"  {role:<13} {email}")
+
+
+def load_demo_data(*, n_products: int = 200, n_artisans: int = 20, rnd_seed: int = 2026) -> list[tuple[str, str]]:
+    from pathlib import Path
+
+    from market import demo_data as d
+    from market import images, search
+    from market.accounts.services import register_user
+    from market.models import Artisan, Brand, Product, ProductImage, User, UserRole
+    from werkzeug.security import generate_password_hash
+
+    rnd = random.Random(rnd_seed)
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    password_hash = generate_password_hash(DEMO_PASSWORD)
+
+    brands = []
+    for spec in d.BRANDS:
+        brand = Brand(featured=True, **spec)
+        db.session.add(brand)
+        brands.append(brand)
+
+    artisans = []
+    for i in range(n_artisans):
+        name = d.ARTISAN_NAMES[i % len(d.ARTISAN_NAMES)]
+        suffix = d.SHOP_SUFFIX[i % len(d.SHOP_SUFFIX)]
+        user = User(name=name, email=f"artisan{i + 1}@demo.sisters-market.cn", password_hash=password_hash)
+        user.roles = [UserRole(role="artisan"), UserRole(role="buyer")]
+        artisan = Artisan(
+            user=user, display_name=f"{name}{suffix}", district=d.DISTRICT_LIST[i % len(d.DISTRICT_LIST)],
+            kind=d.KIND_BY_SUFFIX.get(suffix, "craftswoman"), story=d.STORIES[i % len(d.STORIES)],
+            status="approved",
+        )
+        artisan.brands = [brands[i % len(brands)]] + ([brands[(i + 1) % len(brands)]] if i % 5 == 0 else [])
+        db.session.add(artisan)
+        artisans.append((artisan, suffix))
+
+    extra = [("buyer", "buyer@demo.sisters-market.cn", "林小雨", ["buyer"]),
+             ("entrepreneur", "entrepreneur@demo.sisters-market.cn", "陈晓梅", ["entrepreneur", "buyer"]),
+             ("mentor", "mentor@demo.sisters-market.cn", "黄丽华", ["mentor"]),
+             ("staff", "staff@demo.sisters-market.cn", "妇联小周", ["staff"])]
+    for _, email, name, roles in extra:
+        user = User(name=name, email=email, password_hash=password_hash)
+        user.roles = [UserRole(role=r) for r in roles]
+        db.session.add(user)
+    db.session.flush()
+
+    # A pool of generated images shared by the products (bench-scale data reuses it).
+    pool = []
+    for k in range(min(max(n_products, 1), 60)):
+        stored = images.store_image(
+            io.BytesIO(d.make_image_bytes(rnd_seed + k)), folder,
+            max_bytes=current_app.config["MAX_IMAGE_BYTES"], max_side=800,
+            thumb_size=current_app.config["THUMBNAIL_SIZE"],
+        )
+        pool.append(stored)
+
+    batch: list[dict] = []
+    image_rows: list[dict] = []
+    next_id = (db.session.scalar(select(func.max(Product.id))) or 0) + 1
+    for n in range(n_products):
+        artisan, suffix = artisans[n % len(artisans)]
+        category = rnd.choice(d.CATEGORY_BY_SUFFIX[suffix])
+        title, description = d.product_rows(rnd, category)
+        brand = artisan.brands[0] if artisan.brands and rnd.random() < 0.8 else None
+        pid = next_id + n
+        batch.append({
+            "id": pid, "artisan_id": artisan.id, "brand_id": brand.id if brand else None, "title": title,
+            "description": description, "category": category,
+            "price_fen": rnd.choice([1990, 2880, 3990, 5800, 6800, 8800, 12800, 16800, 26800, 39900]) + rnd.randint(0, 9) * 100,
+            "stock": rnd.choice([0, 3, 5, 10, 20, 50, 100]), "status": "published",
+            "search_tokens": search.index_tokens(title, description),
+        })
+        img = pool[n % len(pool)]
+        image_rows.append({"product_id": pid, "filename": img.filename, "thumb_filename": img.thumb_filename,
+                           "width": img.width, "height": img.height, "position": 0})
+        if len(batch) >= 2000:
+            _flush(batch, image_rows)
+    _flush(batch, image_rows)
+    _fix_sequence("products")
+    db.session.commit()
+    return [("artisan", "artisan1@demo.sisters-market.cn")] + [(r, e) for r, e, _, _ in extra]
+
+
+def _flush(batch: list[dict], image_rows: list[dict]) -> None:
+    from market.models import Product, ProductImage
+
+    if batch:
+        db.session.execute(insert(Product), batch)
+        db.session.execute(insert(ProductImage), image_rows)
+        batch.clear()
+        image_rows.clear()
+
+
+def _fix_sequence(table: str) -> None:
+    """Explicit ids bypass PostgreSQL's sequence; move it past them."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(
+            db.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))")
+        )

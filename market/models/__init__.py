@@ -1,0 +1,3 @@
+"""All models, imported here so that Alembic and create_all see every table."""
+from market.models.accounts import ROLES, User, UserRole  # noqa: F401
+from market.models.catalog import Artisan, Brand, Product, ProductImage, brand_members  # noqa: F401

@@ -1,0 +1,153 @@
+"""Artisans, collective brands, products and their images."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    DDL,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    event,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.extensions import db
+
+brand_members = Table(
+    "brand_members",
+    db.metadata,
+    Column("brand_id", ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True),
+    Column("artisan_id", ForeignKey("artisans.id", ondelete="CASCADE"), primary_key=True),
+)
+
+ARTISAN_STATUSES = ("pending", "approved", "rejected")
+PRODUCT_STATUSES = ("draft", "published", "archived")
+
+
+class Artisan(db.Model):
+    __tablename__ = "artisans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    story: Mapped[str] = mapped_column(Text, default="")
+    district: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20), default="craftswoman")
+    photo: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    approved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    user = relationship("User", back_populates="artisan")
+    brands: Mapped[list[Brand]] = relationship(
+        secondary=brand_members, back_populates="members", order_by="Brand.name"
+    )
+    products: Mapped[list[Product]] = relationship(back_populates="artisan")
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == "approved"
+
+
+class Brand(db.Model):
+    __tablename__ = "brands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    name_en: Mapped[str] = mapped_column(String(80), default="")
+    story: Mapped[str] = mapped_column(Text, default="")
+    district: Mapped[str | None] = mapped_column(String(20))
+    featured: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    members: Mapped[list[Artisan]] = relationship(
+        secondary=brand_members, back_populates="brands", order_by="Artisan.display_name"
+    )
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("price_fen >= 0", name="price_non_negative"),
+        CheckConstraint("stock >= 0", name="stock_non_negative"),
+        Index("ix_products_status_created", "status", "created_at"),
+        Index("ix_products_status_price", "status", "price_fen"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artisan_id: Mapped[int] = mapped_column(ForeignKey("artisans.id"), index=True)
+    brand_id: Mapped[int | None] = mapped_column(ForeignKey("brands.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(30), index=True)
+    price_fen: Mapped[int]
+    stock: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    # Pre-tokenised text (CJK unigrams + bigrams, lower-cased Latin words) behind the
+    # full-text index: FTS5 on SQLite, a GIN tsvector index on PostgreSQL.
+    search_tokens: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    published_at: Mapped[datetime | None]
+
+    artisan: Mapped[Artisan] = relationship(back_populates="products")
+    brand: Mapped[Brand | None] = relationship()
+    images: Mapped[list[ProductImage]] = relationship(
+        back_populates="product", order_by="ProductImage.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def cover(self) -> ProductImage | None:
+        return self.images[0] if self.images else None
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0
+
+
+class ProductImage(db.Model):
+    __tablename__ = "product_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(80))
+    thumb_filename: Mapped[str] = mapped_column(String(80))
+    width: Mapped[int]
+    height: Mapped[int]
+    position: Mapped[int] = mapped_column(default=0)
+
+    product: Mapped[Product] = relationship(back_populates="images")
+
+
+# Full-text index DDL, shared by the migration and by create_all (tests).
+SQLITE_FTS_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS product_fts USING fts5("
+    "search_tokens, content='products', content_rowid='id', tokenize='unicode61')",
+    "CREATE TRIGGER IF NOT EXISTS products_fts_ai AFTER INSERT ON products BEGIN "
+    "INSERT INTO product_fts(rowid, search_tokens) VALUES (new.id, new.search_tokens); END",
+    "CREATE TRIGGER IF NOT EXISTS products_fts_ad AFTER DELETE ON products BEGIN "
+    "INSERT INTO product_fts(product_fts, rowid, search_tokens) "
+    "VALUES ('delete', old.id, old.search_tokens); END",
+    "CREATE TRIGGER IF NOT EXISTS products_fts_au AFTER UPDATE OF search_tokens ON products BEGIN "
+    "INSERT INTO product_fts(product_fts, rowid, search_tokens) "
+    "VALUES ('delete', old.id, old.search_tokens); "
+    "INSERT INTO product_fts(rowid, search_tokens) VALUES (new.id, new.search_tokens); END",
+)
+# array_to_tsvector takes the tokens verbatim, so no text-search parser or locale can
+# drop or merge CJK characters.
+POSTGRES_FTS_DDL = (
+    "CREATE INDEX IF NOT EXISTS ix_products_search ON products USING gin "
+    "(array_to_tsvector(string_to_array(search_tokens, ' ')))",
+)
+
+for _stmt in SQLITE_FTS_DDL:
+    event.listen(Product.__table__, "after_create", DDL(_stmt).execute_if(dialect="sqlite"))
+for _stmt in POSTGRES_FTS_DDL:
+    event.listen(Product.__table__, "after_create", DDL(_stmt).execute_if(dialect="postgresql"))

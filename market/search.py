@@ -1,0 +1,72 @@
+"""Search tokens that work for Chinese and English on SQLite and PostgreSQL.
+
+Chinese has no spaces and many search words are two characters long, so indexed text
+is split into CJK unigrams and bigrams plus lower-cased Latin/number words. A query
+word of one CJK character matches the unigram; a longer CJK run must contain all of its
+bigrams; a Latin word matches as a prefix ("embroid" finds "embroidery").
+The same token string feeds FTS5 (SQLite) and a GIN tsvector index (PostgreSQL).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
+_IS_CJK = re.compile(rf"[{_CJK}]")
+MAX_INDEXED_CHARS = 4000
+MAX_QUERY_TERMS = 12
+
+
+def _runs(text: str) -> list[str]:
+    return _RUN.findall(unicodedata.normalize("NFKC", text or "").lower())
+
+
+def _tokens(text: str) -> list[str]:
+    tokens: list[str] = []
+    for run in _runs((text or "")[:MAX_INDEXED_CHARS]):
+        if _IS_CJK.match(run):
+            tokens.extend(run)
+            tokens.extend(run[j : j + 2] for j in range(len(run) - 1))
+        else:
+            tokens.append(run)
+    return tokens
+
+
+TITLE_REPEAT = 3
+SECTION = " | "
+
+
+def index_tokens(title: str, description: str = "") -> str:
+    """Token string for the index: title tokens, then `|`, then description tokens.
+
+    Title tokens are repeated so SQLite's bm25 ranks title matches first; PostgreSQL
+    weights the part before `|` with setweight instead (its tsvector keeps no counts).
+    `|` is never a token, so it separates the parts without being searchable.
+    """
+    title_tokens = " ".join(_tokens(title))
+    repeated = " ".join([title_tokens] * TITLE_REPEAT) if title_tokens else ""
+    return f"{repeated}{SECTION}{' '.join(_tokens(description))}".strip()
+
+
+def query_terms(query: str) -> list[tuple[str, bool]]:
+    """(token, is_prefix) pairs that must all match, deduplicated, in order."""
+    terms: list[tuple[str, bool]] = []
+    for run in _runs(query):
+        if _IS_CJK.match(run):
+            grams = [run] if len(run) == 1 else [run[j : j + 2] for j in range(len(run) - 1)]
+            terms.extend((g, False) for g in grams)
+        else:
+            terms.append((run, True))
+    seen: set[tuple[str, bool]] = set()
+    unique = [t for t in terms if not (t in seen or seen.add(t))]
+    return unique[:MAX_QUERY_TERMS]
+
+
+def fts5_query(terms: list[tuple[str, bool]]) -> str:
+    # Tokens hold only CJK letters, a-z and 0-9, so double quotes cannot appear inside.
+    return " AND ".join(f'"{tok}"*' if prefix else f'"{tok}"' for tok, prefix in terms)
+
+
+def tsquery(terms: list[tuple[str, bool]]) -> str:
+    return " & ".join(f"'{tok}':*" if prefix else f"'{tok}'" for tok, prefix in terms)

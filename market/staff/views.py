@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from market.auth import staff_required
+from market.catalog import services as catalog
+from market.extensions import db
+from market.models import Brand
+from market.staff import services
+from market.staff.forms import BrandForm
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+@bp.get("/")
+@staff_required
+def index():
+    return redirect(url_for("staff.artisans"))
+
+
+@bp.get("/artisans")
+@staff_required
+def artisans():
+    status = request.args.get("status", "pending")
+    status = status if status in ("pending", "approved", "rejected", "all") else "pending"
+    items = services.artisans_by_status(None if status == "all" else status)
+    return render_template("staff/artisans.html", artisans=items, status=status, brands=catalog.all_brands())
+
+
+@bp.post("/artisans/<int:artisan_id>/review")
+@staff_required
+def review(artisan_id: int):
+    try:
+        services.review_artisan(current_user, artisan_id, request.form.get("decision", ""))
+    except LookupError:
+        abort(404)
+    except services.StaffError as e:
+        flash(str(e), "error")
+    else:
+        flash(_("Saved."), "success")
+    return redirect(url_for("staff.artisans", status=request.form.get("back", "pending")))
+
+
+@bp.get("/brands")
+@staff_required
+def brands():
+    return render_template("staff/brands.html", brands=catalog.all_brands())
+
+
+@bp.route("/brands/new", methods=["GET", "POST"])
+@bp.route("/brands/<int:brand_id>", methods=["GET", "POST"])
+@staff_required
+def edit_brand(brand_id: int | None = None):
+    brand = db.session.get(Brand, brand_id) if brand_id else None
+    if brand_id and brand is None:
+        abort(404)
+    form = BrandForm(obj=brand)
+    if form.validate_on_submit():
+        try:
+            brand = services.save_brand(
+                current_user, slug=form.slug.data, name=form.name.data, name_en=form.name_en.data,
+                story=form.story.data, district=form.district.data, featured=form.featured.data, brand=brand,
+            )
+        except services.StaffError as e:
+            form.slug.errors.append(str(e))
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("staff.edit_brand", brand_id=brand.id))
+    candidates = services.artisans_by_status("approved") if brand else []
+    return render_template("staff/brand_form.html", form=form, brand=brand, candidates=candidates)
+
+
+@bp.post("/brands/<int:brand_id>/members")
+@staff_required
+def brand_member(brand_id: int):
+    try:
+        artisan_id = int(request.form.get("artisan_id", ""))
+        services.set_membership(current_user, brand_id, artisan_id, request.form.get("member") == "1")
+    except (LookupError, ValueError):
+        abort(404)
+    return redirect(url_for("staff.edit_brand", brand_id=brand_id))

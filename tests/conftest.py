@@ -1,0 +1,269 @@
+"""Fixtures, one per real component: the database (SQLite, and PostgreSQL when
+TEST_DATABASE_URL is set), localstripe, a live server and headless Chromium.
+
+Every test that uses `app` runs once per database backend. With REQUIRE_POSTGRES=1 (CI)
+an unreachable PostgreSQL fails the run instead of skipping it.
+"""
+from __future__ import annotations
+
+import contextvars
+import os
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from market import create_app
+from market.config import TestConfig, normalise_database_url
+from market.extensions import db
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+REQUIRE_PG = os.environ.get("REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+DEFAULT_PASSWORD = "correct-horse-battery"
+
+
+def pytest_sessionstart(session):
+    if REQUIRE_PG and not PG_URL:
+        pytest.exit("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set", returncode=3)
+    if PG_URL:
+        try:
+            engine = create_engine(normalise_database_url(PG_URL))
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            engine.dispose()
+        except Exception as exc:  # a CI that asked for PostgreSQL must fail, never skip
+            pytest.exit(f"PostgreSQL at {PG_URL} is unreachable: {exc}", returncode=3)
+
+
+def _create_pg_database(base_url: str) -> tuple[str, callable]:
+    """A private database per test session, so parallel runs never share tables."""
+    url = make_url(normalise_database_url(base_url))
+    name = f"sm_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+        return
+    url, drop = _create_pg_database(PG_URL)
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def _schema_ready(database_url, tmp_path_factory):
+    """Create the schema once per backend."""
+    app = create_app(_test_config(database_url, tmp_path_factory.mktemp("uploads")))
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return database_url
+
+
+def _test_config(database_url: str, upload_dir: Path) -> dict:
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    config.update(SQLALCHEMY_DATABASE_URI=database_url, UPLOAD_FOLDER=upload_dir)
+    return config
+
+
+def _truncate_all() -> None:
+    tables = [t.name for t in db.metadata.sorted_tables]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    else:
+        for t in reversed(tables):
+            db.session.execute(text(f'DELETE FROM "{t}"'))
+    db.session.commit()
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh contextvars context, so it gets its own app context
+    (own db session, g, locale, current_user) as in production, even though the test
+    itself holds an app context open for calling services directly."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app(_schema_ready, tmp_path):
+    app = create_app(_test_config(_schema_ready, tmp_path / "uploads"))
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _truncate_all()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# ---- people and things -------------------------------------------------------------
+
+@pytest.fixture
+def make_user(app):
+    from market.accounts.services import register_user
+
+    counter = iter(range(1, 10_000))
+
+    def make(roles=("buyer",), *, email=None, name=None, password=DEFAULT_PASSWORD):
+        n = next(counter)
+        roles = list(roles)
+        return register_user(name or f"用户{n}", email or f"user{n}@example.cn", password, roles,
+                             allow_staff="staff" in roles)
+
+    return make
+
+
+@pytest.fixture
+def make_artisan(make_user):
+    from market.artisans.services import save_shop
+    from market.models import Artisan
+
+    def make(*, approved=True, district="象山县", name=None, **user_kwargs):
+        user = make_user(("artisan",), **user_kwargs)
+        artisan: Artisan = save_shop(user, display_name=name or f"{user.name}的小店", kind="craftswoman",
+                                     district=district, story="手艺人的故事")
+        if approved:
+            artisan.status = "approved"
+            db.session.commit()
+        return artisan
+
+    return make
+
+
+@pytest.fixture
+def make_product(app):
+    from market.artisans.services import ProductData, save_product
+
+    def make(artisan, *, title="手工刺绣围巾", description="", category="embroidery", price_fen=9900, stock=10,
+             status="published", brand_id=None, uploads=()):
+        data = ProductData(title=title, description=description, category=category, price_fen=price_fen,
+                           stock=stock, brand_id=brand_id, status=status)
+        return save_product(artisan.user, data, uploads=uploads)
+
+    return make
+
+
+def login(client, user_or_email, password=DEFAULT_PASSWORD):
+    email = getattr(user_or_email, "email", user_or_email)
+    return client.post("/account/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def login_as(client):
+    def do(user, password=DEFAULT_PASSWORD):
+        resp = login(client, user, password)
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+        return client
+
+    return do
+
+
+# ---- localstripe --------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def localstripe_url():
+    from market.localstripe_proc import free_port, start_localstripe, stop
+
+    port = free_port()
+    proc = start_localstripe(port)
+    yield f"http://127.0.0.1:{port}"
+    stop(proc)
+
+
+# ---- live server and browser ------------------------------------------------------
+
+class LiveServer:
+    def __init__(self, app, port: int):
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._server.shutdown()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def live_server(app):
+    from market.localstripe_proc import free_port
+
+    server = LiveServer(app, free_port()).start()
+    yield server
+    server.stop()
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium):
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def new_browser_page(chromium):
+    """Factory for extra isolated browser sessions (several users in one test)."""
+    contexts = []
+
+    def make():
+        ctx = chromium.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
+        ctx.set_default_timeout(15_000)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
