@@ -62,18 +62,29 @@ def _product_or_abort(product_id: int):
         abort(403)
 
 
-def _handle_product_form(form: ProductForm, product=None):
-    data = services.ProductData(
-        title=form.title.data,
-        description=form.description.data or "",
-        category=form.category.data,
-        price_fen=services.yuan_to_fen(form.price.data),
-        stock=form.stock.data,
-        brand_id=form.brand_id.data or None,
-        status=form.status.data,
-    )
-    uploads = [f for f in (form.images.data or []) if getattr(f, "filename", "")]
-    return services.save_product(current_user, data, product=product, uploads=uploads)
+def _product_form_page(form: ProductForm, product=None):
+    """Validate and save on POST (redirect on success), else render the form with errors."""
+    if form.validate_on_submit():
+        data = services.ProductData(
+            title=form.title.data,
+            description=form.description.data or "",
+            category=form.category.data,
+            price_fen=services.yuan_to_fen(form.price.data),
+            stock=form.stock.data,
+            brand_id=form.brand_id.data or None,
+            status=form.status.data,
+        )
+        uploads = [f for f in (form.images.data or []) if getattr(f, "filename", "")]
+        try:
+            product = services.save_product(current_user, data, product=product, uploads=uploads)
+        except images.ImageError as e:
+            form.images.errors.append(str(e))
+        except services.ShopError as e:
+            form.title.errors.append(str(e))
+        else:
+            flash(_("The product has been saved."), "success")
+            return redirect(url_for("artisans.edit_product", product_id=product.id))
+    return render_template("artisans/product_form.html", form=form, product=product)
 
 
 @bp.route("/products/new", methods=["GET", "POST"])
@@ -84,17 +95,7 @@ def new_product():
         return redirect(url_for("artisans.setup"))
     form = ProductForm()
     form.brand_id.choices = _brand_choices(artisan)
-    if form.validate_on_submit():
-        try:
-            product = _handle_product_form(form)
-        except images.ImageError as e:
-            form.images.errors.append(str(e))
-        except services.ShopError as e:
-            form.title.errors.append(str(e))
-        else:
-            flash(_("The product has been saved."), "success")
-            return redirect(url_for("artisans.edit_product", product_id=product.id))
-    return render_template("artisans/product_form.html", form=form, product=None)
+    return _product_form_page(form)
 
 
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
@@ -106,17 +107,7 @@ def edit_product(product_id: int):
     if request.method == "GET":
         form.price.data = Decimal(product.price_fen) / 100
         form.brand_id.data = product.brand_id or 0
-    if form.validate_on_submit():
-        try:
-            _handle_product_form(form, product)
-        except images.ImageError as e:
-            form.images.errors.append(str(e))
-        except services.ShopError as e:
-            form.title.errors.append(str(e))
-        else:
-            flash(_("The product has been saved."), "success")
-            return redirect(url_for("artisans.edit_product", product_id=product.id))
-    return render_template("artisans/product_form.html", form=form, product=product)
+    return _product_form_page(form, product)
 
 
 @bp.post("/products/<int:product_id>/status")
