@@ -1,0 +1,173 @@
+"""Carts, orders split per artisan, and the payment records behind them.
+
+Money is integer fen everywhere. An order line keeps a snapshot of what was bought (title,
+unit price, artisan) so later edits to a product never change a past order.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.extensions import db
+
+ORDER_STATES = ("pending_payment", "paid", "cancelled", "refunded", "partially_refunded")
+SUB_ORDER_STATES = ("awaiting_shipment", "shipped", "delivered", "cancelled")
+# Orders whose money was taken: what artisans fulfil and what sales summaries count.
+PAID_STATES = ("paid", "partially_refunded", "refunded")
+
+
+class CartItem(db.Model):
+    """A logged-in buyer's stored cart (guests keep theirs in the session)."""
+
+    __tablename__ = "cart_items"
+    __table_args__ = (
+        UniqueConstraint("user_id", "product_id", name="uq_cart_items_user_product"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    quantity: Mapped[int]
+    added_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("total_fen >= 0", name="total_non_negative"),
+        CheckConstraint("refunded_fen >= 0 AND refunded_fen <= total_fen", name="refund_within_total"),
+        Index("ix_orders_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending_payment")
+    # One per checkout form rendering: a double-submitted checkout finds the same order.
+    checkout_token: Mapped[str] = mapped_column(String(64), unique=True)
+    currency: Mapped[str] = mapped_column(String(3), default="cny")
+    total_fen: Mapped[int]
+    refunded_fen: Mapped[int] = mapped_column(default=0)
+
+    ship_name: Mapped[str] = mapped_column(String(40))
+    ship_phone: Mapped[str] = mapped_column(String(20))
+    ship_address: Mapped[str] = mapped_column(String(200))
+
+    # The one PaymentIntent of this order (the app reuses it; it never makes a second).
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    payment_client_secret: Mapped[str | None] = mapped_column(String(255))
+    payment_error: Mapped[str | None] = mapped_column(String(255))
+
+    stock_reserved: Mapped[bool] = mapped_column(default=True)
+    expires_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    buyer = relationship("User")
+    sub_orders: Mapped[list[SubOrder]] = relationship(
+        back_populates="order", order_by="SubOrder.id", cascade="all, delete-orphan"
+    )
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
+    )
+    refunds: Mapped[list[Refund]] = relationship(back_populates="order", order_by="Refund.id")
+
+    @property
+    def number(self) -> str:
+        return f"SM{self.id:08d}"
+
+    @property
+    def refundable_fen(self) -> int:
+        return self.total_fen - self.refunded_fen
+
+
+class SubOrder(db.Model):
+    """The part of an order one artisan fulfils."""
+
+    __tablename__ = "sub_orders"
+    __table_args__ = (UniqueConstraint("order_id", "artisan_id", name="uq_sub_orders_order_artisan"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    artisan_id: Mapped[int] = mapped_column(ForeignKey("artisans.id"), index=True)
+    artisan_name: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20), default="awaiting_shipment")
+    subtotal_fen: Mapped[int]
+    refunded_fen: Mapped[int] = mapped_column(default=0)
+    carrier: Mapped[str | None] = mapped_column(String(40))
+    tracking_number: Mapped[str | None] = mapped_column(String(60))
+    shipped_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+
+    order: Mapped[Order] = relationship(back_populates="sub_orders")
+    artisan = relationship("Artisan")
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="sub_order", order_by="OrderLine.id")
+
+    @property
+    def number(self) -> str:
+        return f"{self.order.number}-{self.artisan_id}"
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("refunded_fen >= 0", name="refunded_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    sub_order_id: Mapped[int] = mapped_column(ForeignKey("sub_orders.id", ondelete="CASCADE"), index=True)
+    # Kept for stock release and links; the snapshot below is what was sold.
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    unit_price_fen: Mapped[int]
+    quantity: Mapped[int]
+    artisan_id: Mapped[int] = mapped_column(ForeignKey("artisans.id"))
+    artisan_name: Mapped[str] = mapped_column(String(80))
+    refunded_fen: Mapped[int] = mapped_column(default=0)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    sub_order: Mapped[SubOrder] = relationship(back_populates="lines")
+
+    @property
+    def total_fen(self) -> int:
+        return self.unit_price_fen * self.quantity
+
+    @property
+    def refundable_fen(self) -> int:
+        return self.total_fen - self.refunded_fen
+
+
+class Refund(db.Model):
+    """A refund asked of the payments API (by staff) or reported by it (webhook)."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    sub_order_id: Mapped[int | None] = mapped_column(ForeignKey("sub_orders.id", ondelete="SET NULL"))
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id", ondelete="SET NULL"))
+    amount_fen: Mapped[int]
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    order: Mapped[Order] = relationship(back_populates="refunds")
+
+
+class WebhookEvent(db.Model):
+    """Ids of payment events already applied: each event changes state at most once."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(80))
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())
