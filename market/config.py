@@ -45,6 +45,14 @@ class Config:
     STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_dev_localstripe")
     STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "")  # empty: derived from STRIPE_API_BASE
+    STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", 300))  # seconds
+    STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", 10))  # read timeout, seconds
+    STRIPE_CONNECT_TIMEOUT = float(os.environ.get("STRIPE_CONNECT_TIMEOUT", 3))
+    STRIPE_MAX_RETRIES = int(os.environ.get("STRIPE_MAX_RETRIES", 2))
+    STRIPE_RETRY_BACKOFF = float(os.environ.get("STRIPE_RETRY_BACKOFF", 0.25))  # seconds, doubled per retry
+    # Unpaid orders hold their stock this long; then `flask expire-reservations` (or the next
+    # look at the order or its products) releases it.
+    RESERVATION_TTL_MINUTES = int(os.environ.get("RESERVATION_TTL_MINUTES", 30))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")  # empty: mail is logged to the console
     MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))

@@ -8,6 +8,9 @@ from flask import Flask
 
 OPTIONAL_BLUEPRINTS = (
     # ("market.cart.views", "bp"),
+    ("market.cart.views", "bp"),
+    ("market.orders.views", "bp"),
+    ("market.payments.views", "bp"),
 )
 
 

@@ -1,0 +1,228 @@
+"""The cart: guests keep it in the session, logged-in buyers in the database; the guest cart
+is merged into the stored one at login. Quantities are checked against stock whenever they
+change, and again, atomically, when the order is placed."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from flask import session
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from market.catalog.services import public_products
+from market.extensions import db
+from market.models import CartItem, Product
+
+log = logging.getLogger(__name__)
+SESSION_KEY = "cart"
+MAX_QUANTITY = 99
+MAX_LINES = 50
+
+
+class CartError(ValueError):
+    """A cart rule was broken; the message is safe to show."""
+
+
+# ---- where the cart lives ------------------------------------------------------------
+
+class SessionCart:
+    """{product_id: quantity} in the signed session cookie."""
+
+    def items(self) -> dict[int, int]:
+        raw = session.get(SESSION_KEY) or {}
+        out = {}
+        for k, v in raw.items():
+            try:
+                out[int(k)] = int(v)
+            except (TypeError, ValueError):
+                continue
+        return out
+
+    def set(self, product_id: int, quantity: int) -> None:
+        raw = dict(session.get(SESSION_KEY) or {})
+        raw[str(product_id)] = quantity
+        session[SESSION_KEY] = raw
+
+    def remove(self, product_id: int) -> None:
+        raw = dict(session.get(SESSION_KEY) or {})
+        raw.pop(str(product_id), None)
+        session[SESSION_KEY] = raw
+
+    def clear(self) -> None:
+        session.pop(SESSION_KEY, None)
+
+
+class StoredCart:
+    def __init__(self, user_id: int):
+        self.user_id = user_id
+
+    def items(self) -> dict[int, int]:
+        rows = db.session.execute(
+            select(CartItem.product_id, CartItem.quantity).where(CartItem.user_id == self.user_id).order_by(CartItem.id)
+        )
+        return {pid: qty for pid, qty in rows}
+
+    def set(self, product_id: int, quantity: int) -> None:
+        item = db.session.scalar(
+            select(CartItem).where(CartItem.user_id == self.user_id, CartItem.product_id == product_id)
+        )
+        if item is None:
+            db.session.add(CartItem(user_id=self.user_id, product_id=product_id, quantity=quantity))
+        else:
+            item.quantity = quantity
+        db.session.commit()
+
+    def remove(self, product_id: int) -> None:
+        db.session.execute(delete(CartItem).where(CartItem.user_id == self.user_id, CartItem.product_id == product_id))
+        db.session.commit()
+
+    def clear(self) -> None:
+        db.session.execute(delete(CartItem).where(CartItem.user_id == self.user_id))
+        db.session.commit()
+
+
+def cart_for(user) -> SessionCart | StoredCart:
+    if user is not None and getattr(user, "is_authenticated", False):
+        return StoredCart(user.id)
+    return SessionCart()
+
+
+# ---- what the cart shows ---------------------------------------------------------------
+
+@dataclass
+class CartLine:
+    product: Product
+    quantity: int
+
+    @property
+    def total_fen(self) -> int:
+        return self.product.price_fen * self.quantity
+
+    @property
+    def short_by(self) -> int:
+        return max(0, self.quantity - self.product.stock)
+
+
+@dataclass
+class CartView:
+    lines: list[CartLine] = field(default_factory=list)
+    # Products that left the catalogue since they were added (removed from the cart).
+    dropped: int = 0
+
+    @property
+    def total_fen(self) -> int:
+        return sum(line.total_fen for line in self.lines)
+
+    @property
+    def count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def problems(self) -> list[CartLine]:
+        return [line for line in self.lines if line.short_by]
+
+    def by_artisan(self) -> list[tuple]:
+        groups: dict[int, list[CartLine]] = {}
+        for line in self.lines:
+            groups.setdefault(line.product.artisan_id, []).append(line)
+        return [(lines[0].product.artisan, lines) for lines in groups.values()]
+
+
+def _buyable(product_ids) -> dict[int, Product]:
+    if not product_ids:
+        return {}
+    stmt = public_products().where(Product.id.in_(list(product_ids))).options(
+        joinedload(Product.artisan), selectinload(Product.images)
+    )
+    return {p.id: p for p in db.session.scalars(stmt).unique()}
+
+
+def view_cart(user) -> CartView:
+    store = cart_for(user)
+    items = store.items()
+    products = _buyable(items.keys())
+    view = CartView()
+    for pid, qty in items.items():
+        product = products.get(pid)
+        if product is None:
+            store.remove(pid)
+            view.dropped += 1
+            continue
+        view.lines.append(CartLine(product, qty))
+    return view
+
+
+def count_items(user) -> int:
+    return sum(cart_for(user).items().values())
+
+
+def _check_quantity(product: Product, quantity: int) -> None:
+    if quantity < 1 or quantity > MAX_QUANTITY:
+        raise CartError(_l("Choose a quantity between 1 and %(n)s.", n=MAX_QUANTITY))
+    if product.stock <= 0:
+        raise CartError(_l("“%(title)s” is sold out.", title=product.title))
+    if quantity > product.stock:
+        raise CartError(_l("Only %(n)s of “%(title)s” left.", n=product.stock, title=product.title))
+
+
+def add_item(user, product_id: int, quantity: int = 1) -> Product:
+    product = _buyable([product_id]).get(product_id)
+    if product is None:
+        raise CartError(_l("This product is not available."))
+    store = cart_for(user)
+    items = store.items()
+    if product_id not in items and len(items) >= MAX_LINES:
+        raise CartError(_l("Your cart is full."))
+    _check_quantity(product, items.get(product_id, 0) + quantity)
+    store.set(product_id, items.get(product_id, 0) + quantity)
+    return product
+
+
+def set_quantity(user, product_id: int, quantity: int) -> None:
+    store = cart_for(user)
+    if quantity <= 0:
+        store.remove(product_id)
+        return
+    product = _buyable([product_id]).get(product_id)
+    if product is None:
+        store.remove(product_id)
+        raise CartError(_l("This product is not available."))
+    _check_quantity(product, quantity)
+    store.set(product_id, quantity)
+
+
+def remove_item(user, product_id: int) -> None:
+    cart_for(user).remove(product_id)
+
+
+def clear(user) -> None:
+    cart_for(user).clear()
+
+
+def merge_guest_cart(user) -> None:
+    """At login: add the guest cart to the stored one, capped at the stock."""
+    guest = SessionCart()
+    items = guest.items()
+    if not items:
+        return
+    stored = StoredCart(user.id)
+    existing = stored.items()
+    products = _buyable(items.keys())
+    for pid, qty in items.items():
+        product = products.get(pid)
+        if product is None or product.stock <= 0:
+            continue
+        merged = min(existing.get(pid, 0) + qty, product.stock, MAX_QUANTITY)
+        stored.set(pid, merged)
+    guest.clear()
+    log.info("guest cart merged user=%s lines=%s", user.id, len(items))
+
+
+def restore_lines(user_id: int, lines: dict[int, int]) -> None:
+    """Put the lines of an unpaid order back into the buyer's stored cart (after a decline)."""
+    stored = StoredCart(user_id)
+    existing = stored.items()
+    for pid, qty in lines.items():
+        stored.set(pid, min(max(existing.get(pid, 0), qty), MAX_QUANTITY))

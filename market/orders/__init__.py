@@ -1,0 +1,1 @@
+"""Orders: checkout, stock reservation, fulfilment per artisan, refunds."""
