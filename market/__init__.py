@@ -17,9 +17,10 @@ log = logging.getLogger(__name__)
 
 
 def select_locale() -> str:
-    from flask import current_app
+    from flask import current_app, has_request_context
 
-    lang = session.get("lang")
+    # Outside a request (CLI, background jobs, threads) there is no session to ask.
+    lang = session.get("lang") if has_request_context() else None
     return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

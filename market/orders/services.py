@@ -113,6 +113,13 @@ def place_order(buyer: User, items: dict[int, int], address: Address, checkout_t
         return existing
 
 
+def order_for_checkout_token(buyer: User, token: str) -> Order | None:
+    """The buyer's order already placed with this checkout form, if any."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Order).where(Order.checkout_token == token, Order.buyer_id == buyer.id))
+
+
 def _order_for_token(buyer: User, token: str) -> Order | None:
     order = db.session.scalar(select(Order).where(Order.checkout_token == token))
     if order is not None and order.buyer_id != buyer.id:

@@ -35,6 +35,12 @@ def order_labels():
 @bp.route("/checkout", methods=["GET", "POST"])
 @login_required
 def checkout():
+    if request.method == "POST":
+        # A double-submitted form: the first submit placed the order and emptied the cart;
+        # the second lands on the same order instead of an empty cart.
+        placed = services.order_for_checkout_token(current_user, request.form.get("checkout_token", ""))
+        if placed is not None:
+            return redirect(url_for("orders.pay", order_id=placed.id))
     view = cart.view_cart(current_user)
     if not view.lines:
         flash(_("Your cart is empty."), "info")
