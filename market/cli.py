@@ -128,6 +128,10 @@ def load_demo_data(*, n_products: int = 200, n_artisans: int = 20, rnd_seed: int
     _flush(batch, image_rows)
     _fix_sequence("products")
     db.session.commit()
+
+    from market.mentoring.demo import load_mentoring_demo
+
+    load_mentoring_demo(password_hash, rnd)
     return [("artisan", "artisan1@demo.sisters-market.cn")] + [(r, e) for r, e, _, _ in extra]
 
 

@@ -54,6 +54,11 @@ class Config:
     # look at the order or its products) releases it.
     RESERVATION_TTL_MINUTES = int(os.environ.get("RESERVATION_TTL_MINUTES", 30))
 
+    # Mutual aid: a case with no follow-up for this many days is flagged to staff; the matcher
+    # learns its weights from outcomes once it has this many answered introductions.
+    CASE_OVERDUE_DAYS = int(os.environ.get("CASE_OVERDUE_DAYS", 14))
+    MATCHER_MIN_OUTCOMES = int(os.environ.get("MATCHER_MIN_OUTCOMES", 40))
+
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")  # empty: mail is logged to the console
     MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")

@@ -7,10 +7,10 @@ import importlib
 from flask import Flask
 
 OPTIONAL_BLUEPRINTS = (
-    # ("market.cart.views", "bp"),
     ("market.cart.views", "bp"),
     ("market.orders.views", "bp"),
     ("market.payments.views", "bp"),
+    ("market.mentoring.views", "bp"),
 )
 
 

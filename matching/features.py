@@ -16,6 +16,7 @@ all mentors is a few vectorised operations.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,6 +35,9 @@ _INDUSTRY_POS = {code: i for i, code in enumerate(INDUSTRY_CODES)}
 _GROUP_POS = {code: i for i, code in enumerate(GROUP_CODES)}
 _NINGBO_POS = {name: i for i, name in enumerate(NINGBO_REGIONS)}
 _NOT_A_WORD = re.compile(r"[\W_]+")
+# Function characters trimmed from the ends of a shown shared word ("我在象山" -> "象山"):
+# they carry no meaning for a reader. Scoring is unaffected.
+_EDGE_CHARS = frozenset("我你她他们在的了和与及是做想有也很都就把被对从给让要会能还又")
 
 # Group x difficulty affinity as a matrix, rows in GROUP_CODES order.
 GROUP_AFFINITY_MATRIX = np.array(
@@ -129,8 +133,11 @@ class MentorIndex:
             self.region_codes[region] = len(self.region_codes)
         return self.region_codes[region]
 
-    def _encode(self, mentors: list[Mentor]):
-        text = self.vectorizer.transform([m.bio for m in mentors]).tocsr()
+    def _encode(self, mentors: list[Mentor], text=None):
+        if text is None:
+            text = self.vectorizer.transform([m.bio for m in mentors])
+        text = sp.csr_matrix(text, dtype=np.float32)
+        text.sort_indices()
         skills = np.array([difficulty_vector(m.skills) for m in mentors], dtype=np.float32)
         # industry_fit[m, c]: how well mentor m's best industry fits a request in industry c.
         industry_fit = np.zeros((len(mentors), len(INDUSTRY_CODES)), dtype=np.float32)
@@ -146,13 +153,14 @@ class MentorIndex:
         active = np.array([m.active for m in mentors], dtype=bool)
         return text, skills, industry_fit, group, region, in_ningbo, capacity, load, active
 
-    def append(self, mentors: list[Mentor]) -> None:
+    def append(self, mentors: list[Mentor], text=None) -> None:
+        """Add rows for `mentors`; `text` is their TF-IDF rows when already computed."""
         for mentor in mentors:
             self.row_of[mentor.id] = len(self.ids)
             self.ids.append(mentor.id)
             self.mentors.append(mentor)
         (text, skills, industry_fit, group, region, in_ningbo, capacity, load,
-         active) = self._encode(mentors)
+         active) = self._encode(mentors, text)
         self.text = sp.vstack([self.text, text], format="csr")
         self.skills = np.vstack([self.skills, skills])
         self.industry_fit = np.vstack([self.industry_fit, industry_fit])
@@ -191,18 +199,12 @@ class MentorIndex:
         """Active mentors with spare capacity."""
         return self.active & (self.load < self.capacity)
 
-    def components(self, block: RequestBlock, rows: np.ndarray | None = None,
-                   same_city_score: float = 0.5) -> np.ndarray:
-        """Components for every (request in block, mentor) pair: shape (5, len(block), n),
-        in FEATURE_NAMES order; `rows` restricts the mentors to those rows."""
-        if rows is None:
-            text = (block.text @ self.text_t).toarray()
-            skills, industry_fit = self.skills, self.industry_fit
-            group, region, in_ningbo = self.group, self.region, self.in_ningbo
-        else:
-            text = (block.text @ self.text[rows].T).toarray()
-            skills, industry_fit = self.skills[rows], self.industry_fit[rows]
-            group, region, in_ningbo = self.group[rows], self.region[rows], self.in_ningbo[rows]
+    def components(self, block: RequestBlock, same_city_score: float = 0.5) -> np.ndarray:
+        """Components of every (request in block, mentor) pair: shape (5, len(block), n),
+        in FEATURE_NAMES order."""
+        text = (block.text @ self.text_t).toarray()
+        skills, industry_fit = self.skills, self.industry_fit
+        group, region, in_ningbo = self.group, self.region, self.in_ningbo
         out = np.empty((len(FEATURE_NAMES), len(block), len(group)), dtype=np.float32)
         # Rounding can push the cosine of identical texts a hair above 1.
         np.minimum(text, 1.0, out=out[0])
@@ -215,10 +217,28 @@ class MentorIndex:
         return out
 
 
-def shared_terms(description: str, bio: str, contribution: dict[str, float],
+def pair_components(index: "MentorIndex", block: RequestBlock, rows: np.ndarray,
+                    same_city_score: float = 0.5) -> np.ndarray:
+    """Components of the pairs (block request i, mentor rows[i]): shape (len(block), 5)."""
+    rows = np.asarray(rows, dtype=np.intp)
+    out = np.empty((len(block), len(FEATURE_NAMES)), dtype=np.float32)
+    text = np.asarray(block.text.multiply(index.text[rows]).sum(axis=1)).ravel()
+    out[:, 0] = np.minimum(text, 1.0)
+    out[:, 1] = (block.needs_share * index.skills[rows]).sum(axis=1)
+    out[:, 2] = index.industry_fit[rows, block.industry]
+    same = block.region == index.region[rows]
+    both_ningbo = block.in_ningbo & index.in_ningbo[rows]
+    out[:, 3] = np.where(same, 1.0, np.where(both_ningbo, same_city_score, 0.0))
+    group_fit = block.needs_share @ GROUP_AFFINITY_MATRIX.T
+    out[:, 4] = group_fit[np.arange(len(block)), index.group[rows]]
+    return out
+
+
+def shared_terms(description: str, bio: str, contribution: Callable[[str], float],
                  max_terms: int) -> tuple[str, ...]:
     """The longest strings both texts contain (2+ characters), ranked by how much their
-    n-grams added to the text similarity; at most `max_terms`, none inside another."""
+    n-grams added to the text similarity (`contribution(ngram)`); at most `max_terms`,
+    none inside another."""
     req, other = normalise_text(description), normalise_text(bio)
     found: dict[str, float] = {}
     for word in req.split():
@@ -228,13 +248,14 @@ def shared_terms(description: str, bio: str, contribution: dict[str, float],
             while start + length < len(word) and word[start:start + length + 1] in other:
                 length += 1
             if length >= 2:
-                term = word[start:start + length]
-                found[term] = sum(contribution.get(term[i:i + n], 0.0)
+                term = _trim(word[start:start + length])
+                found[term] = sum(contribution(term[i:i + n])
                                   for n in (1, 2, 3) for i in range(len(term) - n + 1))
                 start += length
             else:
                 start += 1
-    ranked = sorted((t for t, s in found.items() if s > 0), key=lambda t: (-found[t], t))
+    ranked = sorted((t for t, s in found.items() if s > 0 and len(t) >= 2),
+                    key=lambda t: (-found[t], t))
     chosen: list[str] = []
     for term in ranked:
         if not any(term in c or c in term for c in chosen):
@@ -242,3 +263,12 @@ def shared_terms(description: str, bio: str, contribution: dict[str, float],
         if len(chosen) == max_terms:
             break
     return tuple(chosen)
+
+
+def _trim(term: str) -> str:
+    start, end = 0, len(term)
+    while start < end and term[start] in _EDGE_CHARS:
+        start += 1
+    while end > start and term[end - 1] in _EDGE_CHARS:
+        end -= 1
+    return term[start:end]

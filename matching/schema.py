@@ -124,6 +124,15 @@ def _check_region(region: str, field_name: str = "region") -> None:
         raise ValueError(f"{field_name} must be a non-empty string, got {region!r}")
 
 
+def _check_id(value, field_name: str) -> None:
+    if value is None:
+        raise ValueError(f"{field_name} must not be None")
+    try:
+        hash(value)
+    except TypeError:
+        raise ValueError(f"{field_name} must be hashable, got {type(value).__name__}") from None
+
+
 def _check_count(value, field_name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{field_name} must be an integer, got {value!r}")
@@ -151,8 +160,7 @@ class Mentor:
         self.validate()
 
     def validate(self) -> None:
-        if self.id is None:
-            raise ValueError("mentor id must not be None")
+        _check_id(self.id, "mentor id")
         if self.group not in GROUPS:
             raise ValueError(f"unknown group {self.group!r}; expected one of {sorted(GROUPS)}")
         _check_codes(self.industries, INDUSTRIES, "industry")
@@ -187,8 +195,7 @@ class HelpRequest:
         self.validate()
 
     def validate(self) -> None:
-        if self.id is None:
-            raise ValueError("request id must not be None")
+        _check_id(self.id, "request id")
         if self.industry not in INDUSTRIES:
             raise ValueError(
                 f"unknown industry {self.industry!r}; expected one of {sorted(INDUSTRIES)}")
@@ -272,7 +279,7 @@ class Reason:
         if self.code == "group_fit":
             group = label(GROUPS, p["group"], lang)
             names = sep.join(label(DIFFICULTIES, d, lang) for d in p["difficulties"])
-            return f"{group}，擅长解决{names}问题" if zh else f"{group}, well suited to {names}"
+            return f"{group}，适合解决{names}问题" if zh else f"{group}: suited to {names}"
         if self.code == "similar_words":
             words = sep.join(p["terms"])
             return f"描述相近：{words}" if zh else f"Similar wording: {words}"

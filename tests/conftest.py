@@ -267,3 +267,36 @@ def new_browser_page(chromium):
     yield make
     for ctx in contexts:
         ctx.close()
+
+
+# ---- mutual aid ----------------------------------------------------------------------
+
+@pytest.fixture
+def make_mentor(make_user):
+    """An approved mentor of the mutual-aid team (her user has the mentor role)."""
+    from market.mentoring.services import MentorData, review_mentor, save_mentor_profile
+
+    def make(name="陈老师", *, group="entrepreneur", industries=("seafood",), skills=("e_commerce", "live_streaming"),
+             district="象山县", capacity=3, bio="", approved=True, **user_kwargs):
+        user = make_user(("mentor",), name=name, **user_kwargs)
+        profile = save_mentor_profile(user, MentorData(name, group, list(industries), list(skills), bio, district,
+                                                       capacity))
+        if approved:
+            staff = make_user(("staff",))
+            review_mentor(staff, profile.id, "approved")
+        return profile
+
+    return make
+
+
+@pytest.fixture
+def make_help_request(make_user):
+    from market.mentoring.services import RequestData, file_request
+
+    def make(user=None, *, industry="seafood", difficulties=("e_commerce",), district="象山县",
+             description="想在网上卖象山海鲜干货，不会直播带货。", consent=True, business_name="阿芳海鲜干货"):
+        user = user or make_user(("entrepreneur",))
+        return file_request(user, RequestData(business_name, industry, "startup", district, list(difficulties),
+                                              description, consent))
+
+    return make

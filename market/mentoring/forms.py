@@ -1,0 +1,76 @@
+"""Forms of the help desk. Choices are labelled in the reader's language at render time."""
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from market.accounts.forms import MultiCheckboxField
+from market.vocab import DISTRICTS
+from matching.schema import BUSINESS_STAGES, DIFFICULTIES, GROUPS, INDUSTRIES
+
+
+def lang() -> str:
+    locale = get_locale()
+    return "zh" if locale is None or locale.language == "zh" else "en"
+
+
+def labelled(vocabulary: dict[str, tuple[str, str]]) -> list[tuple[str, str]]:
+    i = 0 if lang() == "zh" else 1
+    return [(code, labels[i]) for code, labels in vocabulary.items()]
+
+
+class MentorForm(FlaskForm):
+    display_name = StringField(_l("Name shown to mentees"), validators=[DataRequired(), Length(max=80)])
+    group = RadioField(_l("My group in the mutual-aid team"), validators=[DataRequired()])
+    industries = MultiCheckboxField(_l("Industries I know well"))
+    skills = MultiCheckboxField(_l("Help I can give"))
+    district = SelectField(_l("District or county"), choices=list(DISTRICTS.items()), validators=[DataRequired()])
+    capacity = IntegerField(_l("How many entrepreneurs I can help at once"), default=3,
+                            validators=[InputRequired(), NumberRange(min=1, max=20)])
+    availability = StringField(_l("When I am available"), validators=[Length(max=200)])
+    bio = TextAreaField(_l("About me and my experience"), validators=[Length(max=2000)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.group.choices = labelled(GROUPS)
+        self.industries.choices = labelled(INDUSTRIES)
+        self.skills.choices = labelled(DIFFICULTIES)
+
+
+class RequestForm(FlaskForm):
+    business_name = StringField(_l("Business name"), validators=[DataRequired(), Length(max=80)])
+    industry = SelectField(_l("Industry"), validators=[DataRequired()])
+    stage = SelectField(_l("Stage of the business"), validators=[DataRequired()])
+    district = SelectField(_l("District or county"), choices=list(DISTRICTS.items()), validators=[DataRequired()])
+    difficulties = MultiCheckboxField(_l("Difficulties I face"))
+    description = TextAreaField(_l("Describe the situation"), validators=[Length(max=4000)])
+    consent_to_share = BooleanField(_l("I agree to share this request with the mentor I am matched with"))
+    link_shop = BooleanField(_l("Link my shop on Sisters Market"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.industry.choices = labelled(INDUSTRIES)
+        self.stage.choices = labelled(BUSINESS_STAGES)
+        self.difficulties.choices = labelled(DIFFICULTIES)
+
+
+class EntryForm(FlaskForm):
+    kind = SelectField(_l("What happened"), validators=[DataRequired()])
+    happened_on = DateField(_l("Date"), validators=[Optional()])
+    body = TextAreaField(_l("Notes"), validators=[DataRequired(), Length(max=4000)])
+
+
+class ResolveForm(FlaskForm):
+    rating = RadioField(_l("How helpful was your mentor?"), coerce=int,
+                        choices=[(5, "★★★★★"), (4, "★★★★"), (3, "★★★"), (2, "★★"), (1, "★")],
+                        validators=[InputRequired()])
+    outcome = TextAreaField(_l("What changed for your business?"), validators=[DataRequired(), Length(max=4000)])
+
+
+class CloseForm(FlaskForm):
+    reason = TextAreaField(_l("Why is it closed?"), validators=[DataRequired(), Length(max=1000)])
+
+
+class DeclineForm(FlaskForm):
+    reason = StringField(_l("Reason (optional, only staff see it)"), validators=[Length(max=200)])

@@ -1,0 +1,102 @@
+"""The bridge between the database and the `matching` library: turning rows into the
+library's dataclasses, and one fitted matcher per app server, refitted when mentors change.
+
+The fitted matcher is a cache, never a source of truth: it is keyed by a fingerprint of the
+mentor table (count, last change, total load), so every app server refits on its own when
+any server changes a mentor, and capacity is enforced again in the database at accept time.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import current_app
+from sqlalchemy import func, select
+
+import matching
+from market.extensions import db
+from market.models import HelpRequest, Introduction, MentorProfile
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+
+
+def to_mentor(profile: MentorProfile) -> matching.Mentor:
+    return matching.Mentor(
+        id=profile.id, group=profile.group, industries=tuple(profile.industries or ()),
+        skills=tuple(profile.skills or ()), region=profile.district, capacity=profile.capacity,
+        bio=profile.bio or "", current_load=min(profile.current_load, profile.capacity), active=profile.matchable,
+    )
+
+
+def to_request(req: HelpRequest) -> matching.HelpRequest:
+    return matching.HelpRequest(
+        id=req.id, industry=req.industry, difficulties=tuple(req.difficulties or ()), region=req.district,
+        description=req.description or "", stage=req.stage,
+    )
+
+
+def _fingerprint() -> tuple:
+    row = db.session.execute(
+        select(func.count(MentorProfile.id), func.max(MentorProfile.updated_at), func.sum(MentorProfile.current_load))
+        .where(MentorProfile.status == "approved")
+    ).one()
+    return tuple(row)
+
+
+def training_outcomes() -> list[matching.Outcome]:
+    """Every introduction a mentor answered, with how the case ended when it has."""
+    rows = db.session.execute(
+        select(Introduction, HelpRequest).join(HelpRequest, Introduction.request_id == HelpRequest.id)
+        .where(Introduction.status.in_(("accepted", "declined")))
+    )
+    outcomes = []
+    for intro, req in rows:
+        accepted = intro.status == "accepted"
+        resolved = None
+        if accepted and req.status in ("resolved", "closed_unresolved"):
+            resolved = req.status == "resolved"
+        outcomes.append(matching.Outcome(request=to_request(req), mentor_id=intro.mentor_id, accepted=accepted,
+                                         resolved=resolved, satisfaction=req.rating if accepted else None))
+    return outcomes
+
+
+def _learnable(outcomes: list[matching.Outcome]) -> bool:
+    labels = {o.success for o in outcomes}
+    return len(outcomes) >= int(current_app.config.get("MATCHER_MIN_OUTCOMES", 40)) and labels == {True, False}
+
+
+def get_matcher() -> matching.MentorMatcher | None:
+    """The fitted matcher over approved mentors, or None when there are none yet."""
+    cache = current_app.extensions.setdefault("mentor_matcher", {})
+    fingerprint = _fingerprint()
+    if cache.get("fingerprint") == fingerprint:
+        return cache.get("matcher")
+    with _lock:
+        if cache.get("fingerprint") == fingerprint:
+            return cache.get("matcher")
+        profiles = list(db.session.scalars(select(MentorProfile).where(MentorProfile.status == "approved")
+                                           .order_by(MentorProfile.id)))
+        matcher = None
+        if profiles:
+            outcomes = training_outcomes()
+            matcher = matching.MentorMatcher().fit([to_mentor(p) for p in profiles],
+                                                    outcomes=outcomes if _learnable(outcomes) else None)
+            log.info("matcher fitted on %s mentors (learned weights: %s)", len(profiles), _learnable(outcomes))
+        cache.update(fingerprint=fingerprint, matcher=matcher)
+        return matcher
+
+
+def reasons_as_json(match: matching.Match) -> list[dict]:
+    return [r.to_dict() for r in match.reasons]
+
+
+def reason_texts(reasons: list[dict], lang: str) -> list[str]:
+    """Stored reasons in the reader's language."""
+    out = []
+    for r in reasons or []:
+        try:
+            out.append(matching.Reason(r["code"], r.get("params") or {}).text(lang))
+        except (KeyError, TypeError, ValueError):
+            continue  # a reason from an older matcher version: skip, never break the page
+    return out

@@ -1,0 +1,299 @@
+"""The help desk pages: mentor enrolment, help requests with suggestions, answering asks,
+the case log, and the staff dashboard, assignment and export. Thin: each view reads the
+request, calls one service, and renders or redirects."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from market.auth import role_required, staff_required
+from market.mentoring import services, states
+from market.mentoring.forms import CloseForm, DeclineForm, EntryForm, MentorForm, RequestForm, ResolveForm, lang
+from market.mentoring.matcher import reason_texts
+from market.vocab import DISTRICTS
+from matching import schema
+
+bp = Blueprint("mentoring", __name__)
+
+
+@bp.app_context_processor
+def mentoring_helpers():
+    def vocab_label(kind: str, code: str) -> str:
+        vocabulary = {"group": schema.GROUPS, "industry": schema.INDUSTRIES, "difficulty": schema.DIFFICULTIES,
+                      "stage": schema.BUSINESS_STAGES}[kind]
+        return schema.label(vocabulary, code, lang())
+
+    staff_links = [{"url": url_for("mentoring.dashboard"), "label": _("Mutual-aid dashboard")}] \
+        if current_user.is_authenticated and current_user.is_staff else []
+    return {"case_labels": states.LABELS, "intro_labels": states.INTRODUCTION_LABELS,
+            "log_labels": services.LOG_LABELS, "vocab_label": vocab_label,
+            "reason_texts": lambda reasons: reason_texts(reasons, lang()),
+            "nav_items": [{"url": url_for("mentoring.index"), "label": _("Mutual aid")}], "staff_links": staff_links}
+
+
+def _error(e: Exception) -> None:
+    flash(str(e), "error")
+
+
+# ---- landing -------------------------------------------------------------------------
+
+@bp.get("/mentoring/")
+def index():
+    if not current_user.is_authenticated:
+        return render_template("mentoring/index.html", profile=None, requests=[], asks=[], cases=[])
+    profile, asks, cases = services.mentor_home(current_user)
+    return render_template("mentoring/index.html", profile=profile, asks=asks, cases=cases,
+                           requests=services.my_requests(current_user), decline_form=DeclineForm())
+
+
+# ---- mentors -------------------------------------------------------------------------
+
+@bp.route("/mentoring/mentor/profile", methods=["GET", "POST"])
+@login_required
+def mentor_profile():
+    profile = services.mentor_profile(current_user)
+    form = MentorForm(obj=profile)
+    if request.method == "GET" and profile is None:
+        form.display_name.data = current_user.name
+    if form.validate_on_submit():
+        data = services.MentorData(form.display_name.data, form.group.data, form.industries.data, form.skills.data,
+                                   form.bio.data, form.district.data, form.capacity.data, form.availability.data)
+        try:
+            services.save_mentor_profile(current_user, data)
+        except services.MentoringError as e:
+            form.form_errors.append(str(e))
+        else:
+            flash(_("Your mentor profile is saved.") if profile else
+                  _("Thank you for joining! Federation staff will review your profile shortly."), "success")
+            return redirect(url_for("mentoring.index"))
+    return render_template("mentoring/mentor_form.html", form=form, profile=profile)
+
+
+@bp.post("/mentoring/mentor/pause")
+@role_required("mentor")
+def pause():
+    try:
+        services.set_paused(current_user, request.form.get("paused") == "1")
+    except services.NotFound:
+        abort(404)
+    return redirect(url_for("mentoring.index"))
+
+
+@bp.post("/mentoring/asks/<int:introduction_id>/accept")
+@role_required("mentor")
+def accept(introduction_id: int):
+    try:
+        req = services.accept(current_user, introduction_id)
+    except services.NotFound:
+        abort(404)
+    except (services.MentoringError, states.InvalidTransition) as e:
+        _error(e)
+        return redirect(url_for("mentoring.index"))
+    flash(_("Thank you! You are now this entrepreneur's mentor."), "success")
+    return redirect(url_for("mentoring.request_page", request_id=req.id))
+
+
+@bp.post("/mentoring/asks/<int:introduction_id>/decline")
+@role_required("mentor")
+def decline(introduction_id: int):
+    form = DeclineForm()
+    try:
+        services.decline(current_user, introduction_id, form.reason.data or "")
+    except services.NotFound:
+        abort(404)
+    except services.MentoringError as e:
+        _error(e)
+    else:
+        flash(_("Declined. The request goes to the next suggested mentor."), "info")
+    return redirect(url_for("mentoring.index"))
+
+
+# ---- help requests -------------------------------------------------------------------
+
+@bp.route("/mentoring/requests/new", methods=["GET", "POST"])
+@login_required
+def new_request():
+    form = RequestForm()
+    if request.method == "GET" and current_user.artisan is not None:
+        form.district.data = current_user.artisan.district
+        form.business_name.data = current_user.artisan.display_name
+    if form.validate_on_submit():
+        data = services.RequestData(form.business_name.data, form.industry.data, form.stage.data,
+                                    form.district.data, form.difficulties.data, form.description.data,
+                                    form.consent_to_share.data, form.link_shop.data)
+        try:
+            req = services.file_request(current_user, data)
+        except services.MentoringError as e:
+            form.form_errors.append(str(e))
+        else:
+            flash(_("Your request is filed. Here are the mentors who suit it best."), "success")
+            return redirect(url_for("mentoring.request_page", request_id=req.id))
+    return render_template("mentoring/request_form.html", form=form)
+
+
+def _visible(request_id: int):
+    try:
+        return services.visible_request(current_user, request_id)
+    except services.NotFound:
+        abort(404)
+
+
+@bp.get("/mentoring/requests/<int:request_id>")
+@login_required
+def request_page(request_id: int):
+    req, acc = _visible(request_id)
+    entry_form = EntryForm()
+    kinds = ["note"] if not (acc.is_mentor or acc.is_staff) else [k for k in services.LOG_LABELS if k != "status"]
+    entry_form.kind.choices = [(k, services.LOG_LABELS[k]) for k in kinds]
+    if request.method == "GET":
+        entry_form.happened_on.data = date.today()
+    return render_template("mentoring/request.html", req=req, acc=acc, entry_form=entry_form,
+                           resolve_form=ResolveForm(), close_form=CloseForm(), decline_form=DeclineForm(),
+                           asked=next((i for i in req.introductions if i.status == "asked"), None))
+
+
+@bp.post("/mentoring/requests/<int:request_id>/ask/<int:introduction_id>")
+@login_required
+def ask(request_id: int, introduction_id: int):
+    try:
+        intro = services.ask_mentor(current_user, request_id, introduction_id)
+    except services.NotFound:
+        abort(404)
+    except services.MentoringError as e:
+        _error(e)
+    else:
+        flash(_("We have asked %(name)s. You will see her answer here.", name=intro.mentor.display_name), "success")
+    return redirect(url_for("mentoring.request_page", request_id=request_id))
+
+
+@bp.post("/mentoring/requests/<int:request_id>/log")
+@login_required
+def log_entry(request_id: int):
+    form = EntryForm()
+    form.kind.choices = [(k, k) for k in services.LOG_LABELS]
+    happened = form.happened_on.data if form.happened_on.validate(form) else None
+    try:
+        services.add_entry(current_user, request_id, form.kind.data or "", form.body.data or "", happened)
+    except services.NotFound:
+        abort(404)
+    except (services.MentoringError, states.InvalidTransition) as e:
+        _error(e)
+    else:
+        flash(_("Added to the case log."), "success")
+    return redirect(url_for("mentoring.request_page", request_id=request_id) + "#case-log")
+
+
+@bp.post("/mentoring/requests/<int:request_id>/resolve")
+@login_required
+def resolve(request_id: int):
+    form = ResolveForm()
+    try:
+        rating = int(form.rating.data) if form.rating.data is not None else 0
+    except (TypeError, ValueError):
+        rating = 0
+    try:
+        services.resolve(current_user, request_id, rating, form.outcome.data or "")
+    except services.NotFound:
+        abort(404)
+    except (services.MentoringError, states.InvalidTransition) as e:
+        _error(e)
+    else:
+        flash(_("Congratulations! The case is resolved. Thank you for your rating."), "success")
+    return redirect(url_for("mentoring.request_page", request_id=request_id))
+
+
+@bp.post("/mentoring/requests/<int:request_id>/close")
+@login_required
+def close(request_id: int):
+    form = CloseForm()
+    try:
+        services.close_unresolved(current_user, request_id, form.reason.data or "")
+    except services.NotFound:
+        abort(404)
+    except (services.MentoringError, states.InvalidTransition) as e:
+        _error(e)
+    else:
+        flash(_("The case is closed."), "info")
+    return redirect(url_for("mentoring.request_page", request_id=request_id))
+
+
+# ---- staff ---------------------------------------------------------------------------
+
+@bp.get("/staff/mentoring/")
+@staff_required
+def dashboard():
+    d = services.dashboard()
+    i = 0 if lang() == "zh" else 1
+    charts = {
+        "status": [(str(states.LABELS[k]), n) for k, n in d.by_status.items()],
+        "district": [(k if i == 0 else str(DISTRICTS[k]), n) for k, n in d.by_district.items()],
+        "difficulty": sorted(((schema.DIFFICULTIES[k][i], n) for k, n in d.by_difficulty.items()),
+                             key=lambda row: -row[1]),
+    }
+    return render_template("mentoring/dashboard.html", d=d, charts=charts, overdue_days=services.overdue_days())
+
+
+@bp.get("/staff/mentoring/requests")
+@staff_required
+def staff_requests():
+    status = request.args.get("status") or None
+    return render_template("mentoring/staff_requests.html", requests=services.all_requests(status), status=status,
+                           overdue_ids={r.id for r in services.overdue_cases()})
+
+
+@bp.get("/staff/mentoring/mentors")
+@staff_required
+def staff_mentors():
+    status = request.args.get("status") or None
+    status = status if status in ("pending", "approved", "rejected") else None
+    return render_template("mentoring/staff_mentors.html", mentors=services.mentors_for_staff(status), status=status)
+
+
+@bp.post("/staff/mentoring/mentors/<int:mentor_id>/review")
+@staff_required
+def review_mentor(mentor_id: int):
+    try:
+        services.review_mentor(current_user, mentor_id, request.form.get("decision", ""))
+    except services.NotFound:
+        abort(404)
+    except services.MentoringError as e:
+        _error(e)
+    else:
+        flash(_("Saved."), "success")
+    return redirect(url_for("mentoring.staff_mentors", status=request.form.get("back") or None))
+
+
+@bp.get("/staff/mentoring/assign")
+@staff_required
+def assign():
+    proposal, mentors = services.propose_assignment()
+    return render_template("mentoring/assign.html", proposal=proposal, mentors=mentors)
+
+
+@bp.post("/staff/mentoring/assign")
+@staff_required
+def confirm_assign():
+    pairs: dict[int, int | None] = {}
+    for key, value in request.form.items():
+        if key.startswith("mentor_for_"):
+            try:
+                pairs[int(key.removeprefix("mentor_for_"))] = int(value) if value else None
+            except ValueError:
+                continue
+    sent, skipped = services.confirm_assignment(current_user, pairs)
+    flash(_("%(n)s introduction(s) sent to mentors.", n=sent), "success")
+    if skipped:
+        flash(_("%(n)s request(s) changed meanwhile or their mentor is full; please review them again.",
+                n=len(skipped)), "error")
+    return redirect(url_for("mentoring.staff_requests"))
+
+
+@bp.get("/staff/mentoring/cases.csv")
+@staff_required
+def cases_csv():
+    return Response(services.cases_csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=mutual-aid-cases.csv"})
+

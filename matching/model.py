@@ -1,0 +1,415 @@
+"""MentorMatcher: ranks mentors for a help request, explains each match, respects capacity."""
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Iterable
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from .assign import assign_with_capacity
+from .features import (FEATURE_NAMES, MentorIndex, RequestBlock, label_corpus,
+                       make_vectorizer, pair_components, shared_terms)
+from .schema import (DEFAULT_AFFINITY, GROUP_AFFINITY, INDUSTRY_FAMILIES, Assignment,
+                     HelpRequest, Match, Mentor, Outcome, Reason)
+
+# Requests scored together in assign(): bounds the dense (chunk x mentors) score matrices.
+_ASSIGN_CHUNK = 256
+# A group "fits" a request when it suits one of its difficulties at least this well.
+_GROUP_FIT_THRESHOLD = 0.8
+
+
+class MentorMatcher(BaseEstimator):
+    """Rank mentors for help requests and assign requests to mentors within capacity.
+
+    Parameters
+    ----------
+    text_weight, skill_weight, industry_weight, region_weight, group_weight : float
+        Weights of the similarity components (see `matching.features`); non-negative.
+        Replaced by learned weights when `fit` is given outcomes.
+    same_city_score : float
+        Region component for two different Ningbo districts (same district is 1).
+    related_industry_score : float
+        Industry component for two industries of the same family (same industry is 1).
+    ngram_range : tuple of int
+        Character n-gram lengths of the TF-IDF text model.
+    min_score : float
+        `assign` only pairs a request with a mentor scoring at least this.
+    candidates : int
+        `assign` considers each request's best `candidates` mentors (exact within them).
+    max_terms : int
+        At most this many shared words in a "similar_words" reason.
+    C : float
+        Inverse regularisation strength of the logistic regression that learns weights.
+    random_state : int, RandomState or None
+        Passed to the logistic regression; nothing else is random.
+
+    Attributes
+    ----------
+    vectorizer_ : TfidfVectorizer fitted on the mentors' bios (and the vocabulary labels).
+    index_ : MentorIndex of the mentors' precomputed features.
+    weights_ : ndarray of shape (5,), in `FEATURE_NAMES` order.
+    weight_source_ : "params" or "outcomes".
+    outcome_model_ : the LogisticRegression the weights came from (when learned).
+    outcomes_skipped_ : outcomes ignored because their mentor is not indexed.
+    """
+
+    def __init__(self, text_weight=0.30, skill_weight=0.30, industry_weight=0.20,
+                 region_weight=0.12, group_weight=0.08, same_city_score=0.4,
+                 related_industry_score=0.4, ngram_range=(2, 3), min_score=0.2,
+                 candidates=30, max_terms=3, C=1.0, random_state=None):
+        self.text_weight = text_weight
+        self.skill_weight = skill_weight
+        self.industry_weight = industry_weight
+        self.region_weight = region_weight
+        self.group_weight = group_weight
+        self.same_city_score = same_city_score
+        self.related_industry_score = related_industry_score
+        self.ngram_range = ngram_range
+        self.min_score = min_score
+        self.candidates = candidates
+        self.max_terms = max_terms
+        self.C = C
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, mentors: Iterable[Mentor], outcomes: Iterable[Outcome] | None = None):
+        """Index the mentors; learn the weights from past `outcomes` when given."""
+        mentors = self._check_mentors(mentors, existing=())
+        if not mentors:
+            raise ValueError("mentors must not be empty")
+        weights = self._param_weights()
+        self._check_params()
+        self.vectorizer_ = make_vectorizer(self.ngram_range)
+        text = self.vectorizer_.fit_transform([m.bio for m in mentors] + label_corpus())
+        self.index_ = MentorIndex(self.vectorizer_, self.related_industry_score)
+        self.index_.append(mentors, text[:len(mentors)])
+        self.weights_ = weights
+        self.weight_source_ = "params"
+        # A refit must not keep what an earlier fit learned from outcomes.
+        self.__dict__.pop("outcome_model_", None)
+        self.__dict__.pop("outcomes_skipped_", None)
+        if outcomes is not None:
+            self.fit_weights(outcomes)
+        return self
+
+    def fit_weights(self, outcomes: Iterable[Outcome]):
+        """Learn the component weights from past outcomes of the indexed mentors.
+
+        A logistic regression on the component vector predicts success; its coefficients,
+        clipped at 0 (each component is a similarity, so a negative weight is noise) and
+        scaled to sum to 1, become the weights, which keeps scores on the default scale.
+
+        Outcomes of mentors no longer indexed (they left, or were not approved) are history
+        without features: they are skipped and counted in `outcomes_skipped_`. When what
+        remains cannot be learned from (one class only, or no component predicts success),
+        the parameter weights are kept with a RuntimeWarning; `weight_source_` tells which.
+        """
+        check_is_fitted(self)
+        outcomes = list(outcomes)
+        if not outcomes:
+            raise ValueError("outcomes must not be empty")
+        for i, outcome in enumerate(outcomes):
+            if not isinstance(outcome, Outcome):
+                raise ValueError(f"outcomes[{i}] must be an Outcome")
+        usable = [o for o in outcomes if _is_known(o.mentor_id, self.index_.row_of)]
+        self.outcomes_skipped_ = len(outcomes) - len(usable)
+        y = np.array([o.success for o in usable], dtype=int)
+        if len(set(y.tolist())) < 2:
+            warnings.warn("outcomes of indexed mentors need both successes and failures to "
+                          "learn from; keeping the parameter weights", RuntimeWarning,
+                          stacklevel=2)
+            return self
+        x = self._components_of_pairs([o.request for o in usable],
+                                      [o.mentor_id for o in usable], name="outcomes")
+        model = LogisticRegression(C=self.C, random_state=self.random_state).fit(x, y)
+        coef = np.clip(model.coef_[0], 0.0, None)
+        if coef.sum() <= 0:
+            warnings.warn("no component predicts success in these outcomes; "
+                          "keeping the parameter weights", RuntimeWarning, stacklevel=2)
+            return self
+        self.outcome_model_ = model
+        self.weights_ = coef / coef.sum()
+        self.weight_source_ = "outcomes"
+        return self
+
+    # ------------------------------------------------------------------ incremental
+    def add_mentor(self, mentor: Mentor):
+        """Index a new mentor with the fitted vocabulary (no refit)."""
+        check_is_fitted(self)
+        self.index_.append(self._check_mentors([mentor], existing=self.index_.row_of))
+        return self
+
+    def update_mentor(self, mentor: Mentor):
+        """Re-index a known mentor (same id) after her profile changed."""
+        check_is_fitted(self)
+        mentor = self._check_mentors([mentor], existing=())[0]
+        self._row(mentor.id)
+        self.index_.replace(mentor)
+        return self
+
+    def deactivate(self, mentor_id):
+        """Stop suggesting this mentor (she stays indexed, `update_mentor` can reactivate)."""
+        check_is_fitted(self)
+        row = self._row(mentor_id)
+        self.index_.active[row] = False
+        self.index_.mentors[row] = _replaced(self.index_.mentors[row], active=False)
+        return self
+
+    def set_load(self, mentor_id, load: int):
+        """Record how many mentees this mentor has now."""
+        check_is_fitted(self)
+        row = self._row(mentor_id)
+        mentor = _replaced(self.index_.mentors[row], current_load=load)  # validates
+        self.index_.load[row] = load
+        self.index_.mentors[row] = mentor
+        return self
+
+    # ------------------------------------------------------------------ ranking
+    def rank(self, request: HelpRequest, k: int = 10) -> list[Match]:
+        """The best `k` active mentors with spare capacity, best first, with reasons.
+
+        Ties are broken by the order mentors were indexed, so output is deterministic.
+        """
+        check_is_fitted(self)
+        _check_k(k)
+        _check_request(request)
+        block = RequestBlock([request], self.vectorizer_, self.index_.region_codes)
+        components = self.index_.components(block, same_city_score=self.same_city_score)[:, 0]
+        scores = self.weights_ @ components
+        eligible = np.flatnonzero(self.index_.eligible())
+        if len(eligible) == 0:
+            return []
+        top = _top_k(scores[eligible], k)
+        rows = eligible[top]
+        return [self._match(block, row, components[:, row]) for row in rows]
+
+    def explain(self, request: HelpRequest, mentor_id) -> Match:
+        """The Match of one given mentor (whether or not she is available)."""
+        check_is_fitted(self)
+        _check_request(request)
+        row = self._row(mentor_id)
+        block = RequestBlock([request], self.vectorizer_, self.index_.region_codes)
+        components = pair_components(self.index_, block, [row], self.same_city_score)[0]
+        return self._match(block, row, components)
+
+    def score_pairs(self, requests: list[HelpRequest], mentor_ids: list) -> np.ndarray:
+        """Scores of the pairs (requests[i], mentor_ids[i]), whatever the mentors' availability."""
+        check_is_fitted(self)
+        components = self._components_of_pairs(list(requests), list(mentor_ids))
+        return components @ self.weights_
+
+    # ------------------------------------------------------------------ assignment
+    def assign(self, requests: Iterable[HelpRequest]) -> Assignment:
+        """Assign requests to mentors maximising the total score, never exceeding a
+        mentor's remaining capacity (capacity - current_load) and never pairing below
+        `min_score`. Loads are not changed: call `set_load` once assignments are accepted.
+        """
+        check_is_fitted(self)
+        requests = list(requests)
+        seen = set()
+        for i, request in enumerate(requests):
+            _check_request(request, f"requests[{i}]")
+            if request.id in seen:
+                raise ValueError(f"requests[{i}].id {request.id!r} is a duplicate")
+            seen.add(request.id)
+        if not requests:
+            return Assignment(pairs=[], unassigned=[])
+        _check_k(self.candidates, "candidates")
+
+        index = self.index_
+        eligible = index.eligible()
+        remaining = np.where(eligible, index.capacity - index.load, 0)
+        edge_requests, edge_mentors, edge_scores = [], [], []
+        for start in range(0, len(requests), _ASSIGN_CHUNK):
+            chunk = requests[start:start + _ASSIGN_CHUNK]
+            block = RequestBlock(chunk, self.vectorizer_, index.region_codes)
+            scores = np.tensordot(self.weights_, index.components(
+                block, same_city_score=self.same_city_score), axes=1)
+            scores[:, ~eligible] = -np.inf
+            k = min(self.candidates, scores.shape[1])
+            top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+            top_scores = np.take_along_axis(scores, top, axis=1)
+            keep = top_scores >= self.min_score
+            edge_requests.append(np.nonzero(keep)[0] + start)
+            edge_mentors.append(top[keep])
+            edge_scores.append(top_scores[keep])
+        assigned = assign_with_capacity(np.concatenate(edge_requests),
+                                        np.concatenate(edge_mentors),
+                                        np.concatenate(edge_scores), remaining, len(requests))
+        pairs, unassigned = [], []
+        for i, request in enumerate(requests):
+            if i in assigned:
+                row, score = assigned[i]
+                pairs.append((request.id, index.ids[row], round(float(score), 6)))
+            else:
+                unassigned.append(request.id)
+        return Assignment(pairs=pairs, unassigned=unassigned)
+
+    # ------------------------------------------------------------------ internals
+    def _param_weights(self) -> np.ndarray:
+        weights = np.array([self.text_weight, self.skill_weight, self.industry_weight,
+                            self.region_weight, self.group_weight], dtype=np.float64)
+        for name, value in zip(FEATURE_NAMES, weights):
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"{name}_weight must be a non-negative number, got {value}")
+        if weights.sum() <= 0:
+            raise ValueError("at least one of the *_weight parameters must be positive")
+        return weights
+
+    def _check_params(self) -> None:
+        for name in ("same_city_score", "related_industry_score"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must be within 0..1, got {value}")
+        low, high = self.ngram_range
+        if not 1 <= low <= high:
+            raise ValueError(f"ngram_range must be (low, high) with 1 <= low <= high, "
+                             f"got {self.ngram_range}")
+        _check_k(self.candidates, "candidates")
+
+    @staticmethod
+    def _check_mentors(mentors, existing) -> list[Mentor]:
+        if mentors is None:
+            raise ValueError("mentors must not be empty")
+        mentors = list(mentors)
+        seen = set(existing)
+        checked = []
+        for i, mentor in enumerate(mentors):
+            if not isinstance(mentor, Mentor):
+                raise ValueError(f"mentors[{i}] must be a Mentor, got {type(mentor).__name__}")
+            mentor.validate()
+            if mentor.id in seen:
+                raise ValueError(f"mentors[{i}].id {mentor.id!r} is a duplicate")
+            seen.add(mentor.id)
+            # A copy, so later changes to the caller's object do not silently desync the index.
+            checked.append(copy.copy(mentor))
+        return checked
+
+    def _row(self, mentor_id) -> int:
+        try:
+            return self.index_.row_of[mentor_id]
+        except (KeyError, TypeError):
+            raise ValueError(f"mentor_id {mentor_id!r} is not a known mentor") from None
+
+    def _components_of_pairs(self, requests, mentor_ids, name="requests") -> np.ndarray:
+        if len(requests) != len(mentor_ids):
+            raise ValueError("requests and mentor_ids must have the same length")
+        for i, request in enumerate(requests):
+            _check_request(request, f"{name}[{i}]")
+        rows = [self._row(mentor_id) for mentor_id in mentor_ids]
+        if not rows:
+            return np.zeros((0, len(FEATURE_NAMES)))
+        block = RequestBlock(requests, self.vectorizer_, self.index_.region_codes)
+        return pair_components(self.index_, block, rows, self.same_city_score).astype(np.float64)
+
+    def _match(self, block: RequestBlock, row: int, components: np.ndarray) -> Match:
+        components = np.asarray(components, dtype=np.float64)
+        score = float(self.weights_ @ components)
+        named = {name: round(float(v), 6) for name, v in zip(FEATURE_NAMES, components)}
+        reasons = self._reasons(block, row, components)
+        return Match(mentor_id=self.index_.ids[row], score=round(score, 6),
+                     reasons=reasons, components=named)
+
+    def _reasons(self, block: RequestBlock, row: int, components: np.ndarray) -> tuple:
+        request, mentor = block.requests[0], self.index_.mentors[row]
+        found: list[tuple[float, int, Reason]] = []  # (weighted contribution, order, reason)
+
+        def add(component: str, reason: Reason):
+            i = FEATURE_NAMES.index(component)
+            contribution = self.weights_[i] * components[i]
+            # A component the weights ignore is no reason for this match.
+            if contribution > 0:
+                found.append((contribution, len(found), reason))
+
+        shared = tuple(d for d in request.difficulties if d in mentor.skills)
+        if shared:
+            add("skill", Reason("shared_skills", {"skills": shared}))
+        if request.industry in mentor.industries:
+            add("industry", Reason("same_industry", {"industry": request.industry}))
+        elif components[2] > 0:
+            family = INDUSTRY_FAMILIES[request.industry]
+            related = next(c for c in mentor.industries if INDUSTRY_FAMILIES[c] == family)
+            add("industry", Reason("related_industry", {"industry": related,
+                                                        "request_industry": request.industry}))
+        if mentor.region == request.region:
+            add("region", Reason("same_district", {"region": mentor.region}))
+        elif components[3] > 0:
+            add("region", Reason("same_city", {"region": mentor.region}))
+        suited = tuple(d for d in request.difficulties
+                       if GROUP_AFFINITY[mentor.group].get(d, DEFAULT_AFFINITY)
+                       >= _GROUP_FIT_THRESHOLD)
+        if suited:
+            add("group", Reason("group_fit", {"group": mentor.group, "difficulties": suited}))
+        if components[0] > 0 and self.weights_[0] > 0:
+            terms = self._shared_terms(block, row)
+            if terms:
+                add("text", Reason("similar_words", {"terms": terms}))
+        found.sort(key=lambda item: (-item[0], item[1]))
+        return tuple(reason for _, _, reason in found)
+
+    def _shared_terms(self, block: RequestBlock, row: int) -> tuple[str, ...]:
+        query, bio = block.text[0], self.index_.text[row]
+        # Intersecting the two rows' columns costs O(nnz); sparse multiply of two rows can
+        # cost O(vocabulary), which is millions of n-grams on real bios.
+        columns, in_query, in_bio = np.intersect1d(query.indices, bio.indices,
+                                                   assume_unique=True, return_indices=True)
+        by_column = dict(zip(columns.tolist(),
+                             (query.data[in_query] * bio.data[in_bio]).tolist()))
+        vocabulary = self.vectorizer_.vocabulary_
+
+        def contribution(ngram: str) -> float:
+            # char_wb also pads n-grams at word edges (" 直播"): one word to a reader.
+            return sum(by_column.get(vocabulary.get(padded, -1), 0.0)
+                       for padded in (ngram, f" {ngram}", f"{ngram} ", f" {ngram} "))
+
+        return shared_terms(block.requests[0].description, self.index_.mentors[row].bio,
+                            contribution, self.max_terms)
+
+
+def _is_known(mentor_id, row_of: dict) -> bool:
+    try:
+        return mentor_id in row_of
+    except TypeError:  # an unhashable id is no mentor of ours
+        return False
+
+
+def _replaced(mentor: Mentor, **changes) -> Mentor:
+    updated = copy.copy(mentor)
+    for name, value in changes.items():
+        setattr(updated, name, value)
+    updated.validate()
+    return updated
+
+
+def _check_k(k, name: str = "k") -> None:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {k!r}")
+
+
+def _check_request(request, name: str = "request") -> None:
+    if not isinstance(request, HelpRequest):
+        raise ValueError(f"{name} must be a HelpRequest, got {type(request).__name__}")
+    try:
+        request.validate()
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+
+
+def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k highest scores, best first; ties keep the lower position first."""
+    k = min(k, len(scores))
+    if k < len(scores):
+        # Include every score tied with the k-th, so the tie-break below sees all of them.
+        kth = -np.partition(-scores, k - 1)[k - 1]
+        candidates = np.flatnonzero(scores >= kth)
+    else:
+        candidates = np.arange(len(scores))
+    order = np.lexsort((candidates, -scores[candidates]))
+    return candidates[order[:k]]
+
+
+__all__ = ["MentorMatcher"]
