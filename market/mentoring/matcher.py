@@ -82,7 +82,7 @@ def get_matcher() -> matching.MentorMatcher | None:
             outcomes = training_outcomes()
             matcher = matching.MentorMatcher().fit([to_mentor(p) for p in profiles],
                                                     outcomes=outcomes if _learnable(outcomes) else None)
-            log.info("matcher fitted on %s mentors (learned weights: %s)", len(profiles), _learnable(outcomes))
+            log.info("matcher fitted on %s mentors (weights from %s)", len(profiles), matcher.weight_source_)
         cache.update(fingerprint=fingerprint, matcher=matcher)
         return matcher
 

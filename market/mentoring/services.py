@@ -17,12 +17,15 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from flask import current_app
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from market.extensions import db
+from market.mail import send_mail
 from market.mentoring import states
 from market.mentoring.matcher import get_matcher, reasons_as_json, to_request
 from market.models import Artisan, CaseEntry, HelpRequest, Introduction, MentorProfile, User, UserRole
@@ -349,6 +352,7 @@ def ask_mentor(user: User, request_id: int, introduction_id: int) -> Introductio
     db.session.commit()
     log.info("request %s: mentor %s asked by author=%s", req.id, intro.mentor_id, user.id)
     db.session.refresh(intro)
+    notify_asked(intro)
     return intro
 
 
@@ -397,6 +401,7 @@ def accept(user: User, introduction_id: int) -> HelpRequest:
     _entry(req, user, "status", "matched")
     db.session.commit()
     log.info("request %s matched with mentor %s (accepted by user=%s)", req.id, mentor_id, user.id)
+    notify_matched(req)
     return req
 
 
@@ -428,6 +433,7 @@ def move_on(req: HelpRequest) -> Introduction | None:
             if intro.status == "suggested" and intro.mentor.matchable and intro.mentor.spare > 0 and _set_asked(intro):
                 db.session.commit()
                 log.info("request %s moved on: mentor %s asked", req.id, intro.mentor_id)
+                notify_asked(intro)
                 return intro
         if attempt == 0:
             refresh_suggestions(req)
@@ -598,6 +604,7 @@ def confirm_assignment(staff: User, pairs: dict[int, int | None]) -> tuple[int, 
     full)."""
     sent, skipped = 0, []
     planned: dict[int, int] = {}
+    asked: list[Introduction] = []
     for request_id, mentor_id in sorted(pairs.items()):
         if mentor_id is None:
             continue
@@ -622,12 +629,39 @@ def confirm_assignment(staff: User, pairs: dict[int, int | None]) -> tuple[int, 
         else:
             intro.source = "staff"
         _set_asked(intro)
+        asked.append(intro)
         planned[mentor.id] = planned.get(mentor.id, 0) + 1
         _entry(req, staff, "note", f"staff introduced mentor {mentor.display_name}")
         sent += 1
     db.session.commit()
     log.info("global assignment confirmed by staff=%s: %s sent, %s skipped", staff.id, sent, len(skipped))
+    for intro in asked:
+        notify_asked(intro)
     return sent, skipped
+
+
+# ---- notifications -------------------------------------------------------------------
+
+def _url(endpoint: str, **values) -> str:
+    try:
+        return url_for(endpoint, _external=True, **values)
+    except RuntimeError:  # no request (CLI, demo seed): the help desk's path is still useful
+        return "/mentoring/"
+
+
+def notify_asked(intro: Introduction) -> None:
+    mentor = db.session.get(MentorProfile, intro.mentor_id)
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+        send_mail(mentor.user.email, _("An entrepreneur asks for your help"),
+                  _("An entrepreneur has asked you to be her mentor. Please accept or decline at %(url)s",
+                    url=_url("mentoring.index")))
+
+
+def notify_matched(req: HelpRequest) -> None:
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+        send_mail(req.author.email, _("%(name)s will be your mentor", name=req.mentor.display_name),
+                  _("%(name)s has accepted your request for help. Follow your case at %(url)s",
+                    name=req.mentor.display_name, url=_url("mentoring.request_page", request_id=req.id)))
 
 
 # ---- staff: dashboard, overdue cases, export -----------------------------------------

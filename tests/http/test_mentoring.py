@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from market.extensions import db
+from market.mail import outbox
 from market.mentoring import services, states
 from market.mentoring.matcher import training_outcomes
 from market.models import CaseEntry, HelpRequest, Introduction, MentorProfile
@@ -81,6 +82,10 @@ def test_decline_moves_on_to_the_next_suggestion(make_user, make_mentor, make_he
         services.accept(first.user, intros[0].id)
     services.accept(second.user, intros[1].id)
     assert _reload(req).mentor_id == second.id
+    # Each asked mentor was told by mail, and the entrepreneur when one accepted.
+    sent = [(m["To"], m["Subject"]) for m in outbox()]
+    assert (first.user.email, "有创业者请您帮忙") in sent and (second.user.email, "有创业者请您帮忙") in sent
+    assert (author.email, "李秀英将担任您的导师") in sent
 
 
 def test_full_or_paused_mentors_are_not_suggested_and_capacity_is_enforced_at_accept(
