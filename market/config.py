@@ -83,6 +83,7 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = "1000 per minute"
     SERVER_NAME = None
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for tests only; production uses scrypt
 
 
 def config_for_environment() -> type[Config]:

@@ -31,8 +31,12 @@ class User(UserMixin, db.Model):
     )
 
     def set_password(self, password: str) -> None:
-        # Werkzeug's default is scrypt, a memory-hard KDF with a per-hash salt.
-        self.password_hash = generate_password_hash(password)
+        # Werkzeug's default is scrypt, a memory-hard KDF with a per-hash salt. Tests configure
+        # a cheap method (PASSWORD_HASH_METHOD) so that making hundreds of users stays fast.
+        from flask import current_app
+
+        method = current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -8,7 +8,8 @@ import pytest
 from tests.conftest import login
 
 
-def test_register_login_logout_and_change_password(client):
+def test_register_login_logout_and_change_password(app, client):
+    app.config["PASSWORD_HASH_METHOD"] = None  # the production default, not the tests' fast one
     resp = client.post("/account/register", data={"name": "王秀英", "email": "Xiuying@Example.cn",
                                                   "password": "long-enough-1", "confirm": "long-enough-1",
                                                   "roles": ["buyer", "artisan"]})

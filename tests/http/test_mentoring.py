@@ -292,3 +292,59 @@ def test_asked_mentor_sees_the_request_but_not_undisclosed_details(app, make_use
     assert "电商运营" in page  # the structured needs are shown so she can decide
     home = mentor_client.get("/mentoring/").get_data(as_text=True)
     assert "不想公开的细节" not in home and "接受" in home
+
+
+@pytest.fixture
+def asked_case(make_user, make_mentor, make_help_request):
+    """An open request whose author has asked one mentor, and everyone else."""
+    author = make_user(("entrepreneur",), name="阿芳")
+    mentor = make_mentor("陈海燕")
+    other_mentor = make_mentor("李秀英", district="宁海县")
+    req = make_help_request(author)
+    intros = {i.mentor_id: i for i in _reload(req).introductions}
+    services.ask_mentor(author, req.id, intros[mentor.id].id)
+    people = {
+        "author": author, "mentor": mentor.user, "other_mentor": other_mentor.user,
+        "other_entrepreneur": make_user(("entrepreneur",)), "staff": make_user(("staff",)), "anonymous": None,
+    }
+    return req, intros[mentor.id], intros[other_mentor.id], people
+
+
+# For an open request with one mentor asked: what each role gets for each action.
+ACTION_MATRIX = {
+    #  role:               (ask another, accept, decline, close)
+    "author": (302, 403, 403, 302),
+    "mentor": (404, 302, 302, 404),
+    "other_mentor": (404, 404, 404, 404),
+    "other_entrepreneur": (404, 403, 403, 404),
+    "staff": (404, 404, 404, 302),
+    "anonymous": ("login", "login", "login", "login"),
+}
+
+
+@pytest.mark.parametrize("action", ["ask", "accept", "decline", "close"])
+@pytest.mark.parametrize("role", list(ACTION_MATRIX))
+def test_permission_matrix_for_asking_answering_and_closing(app, asked_case, role, action):
+    req, asked, other, people = asked_case
+    client = _client_for(app, people[role])
+    url = {
+        "ask": f"/mentoring/requests/{req.id}/ask/{other.id}",
+        "accept": f"/mentoring/asks/{asked.id}/accept",
+        "decline": f"/mentoring/asks/{asked.id}/decline",
+        "close": f"/mentoring/requests/{req.id}/close",
+    }[action]
+    expected = ACTION_MATRIX[role][["ask", "accept", "decline", "close"].index(action)]
+    _expect(client.post(url, data={"reason": "不再需要"}), expected)
+
+    db.session.expire_all()
+    req_now = db.session.get(HelpRequest, req.id)
+    asked_now = db.session.get(Introduction, asked.id)
+    allowed = expected == 302
+    if action == "accept":
+        assert (req_now.status == "matched") == allowed
+    elif action == "decline":
+        assert (asked_now.status == "declined") == allowed
+    elif action == "close":
+        assert (req_now.status == "closed_unresolved") == allowed
+    else:  # the author may not ask a second mentor while one is asked: refused with a message
+        assert db.session.get(Introduction, other.id).status == "suggested"
