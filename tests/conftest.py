@@ -253,6 +253,14 @@ def browser_page(chromium):
     context.close()
 
 
+def login_in_browser(page, base_url: str, email: str, password: str = DEFAULT_PASSWORD) -> None:
+    page.goto(f"{base_url}/account/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
 @pytest.fixture
 def new_browser_page(chromium):
     """Factory for extra isolated browser sessions (several users in one test)."""

@@ -5,18 +5,10 @@ import pytest
 
 from market.extensions import db
 from market.models import Order, Product
-from tests.conftest import DEFAULT_PASSWORD
+from tests.conftest import login_in_browser as _login
 from tests.http.test_payments import use_localstripe
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, base: str, email: str) -> None:
-    page.goto(f"{base}/account/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def _fill_card(page, number: str) -> None:

@@ -3,17 +3,9 @@ suggestions with reasons, asks a mentor; the mentor accepts and logs a visit; th
 entrepreneur resolves and rates it; staff see the counts change on the dashboard."""
 import pytest
 
-from tests.conftest import DEFAULT_PASSWORD
+from tests.conftest import login_in_browser as _login
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, base: str, email: str) -> None:
-    page.goto(f"{base}/account/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def _stat(page, css_id: str) -> int:
