@@ -22,6 +22,8 @@ bp = Blueprint("mentoring", __name__)
 @bp.app_context_processor
 def mentoring_helpers():
     def vocab_label(kind: str, code: str) -> str:
+        if kind == "district":
+            return str(DISTRICTS.get(code, code))
         vocabulary = {"group": schema.GROUPS, "industry": schema.INDUSTRIES, "difficulty": schema.DIFFICULTIES,
                       "stage": schema.BUSINESS_STAGES}[kind]
         return schema.label(vocabulary, code, lang())
