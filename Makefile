@@ -7,7 +7,7 @@ PORT ?= 5000
 STRIPE_PORT ?= 8420
 export FLASK_APP := market
 
-.PHONY: run test install test-deps system-deps i18n i18n-compile migrate seed bench serve clean
+.PHONY: run test install test-deps system-deps i18n i18n-compile migrate seed bench bench-deps serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,25 @@ run: seed
 test: install system-deps
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-bench: install
-	$(BIN)/python -m matching.bench
+# The app under gunicorn (gunicorn.conf.py): several workers, JSON logs, /metrics. Reads
+# DATABASE_URL, REDIS_URL, SECRET_KEY, ... from the environment (README, "Deploying").
+serve: migrate
+	$(BIN)/gunicorn -c gunicorn.conf.py
+
+# Benchmarks (bench/run.py): wrk against gunicorn on PostgreSQL with 100,000 products, the
+# checkout and stock race against localstripe; results in bench/results/. Then the matcher's.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/sm_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/0
+bench: install bench-deps
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python -m bench.run $(BENCH_ARGS)
+	@if [ -f matching/bench.py ]; then $(BIN)/python -m matching.bench; fi
+
+# wrk, the load generator, from Debian.
+bench-deps:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; \
+	fi
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

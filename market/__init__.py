@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from market.config import DEV_SECRET_KEY, PROJECT_ROOT, Config, config_for_environment
-from market.extensions import babel, csrf, db, limiter, login_manager, migrate
+from market.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,23 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_error_handlers(app)
+    _register_serving(app)
 
     from market.cli import register_cli
 
     register_cli(app)
     return app
+
+
+def _register_serving(app: Flask) -> None:
+    """What running on several app servers needs: a shared cache, background jobs, request
+    ids, JSON logs, /metrics, fingerprinted static files (see README, "Deploying")."""
+    from market import jobs, observability, serving
+
+    cache.init_app(app)
+    observability.init_app(app)
+    serving.init_app(app)
+    jobs.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -107,6 +107,11 @@ def load_demo_data(*, n_products: int = 200, n_artisans: int = 20, rnd_seed: int
     batch: list[dict] = []
     image_rows: list[dict] = []
     next_id = (db.session.scalar(select(func.max(Product.id))) or 0) + 1
+    # Listed one minute apart, newest last, as a real catalogue grows: "newest first" pages
+    # then walk an index instead of sorting rows that all share one timestamp.
+    from datetime import datetime, timedelta
+
+    first_listed = datetime.now() - timedelta(minutes=n_products)
     for n in range(n_products):
         artisan, suffix = artisans[n % len(artisans)]
         category = rnd.choice(d.CATEGORY_BY_SUFFIX[suffix])
@@ -119,6 +124,7 @@ def load_demo_data(*, n_products: int = 200, n_artisans: int = 20, rnd_seed: int
             "price_fen": rnd.choice([1990, 2880, 3990, 5800, 6800, 8800, 12800, 16800, 26800, 39900]) + rnd.randint(0, 9) * 100,
             "stock": rnd.choice([0, 3, 5, 10, 20, 50, 100]), "status": "published",
             "search_tokens": search.index_tokens(title, description),
+            "created_at": first_listed + timedelta(minutes=n),
         })
         img = pool[n % len(pool)]
         image_rows.append({"product_id": pid, "filename": img.filename, "thumb_filename": img.thumb_filename,

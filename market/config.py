@@ -33,8 +33,11 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh", "en")
 
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Counters must be shared by all app servers, so Redis when there is one.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: count in each process instead of refusing logins or letting everyone through.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
 
     PRODUCTS_PER_PAGE = 24
@@ -66,6 +69,30 @@ class Config:
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") == "1"
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "noreply@sisters-market.local")
 
+    # ---- serving on several machines (see README "Deploying on several machines") ----
+    # Redis is shared by every app server: background jobs, caches, rate-limit counters.
+    # Empty: jobs run inline in the request and caches live in each process (development).
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "sm:")
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "market")
+    CACHE_TYPE = os.environ.get("CACHE_TYPE") or ("RedisCache" if REDIS_URL else "SimpleCache")
+    CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", REDIS_URL)
+    CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", REDIS_KEY_PREFIX + "cache:")
+    CACHE_DEFAULT_TIMEOUT = 60
+    # Catalogue pages cache their ordered product ids and total for this long (0: off);
+    # the products themselves (price, stock, visibility) are always read fresh.
+    CATALOG_CACHE_SECONDS = int(os.environ.get("CATALOG_CACHE_SECONDS", 60))
+    # Pages for visitors without a session are shared for this long (0: off); market.serving.
+    PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 30))
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", REDIS_KEY_PREFIX.rstrip(":"))
+
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json" under gunicorn (gunicorn.conf.py)
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # /metrics answers loopback clients that came through no proxy, or a bearer token.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+    # A bare route for the benchmarks' baseline (off unless asked for).
+    BENCH_HELLO_ROUTE = os.environ.get("BENCH_HELLO_ROUTE", "") == "1"
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     ENV_NAME = os.environ.get("MARKET_ENV", "development")
@@ -84,6 +111,14 @@ class TestConfig(Config):
     LOGIN_RATE_LIMIT = "1000 per minute"
     SERVER_NAME = None
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for tests only; production uses scrypt
+    REDIS_URL = ""  # jobs run inline; tests that need Redis say so
+    RATELIMIT_STORAGE_URI = "memory://"
+    CACHE_TYPE = "NullCache"
+    CACHE_NO_NULL_WARNING = True
+    PAGE_CACHE_SECONDS = 0
+    CATALOG_CACHE_SECONDS = 0
+    LOG_FORMAT = "text"
+    BENCH_HELLO_ROUTE = False
 
 
 def config_for_environment() -> type[Config]:

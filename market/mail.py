@@ -1,5 +1,6 @@
 """Outgoing mail: logged to the console in development, sent over SMTP when MAIL_SERVER is
-set. Sending never raises into the caller: a notification must not undo a payment."""
+set, from a background job when REDIS_URL is set (market.jobs). Sending never raises into
+the caller: a notification must not undo a payment."""
 from __future__ import annotations
 
 import logging
@@ -26,12 +27,25 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
 
 
 def send_mail(to: str, subject: str, body: str) -> bool:
+    """Queue a message (a background job with retries when REDIS_URL is set; sent at once
+    otherwise). True when it was sent or queued."""
     if not to:
         return False
+    if current_app.testing:
+        outbox().append(build_message(to, subject, body))
+    from market import jobs
+
+    try:
+        result = jobs.enqueue("send_mail", to, subject, body)
+    except jobs.JobFailed:
+        return False  # sent inline and failed: already logged
+    return bool(result)
+
+
+def deliver_mail(to: str, subject: str, body: str) -> bool:
+    """Send one message now: to the console without MAIL_SERVER, else over SMTP."""
     msg = build_message(to, subject, body)
     cfg = current_app.config
-    if current_app.testing:
-        outbox().append(msg)
     if not cfg.get("MAIL_SERVER"):
         log.info("mail (console backend) to=%s subject=%s\n%s", to, subject, body)
         return True

@@ -68,5 +68,11 @@ def fts5_query(terms: list[tuple[str, bool]]) -> str:
     return " AND ".join(f'"{tok}"*' if prefix else f'"{tok}"' for tok, prefix in terms)
 
 
+# The indexed expressions on PostgreSQL (market.models.catalog.POSTGRES_FTS_DDL): queries
+# must repeat them exactly for the GIN indexes to be used.
+PG_VECTOR = "array_to_tsvector(string_to_array(products.search_tokens, ' '))"
+PG_TITLE_VECTOR = "array_to_tsvector(string_to_array(split_part(products.search_tokens, ' | ', 1), ' '))"
+
+
 def tsquery(terms: list[tuple[str, bool]]) -> str:
     return " & ".join(f"'{tok}':*" if prefix else f"'{tok}'" for tok, prefix in terms)

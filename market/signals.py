@@ -4,3 +4,8 @@ from blinker import Namespace
 
 _signals = Namespace()
 user_logged_in_merge = _signals.signal("user-logged-in-merge")
+
+# Checkout events (counted by market.observability; sender is the Order).
+order_placed = _signals.signal("order-placed")
+order_paid = _signals.signal("order-paid")
+payment_declined = _signals.signal("payment-declined")  # reason= the decline code

@@ -77,7 +77,7 @@ def include_object(obj, name, type_, reflected, compare_to):
     created by explicit DDL, not by the models; autogenerate must not drop it."""
     if type_ == "table" and name.startswith("product_fts"):
         return False
-    if type_ == "index" and name == "ix_products_search":
+    if type_ == "index" and name in ("ix_products_search", "ix_products_search_title"):
         return False
     return True
 

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Float, Select, false, literal_column, select, text, type_coerce
+from flask import current_app
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, case, func, literal_column, select, text
 from sqlalchemy.orm import joinedload, selectinload
 
 from market import search
+from market.caching import cache_key, remember
 from market.extensions import db
 from market.models import Artisan, Brand, Product
 from market.vocab import CATEGORIES, DISTRICTS
@@ -103,41 +106,52 @@ def _with_list_loading(stmt: Select) -> Select:
     )
 
 
-def search_matches(q: str):
-    """A subquery of (id, rank) for products matching `q` (lower rank = better), or None
-    when the query has no searchable terms. Values are bound inside the text clauses, so
-    the subquery carries them into pagination's count query too."""
+@dataclass
+class SearchMatch:
+    """How to find products matching a query on this database: either a subquery of
+    (id, rank) to join (SQLite's FTS5 table), or a condition on products and a rank
+    expression (PostgreSQL's GIN indexes). Lower rank = better."""
+
+    join: object = None
+    where: object = None
+    rank: object = None
+
+
+def search_matches(q: str) -> SearchMatch | None:
+    """Where and how to rank products matching `q`, or None when the query has no
+    searchable terms. Values are bound inside the text clauses, so they travel with the
+    statement into the count query too."""
     terms = search.query_terms(q)
     if not terms:
         return None
     dialect = db.engine.dialect.name
     if dialect == "sqlite":
-        return (
+        matches = (
             select(literal_column("rowid").label("id"), literal_column("bm25(product_fts)").label("rank"))
             .select_from(text("product_fts"))
             .where(text("product_fts MATCH :fts").bindparams(fts=search.fts5_query(terms)))
             .subquery("matches")
         )
+        return SearchMatch(join=matches, rank=matches.c.rank)
     if dialect == "postgresql":
-        vector = "array_to_tsvector(string_to_array(products.search_tokens, ' '))"
-        # array_to_tsvector keeps no positions, so weights cannot mark the title; a title
-        # match (the part before " | ") adds 1 to the rank instead, so it ranks first.
-        title_vector = "array_to_tsvector(string_to_array(split_part(products.search_tokens, ' | ', 1), ' '))"
         tsq = search.tsquery(terms)
-        rank = text(
-            f"-(ts_rank({vector}, CAST(:tsq_r AS tsquery))"
-            f" + CASE WHEN {title_vector} @@ CAST(:tsq_t AS tsquery) THEN 1 ELSE 0 END)"
-        ).bindparams(tsq_r=tsq, tsq_t=tsq)
-        return (
-            select(Product.id.label("id"), type_coerce(rank, Float).label("rank"))
-            .where(text(f"{vector} @@ CAST(:tsq AS tsquery)").bindparams(tsq=tsq))
-            .subquery("matches")
+        # A condition on products itself (not a joined subquery), so PostgreSQL filters
+        # with the GIN index and never rebuilds a tsvector per row. array_to_tsvector keeps
+        # no positions, so ts_rank is the same for every match; relevance is "the title
+        # matches" (a second GIN index, probed once per query), then newest.
+        title_hits = select(Product.id).where(
+            text(f"{search.PG_TITLE_VECTOR} @@ CAST(:tsq_t AS tsquery)").bindparams(tsq_t=tsq)
+        ).correlate(None)  # its own scan of products, not the outer row
+        rank = case((Product.id.in_(title_hits), 0), else_=1)
+        return SearchMatch(
+            where=text(f"{search.PG_VECTOR} @@ CAST(:tsq AS tsquery)").bindparams(tsq=tsq), rank=rank
         )
     raise RuntimeError(f"search is not implemented for {dialect}")
 
 
-def list_products(cq: CatalogQuery, per_page: int, *, artisan_id: int | None = None):
-    """A page of public products for the filters in `cq`."""
+def _listing_statement(cq: CatalogQuery, artisan_id: int | None) -> Select | None:
+    """Public products for the filters in `cq`, in display order; None when the search
+    has no searchable terms (nothing can match)."""
     stmt = public_products()
     if artisan_id is not None:
         stmt = stmt.where(Product.artisan_id == artisan_id)
@@ -154,24 +168,70 @@ def list_products(cq: CatalogQuery, per_page: int, *, artisan_id: int | None = N
 
     rank = None
     if cq.q:
-        matches = search_matches(cq.q)
-        if matches is None:
-            stmt = stmt.where(false())
-        else:
-            stmt = stmt.join(matches, matches.c.id == Product.id)
-            rank = matches.c.rank
+        match = search_matches(cq.q)
+        if match is None:
+            return None
+        if match.join is not None:
+            stmt = stmt.join(match.join, match.join.c.id == Product.id)
+        if match.where is not None:
+            stmt = stmt.where(match.where)
+        rank = match.rank
 
     if cq.sort == "relevance" and rank is not None:
-        stmt = stmt.order_by(rank, Product.id.desc())
-    elif cq.sort == "price_asc":
-        stmt = stmt.order_by(Product.price_fen, Product.id.desc())
-    elif cq.sort == "price_desc":
-        stmt = stmt.order_by(Product.price_fen.desc(), Product.id.desc())
-    else:
-        stmt = stmt.order_by(Product.created_at.desc(), Product.id.desc())
+        return stmt.order_by(rank, Product.id.desc())
+    if cq.sort == "price_asc":
+        return stmt.order_by(Product.price_fen, Product.id.desc())
+    if cq.sort == "price_desc":
+        return stmt.order_by(Product.price_fen.desc(), Product.id.desc())
+    return stmt.order_by(Product.created_at.desc(), Product.id.desc())
 
-    stmt = _with_list_loading(stmt)
-    return db.paginate(stmt, page=cq.page, per_page=per_page, error_out=False, count=True)
+
+class ProductPage(Pagination):
+    """A page of products whose ids and total were found (or remembered) beforehand."""
+
+    def _query_items(self) -> list:
+        return self._query_args["items"]
+
+    def _query_count(self) -> int:
+        return self._query_args["total"]
+
+
+def list_products(cq: CatalogQuery, per_page: int, *, artisan_id: int | None = None) -> ProductPage:
+    """A page of public products for the filters in `cq`.
+
+    Finding the page's ids and counting every match are the costly parts on a large
+    catalogue (a search word can match a fifth of it); both are remembered for
+    CATALOG_CACHE_SECONDS. The products are then loaded fresh by id, so price, stock and
+    visibility are always current (a product hidden meanwhile just drops off the page).
+    Four queries whatever the page size; two when the ids are remembered."""
+    key = cache_key("catalog-page", search.query_terms(cq.q) if cq.q else None, cq.category, cq.brand,
+                    cq.district, cq.min_fen, cq.max_fen, cq.sort, cq.page, per_page, artisan_id)
+
+    def find() -> tuple[list[int], int]:
+        stmt = _listing_statement(cq, artisan_id)
+        if stmt is None:
+            return [], 0
+        ids = list(db.session.scalars(
+            stmt.with_only_columns(Product.id).limit(per_page).offset((cq.page - 1) * per_page)
+        ))
+        if not ids and cq.page == 1:
+            return ids, 0
+        total = db.session.scalar(select(func.count()).select_from(
+            stmt.order_by(None).with_only_columns(Product.id).subquery()
+        ))
+        return ids, total or 0
+
+    ids, total = remember(key, int(current_app.config.get("CATALOG_CACHE_SECONDS", 0)), find)
+    items = products_by_ids(ids)
+    return ProductPage(page=cq.page, per_page=per_page, max_per_page=None, error_out=False, items=items, total=total)
+
+
+def products_by_ids(ids: list[int]) -> list[Product]:
+    """The public products among `ids`, loaded for product cards, in the order given."""
+    if not ids:
+        return []
+    found = {p.id: p for p in db.session.scalars(_with_list_loading(public_products().where(Product.id.in_(ids)))).unique()}
+    return [found[i] for i in ids if i in found]
 
 
 def get_public_product(product_id: int) -> Product | None:

@@ -142,10 +142,16 @@ SQLITE_FTS_DDL = (
 )
 # array_to_tsvector takes the tokens verbatim, so no text-search parser or locale can
 # drop or merge CJK characters.
+# The second index covers the title part alone (before " | "): search ranks title
+# matches first by probing it once instead of building a tsvector for every match.
 POSTGRES_FTS_DDL = (
     "CREATE INDEX IF NOT EXISTS ix_products_search ON products USING gin "
     "(array_to_tsvector(string_to_array(search_tokens, ' ')))",
+    "CREATE INDEX IF NOT EXISTS ix_products_search_title ON products USING gin "
+    "(array_to_tsvector(string_to_array(split_part(search_tokens, ' | ', 1), ' ')))",
 )
+# Indexes made by the DDL above, which Alembic's autogenerate must leave alone.
+FTS_INDEX_NAMES = ("ix_products_search", "ix_products_search_title")
 
 for _stmt in SQLITE_FTS_DDL:
     event.listen(Product.__table__, "after_create", DDL(_stmt).execute_if(dialect="sqlite"))

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from market import signals
 from market.catalog.services import public_products
 from market.extensions import db
 from market.mail import send_mail
@@ -177,6 +178,7 @@ def _place(buyer: User, items: dict[int, int], address: Address, token: str) -> 
             raise OutOfStock(_l("Only %(n)s of “%(title)s” left. Please change the quantity.", n=left, title=title))
     db.session.commit()
     log.info("order placed id=%s buyer=%s total_fen=%s lines=%s", order.id, buyer.id, order.total_fen, len(items))
+    signals.order_placed.send(order)
     return order
 
 
@@ -227,6 +229,7 @@ def mark_paid(order: Order) -> bool:
         return False
     db.session.commit()
     log.info("order paid id=%s pi=%s total_fen=%s", order.id, order.payment_intent_id, order.total_fen)
+    signals.order_paid.send(order)
     notify_paid(order)
     return True
 
@@ -252,6 +255,7 @@ def revive_cancelled(order: Order) -> bool:
         return False
     db.session.commit()
     log.warning("late payment accepted order=%s: stock re-reserved", order.id)
+    signals.order_paid.send(order)
     notify_paid(order)
     return True
 

@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from market import signals
 from market.cart import services as cart
 from market.extensions import db
 from market.models import Order, OrderLine, Refund, SubOrder, User
@@ -193,7 +194,8 @@ def apply_payment_intent(order: Order, pi: dict) -> PayOutcome:
         return PayOutcome("cancelled", "payment_cancelled")
     if status == "requires_payment_method" and pi.get("last_payment_error"):
         code = _decline_code(pi)
-        fail_order(order, reason="payment_failed", code=code)
+        if fail_order(order, reason="payment_failed", code=code):
+            signals.payment_declined.send(order, reason=code)
         return PayOutcome("declined", code)
     return PayOutcome("pending")
 
