@@ -6,7 +6,6 @@ import random
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from werkzeug.security import generate_password_hash
 
 from market.extensions import db
 from market.mentoring import services
@@ -58,7 +57,7 @@ def load_mentoring_demo(password_hash: str, rnd: random.Random) -> None:
         email = "mentor@demo.sisters-market.cn" if i == 0 else f"mentor{i + 1}@demo.sisters-market.cn"
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
-            user = User(name=name, email=email, password_hash=password_hash or generate_password_hash("x"))
+            user = User(name=name, email=email, password_hash=password_hash)
             user.roles = [UserRole(role="mentor")]
             db.session.add(user)
             db.session.flush()

@@ -133,12 +133,12 @@ def save_mentor_profile(user: User, data: MentorData) -> MentorProfile:
     profile.display_name, profile.group, profile.bio = data.display_name, data.group, data.bio
     profile.industries, profile.skills, profile.district = data.industries, data.skills, data.district
     profile.availability = data.availability
-    # Capacity never drops below the load, even if a case was accepted since we read it.
     profile.capacity = data.capacity
     profile.updated_at = utcnow()
     _add_role(user, "mentor")
     db.session.flush()
     if not new:
+        # Capacity never drops below the load, even if a case was accepted since we read it.
         db.session.execute(update(MentorProfile).where(MentorProfile.id == profile.id,
                                                        MentorProfile.current_load > data.capacity)
                            .values(capacity=MentorProfile.current_load).execution_options(synchronize_session=False))
@@ -468,7 +468,10 @@ LOG_LABELS = {
     "note": _l("Note"),
     "measure": _l("Measure taken"),
     "status": _l("Status"),
+    "introduced": _l("Introduced by staff"),
 }
+# Written by the system, never typed by a person.
+SYSTEM_LOG_KINDS = ("status", "introduced")
 
 
 def add_entry(user: User, request_id: int, kind: str, body: str, happened_on: date | None = None) -> CaseEntry:
@@ -477,7 +480,7 @@ def add_entry(user: User, request_id: int, kind: str, body: str, happened_on: da
     req, acc = visible_request(user, request_id)
     if not acc.can_log:
         raise NotFound(request_id)
-    if kind not in LOG_LABELS or kind == "status":
+    if kind not in LOG_LABELS or kind in SYSTEM_LOG_KINDS:
         raise MentoringError(_l("Choose what kind of follow-up this was."))
     if kind != "note" and not (acc.is_mentor or acc.is_staff):
         raise MentoringError(_l("Only the mentor or federation staff record follow-ups; you can add a note."))
@@ -605,6 +608,7 @@ def confirm_assignment(staff: User, pairs: dict[int, int | None]) -> tuple[int, 
     sent, skipped = 0, []
     planned: dict[int, int] = {}
     asked: list[Introduction] = []
+    matcher = get_matcher()
     for request_id, mentor_id in sorted(pairs.items()):
         if mentor_id is None:
             continue
@@ -619,7 +623,6 @@ def confirm_assignment(staff: User, pairs: dict[int, int | None]) -> tuple[int, 
             skipped.append(request_id)  # she already declined or was withdrawn: do not ask again
             continue
         if intro is None:
-            matcher = get_matcher()
             match = matcher.explain(to_request(req), mentor_id) if matcher is not None else None
             intro = Introduction(request_id=req.id, mentor_id=mentor_id, rank=0, source="staff", status="suggested",
                                  score=round(float(match.score), 4) if match else 0.0,
@@ -631,7 +634,7 @@ def confirm_assignment(staff: User, pairs: dict[int, int | None]) -> tuple[int, 
         _set_asked(intro)
         asked.append(intro)
         planned[mentor.id] = planned.get(mentor.id, 0) + 1
-        _entry(req, staff, "note", f"staff introduced mentor {mentor.display_name}")
+        _entry(req, staff, "introduced", mentor.display_name)
         sent += 1
     db.session.commit()
     log.info("global assignment confirmed by staff=%s: %s sent, %s skipped", staff.id, sent, len(skipped))

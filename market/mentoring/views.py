@@ -48,7 +48,7 @@ def index():
         return render_template("mentoring/index.html", profile=None, requests=[], asks=[], cases=[])
     profile, asks, cases = services.mentor_home(current_user)
     return render_template("mentoring/index.html", profile=profile, asks=asks, cases=cases,
-                           requests=services.my_requests(current_user), decline_form=DeclineForm())
+                           requests=services.my_requests(current_user))
 
 
 # ---- mentors -------------------------------------------------------------------------
@@ -148,12 +148,12 @@ def _visible(request_id: int):
 def request_page(request_id: int):
     req, acc = _visible(request_id)
     entry_form = EntryForm()
-    kinds = ["note"] if not (acc.is_mentor or acc.is_staff) else [k for k in services.LOG_LABELS if k != "status"]
+    kinds = ["note"] if not (acc.is_mentor or acc.is_staff) else \
+        [k for k in services.LOG_LABELS if k not in services.SYSTEM_LOG_KINDS]
     entry_form.kind.choices = [(k, services.LOG_LABELS[k]) for k in kinds]
-    if request.method == "GET":
-        entry_form.happened_on.data = date.today()
+    entry_form.happened_on.data = date.today()
     return render_template("mentoring/request.html", req=req, acc=acc, entry_form=entry_form,
-                           resolve_form=ResolveForm(), close_form=CloseForm(), decline_form=DeclineForm(),
+                           resolve_form=ResolveForm(), close_form=CloseForm(),
                            asked=next((i for i in req.introductions if i.status == "asked"), None))
 
 
@@ -175,7 +175,6 @@ def ask(request_id: int, introduction_id: int):
 @login_required
 def log_entry(request_id: int):
     form = EntryForm()
-    form.kind.choices = [(k, k) for k in services.LOG_LABELS]
     happened = form.happened_on.data if form.happened_on.validate(form) else None
     try:
         services.add_entry(current_user, request_id, form.kind.data or "", form.body.data or "", happened)

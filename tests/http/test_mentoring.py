@@ -163,7 +163,9 @@ def test_staff_global_assignment_respects_capacity_and_overrides(make_user, make
     assert sent == 1 and len(skipped) == 2
     asked = db.session.scalars(db.select(Introduction).where(Introduction.status == "asked")).all()
     assert [(i.mentor_id, i.source) for i in asked] == [(a.id, "staff")]
-    assert b.id  # b stays free for the next run
+    assert _reload(b).current_load == 0  # b stays free for the next run
+    entries = db.session.scalars(db.select(CaseEntry).where(CaseEntry.kind == "introduced")).all()
+    assert [e.body for e in entries] == ["陈海燕"]  # the case log says whom staff introduced
 
 
 def test_dashboard_counts_overdue_and_csv_export(app, make_user, make_mentor, make_help_request):
