@@ -7,7 +7,7 @@ PORT ?= 5000
 STRIPE_PORT ?= 8420
 export FLASK_APP := market
 
-.PHONY: run test install test-deps system-deps i18n i18n-compile migrate seed bench bench-deps serve clean
+.PHONY: run test lint install test-deps system-deps i18n i18n-compile migrate seed bench bench-deps serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,11 @@ run: seed
 	PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) $(BIN)/python -m market.devserver
 
 test: install system-deps
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# ruff: lint and import order, configured in pyproject.toml (.ci/run runs it).
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
 
 # The app under gunicorn (gunicorn.conf.py): several workers, JSON logs, /metrics. Reads
 # DATABASE_URL, REDIS_URL, SECRET_KEY, ... from the environment (README, "Deploying").

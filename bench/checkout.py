@@ -33,8 +33,8 @@ def _address():
 
 def make_shop(run_id: str, stock: int, title: str):
     """A bench artisan with one product of `stock` units."""
-    from market.models import Artisan, Product, User, UserRole
     from market import search
+    from market.models import Artisan, Product, User, UserRole
 
     user = User(name="压测手艺人", email=f"bench-artisan-{run_id}-{uuid.uuid4().hex[:6]}@bench.sisters-market.cn",
                 password_hash="!")

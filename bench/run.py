@@ -19,7 +19,7 @@ import platform
 import secrets
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     server = start_gunicorn(env, workers=args.workers, log_path=log_path)
     log(f"gunicorn: {args.workers} workers on {server.url}; localstripe on {stripe_url}")
 
-    results: dict = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+    results: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
                      "products": args.products, "workers": args.workers, "connections": args.connections,
                      "seconds_per_endpoint": args.seconds, "seed_seconds": round(seed_seconds, 1)}
     try:

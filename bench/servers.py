@@ -49,7 +49,7 @@ def start_gunicorn(env: dict[str, str], *, workers: int, log_path: Path, port: i
     full_env = {**os.environ, **env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
     full_env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each server gets its own (gunicorn.conf.py)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(log_path, "ab")
+    log = open(log_path, "ab")  # noqa: SIM115  the child process keeps writing to it
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py")],
         cwd=PROJECT_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,

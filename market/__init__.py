@@ -49,6 +49,10 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
 
+    from market.i18n import compile_catalogues
+
+    compile_catalogues()
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)

@@ -53,11 +53,11 @@ def seed(n_products: int, n_artisans: int, if_empty: bool, rnd_seed: int) -> Non
 def load_demo_data(*, n_products: int = 200, n_artisans: int = 20, rnd_seed: int = 2026) -> list[tuple[str, str]]:
     from pathlib import Path
 
+    from werkzeug.security import generate_password_hash
+
     from market import demo_data as d
     from market import images, search
-    from market.accounts.services import register_user
-    from market.models import Artisan, Brand, Product, ProductImage, User, UserRole
-    from werkzeug.security import generate_password_hash
+    from market.models import Artisan, Brand, Product, User, UserRole
 
     rnd = random.Random(rnd_seed)
     folder = Path(current_app.config["UPLOAD_FOLDER"])

@@ -60,9 +60,9 @@ def assign_with_capacity(request_rows: np.ndarray, mentor_rows: np.ndarray,
 
     slot_owner = np.repeat(np.arange(len(remaining)), slots)
     edge_score = {(int(r), int(m)): float(s)
-                  for r, m, s in zip(request_rows, mentor_rows, scores)}
+                  for r, m, s in zip(request_rows, mentor_rows, scores, strict=True)}
     result = {}
-    for r, c in zip(matched_rows, matched_cols):
+    for r, c in zip(matched_rows, matched_cols, strict=True):
         if c < n_slots:
             m = int(slot_owner[c])
             result[int(r)] = (m, edge_score[(int(r), m)])

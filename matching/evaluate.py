@@ -38,7 +38,7 @@ def dcg(gains: np.ndarray) -> float:
 
 def ranking_metrics(rankings: list[np.ndarray], grades: list[np.ndarray], k: int = K) -> dict:
     recall1, recallk, ndcg = [], [], []
-    for ranked, grade in zip(rankings, grades):
+    for ranked, grade in zip(rankings, grades, strict=True):
         n_relevant = int((grade > 0).sum())
         if n_relevant == 0:
             continue
@@ -125,7 +125,7 @@ def greedy_assign(ranker, requests, mentors) -> list[tuple[int, int]]:
 
 def evaluate_ranking(seed: int, n_mentors: int, n_requests: int) -> dict:
     mentors, requests, profiles = synthetic.benchmark(n_mentors, n_requests, seed)
-    grades = [synthetic.relevance(mentors, r, p) for r, p in zip(requests, profiles)]
+    grades = [synthetic.relevance(mentors, r, p) for r, p in zip(requests, profiles, strict=True)]
     row_of = {m.id: i for i, m in enumerate(mentors)}
     results = {}
 
@@ -164,8 +164,8 @@ def evaluate_learning(seed: int, n_mentors: int, n_requests: int) -> dict:
     default = MentorMatcher().fit(mentors)
     learned = MentorMatcher(random_state=seed).fit(mentors, outcomes=train)
     result = {"train_outcomes": len(train), "test_outcomes": len(test),
-              "learned_weights": dict(zip(FEATURE_NAMES, np.round(learned.weights_, 3).tolist())),
-              "default_weights": dict(zip(FEATURE_NAMES, np.round(default.weights_, 3).tolist()))}
+              "learned_weights": dict(zip(FEATURE_NAMES, np.round(learned.weights_, 3).tolist(), strict=True)),
+              "default_weights": dict(zip(FEATURE_NAMES, np.round(default.weights_, 3).tolist(), strict=True))}
     for name, matcher in (("default", default), ("learned", learned)):
         result[name] = outcome_metrics(matcher, test)
     return result

@@ -22,8 +22,17 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .schema import (DEFAULT_AFFINITY, DIFFICULTIES, GROUP_AFFINITY, GROUPS, INDUSTRIES,
-                     INDUSTRY_FAMILIES, REGIONS, HelpRequest, Mentor)
+from .schema import (
+    DEFAULT_AFFINITY,
+    DIFFICULTIES,
+    GROUP_AFFINITY,
+    GROUPS,
+    INDUSTRIES,
+    INDUSTRY_FAMILIES,
+    REGIONS,
+    HelpRequest,
+    Mentor,
+)
 
 FEATURE_NAMES = ("text", "skill", "industry", "region", "group")
 DIFFICULTY_CODES = tuple(DIFFICULTIES)
@@ -217,7 +226,7 @@ class MentorIndex:
         return out
 
 
-def pair_components(index: "MentorIndex", block: RequestBlock, rows: np.ndarray,
+def pair_components(index: MentorIndex, block: RequestBlock, rows: np.ndarray,
                     same_city_score: float = 0.5) -> np.ndarray:
     """Components of the pairs (block request i, mentor rows[i]): shape (len(block), 5)."""
     rows = np.asarray(rows, dtype=np.intp)

@@ -11,10 +11,26 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from .assign import assign_with_capacity
-from .features import (FEATURE_NAMES, MentorIndex, RequestBlock, label_corpus,
-                       make_vectorizer, pair_components, shared_terms)
-from .schema import (DEFAULT_AFFINITY, GROUP_AFFINITY, INDUSTRY_FAMILIES, Assignment,
-                     HelpRequest, Match, Mentor, Outcome, Reason)
+from .features import (
+    FEATURE_NAMES,
+    MentorIndex,
+    RequestBlock,
+    label_corpus,
+    make_vectorizer,
+    pair_components,
+    shared_terms,
+)
+from .schema import (
+    DEFAULT_AFFINITY,
+    GROUP_AFFINITY,
+    INDUSTRY_FAMILIES,
+    Assignment,
+    HelpRequest,
+    Match,
+    Mentor,
+    Outcome,
+    Reason,
+)
 
 # Requests scored together in assign(): bounds the dense (chunk x mentors) score matrices.
 _ASSIGN_CHUNK = 256
@@ -253,7 +269,7 @@ class MentorMatcher(BaseEstimator):
     def _param_weights(self) -> np.ndarray:
         weights = np.array([self.text_weight, self.skill_weight, self.industry_weight,
                             self.region_weight, self.group_weight], dtype=np.float64)
-        for name, value in zip(FEATURE_NAMES, weights):
+        for name, value in zip(FEATURE_NAMES, weights, strict=True):
             if not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name}_weight must be a non-negative number, got {value}")
         if weights.sum() <= 0:
@@ -309,7 +325,7 @@ class MentorMatcher(BaseEstimator):
     def _match(self, block: RequestBlock, row: int, components: np.ndarray) -> Match:
         components = np.asarray(components, dtype=np.float64)
         score = float(self.weights_ @ components)
-        named = {name: round(float(v), 6) for name, v in zip(FEATURE_NAMES, components)}
+        named = {name: round(float(v), 6) for name, v in zip(FEATURE_NAMES, components, strict=True)}
         reasons = self._reasons(block, row, components)
         return Match(mentor_id=self.index_.ids[row], score=round(score, 6),
                      reasons=reasons, components=named)
@@ -358,7 +374,7 @@ class MentorMatcher(BaseEstimator):
         columns, in_query, in_bio = np.intersect1d(query.indices, bio.indices,
                                                    assume_unique=True, return_indices=True)
         by_column = dict(zip(columns.tolist(),
-                             (query.data[in_query] * bio.data[in_bio]).tolist()))
+                             (query.data[in_query] * bio.data[in_bio]).tolist(), strict=True))
         vocabulary = self.vectorizer_.vocabulary_
 
         def contribution(ngram: str) -> float:

@@ -7,8 +7,8 @@ a region that is not one of Ningbo's districts or counties is accepted and treat
 """
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Hashable
 
 CITY = ("宁波市", "Ningbo")
 

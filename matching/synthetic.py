@@ -30,8 +30,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .schema import (DIFFICULTIES, GROUP_AFFINITY, DEFAULT_AFFINITY, GROUPS, INDUSTRIES,
-                     INDUSTRY_FAMILIES, REGIONS, HelpRequest, Mentor, Outcome)
+from .schema import (
+    DEFAULT_AFFINITY,
+    DIFFICULTIES,
+    GROUP_AFFINITY,
+    GROUPS,
+    INDUSTRIES,
+    INDUSTRY_FAMILIES,
+    REGIONS,
+    HelpRequest,
+    Mentor,
+    Outcome,
+)
 
 DIFFICULTY_CODES = list(DIFFICULTIES)
 INDUSTRY_CODES = list(INDUSTRIES)
@@ -232,7 +242,7 @@ def generate_outcomes(mentors: list[Mentor], requests: list[HelpRequest],
             by_family.setdefault(INDUSTRY_FAMILIES[c], []).append(m)
     by_id = {m.id: m for m in mentors}
     outcomes = []
-    for request, profile in zip(requests, profiles):
+    for request, profile in zip(requests, profiles, strict=True):
         family = by_family.get(INDUSTRY_FAMILIES[profile.industry], mentors)
         picked = {profile.source_mentor: by_id[profile.source_mentor]}
         while len(picked) < min(per_request, len(mentors)):

@@ -1,9 +1,8 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -77,9 +76,7 @@ def include_object(obj, name, type_, reflected, compare_to):
     created by explicit DDL, not by the models; autogenerate must not drop it."""
     if type_ == "table" and name.startswith("product_fts"):
         return False
-    if type_ == "index" and name in ("ix_products_search", "ix_products_search_title"):
-        return False
-    return True
+    return not (type_ == "index" and name in ("ix_products_search", "ix_products_search_title"))
 
 
 def run_migrations_online():

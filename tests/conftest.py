@@ -9,22 +9,24 @@ from __future__ import annotations
 import contextvars
 import os
 import threading
-import uuid
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from market import create_app
-from market.config import TestConfig, normalise_database_url
+from market.config import normalise_database_url
 from market.extensions import db
-
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-REQUIRE_PG = os.environ.get("REQUIRE_POSTGRES") == "1"
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-DEFAULT_PASSWORD = "correct-horse-battery"
+from tests.support import (
+    BACKENDS,
+    DEFAULT_PASSWORD,
+    PG_URL,
+    REQUIRE_PG,
+    app_config,
+    create_pg_database,
+    login,
+)
 
 
 def pytest_sessionstart(session):
@@ -40,28 +42,12 @@ def pytest_sessionstart(session):
             pytest.exit(f"PostgreSQL at {PG_URL} is unreachable: {exc}", returncode=3)
 
 
-def _create_pg_database(base_url: str) -> tuple[str, callable]:
-    """A private database per test session, so parallel runs never share tables."""
-    url = make_url(normalise_database_url(base_url))
-    name = f"sm_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
         return
-    url, drop = _create_pg_database(PG_URL)
+    url, drop = create_pg_database(PG_URL)
     yield url
     drop()
 
@@ -69,17 +55,11 @@ def database_url(request, tmp_path_factory):
 @pytest.fixture(scope="session")
 def _schema_ready(database_url, tmp_path_factory):
     """Create the schema once per backend."""
-    app = create_app(_test_config(database_url, tmp_path_factory.mktemp("uploads")))
+    app = create_app(app_config(database_url, tmp_path_factory.mktemp("uploads")))
     with app.app_context():
         db.create_all()
         db.engine.dispose()
     return database_url
-
-
-def _test_config(database_url: str, upload_dir: Path) -> dict:
-    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    config.update(SQLALCHEMY_DATABASE_URI=database_url, UPLOAD_FOLDER=upload_dir)
-    return config
 
 
 def _truncate_all() -> None:
@@ -103,7 +83,7 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture
 def app(_schema_ready, tmp_path):
-    app = create_app(_test_config(_schema_ready, tmp_path / "uploads"))
+    app = create_app(app_config(_schema_ready, tmp_path / "uploads"))
     app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
@@ -168,11 +148,6 @@ def make_product(app):
         return save_product(artisan.user, data, uploads=uploads)
 
     return make
-
-
-def login(client, user_or_email, password=DEFAULT_PASSWORD):
-    email = getattr(user_or_email, "email", user_or_email)
-    return client.post("/account/login", data={"email": email, "password": password})
 
 
 @pytest.fixture
@@ -251,14 +226,6 @@ def browser_page(chromium):
     page = context.new_page()
     yield page
     context.close()
-
-
-def login_in_browser(page, base_url: str, email: str, password: str = DEFAULT_PASSWORD) -> None:
-    page.goto(f"{base_url}/account/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
 
 
 @pytest.fixture

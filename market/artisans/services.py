@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
@@ -161,7 +161,7 @@ def save_product(user: User, data: ProductData, *, product: Product | None = Non
     product.brand_id = data.brand_id or None
     product.status = data.status
     if data.status == "published" and not was_published:
-        product.published_at = datetime.now(timezone.utc).replace(tzinfo=None)
+        product.published_at = datetime.now(UTC).replace(tzinfo=None)
     product.search_tokens = search.index_tokens(product.title, product.description)
     for i, s in enumerate(stored, start=existing):
         product.images.append(
@@ -177,7 +177,7 @@ def set_product_status(user: User, product_id: int, status: str) -> Product:
     if status not in PRODUCT_STATUSES:
         raise ShopError(_l("Unknown status."))
     if status == "published" and product.status != "published":
-        product.published_at = datetime.now(timezone.utc).replace(tzinfo=None)
+        product.published_at = datetime.now(UTC).replace(tzinfo=None)
     product.status = status
     db.session.commit()
     log.info("product status id=%s -> %s by user=%s", product.id, status, user.id)

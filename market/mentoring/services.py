@@ -15,7 +15,7 @@ import io
 import logging
 import statistics
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app, url_for
 from flask_babel import force_locale
@@ -47,7 +47,7 @@ class NotFound(LookupError):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _add_role(user: User, role: str) -> None:

@@ -25,7 +25,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
-    artisan: Mapped["Artisan | None"] = relationship(back_populates="user", uselist=False)  # noqa: F821
+    artisan: Mapped[Artisan | None] = relationship(back_populates="user", uselist=False)  # noqa: F821
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )

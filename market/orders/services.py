@@ -9,7 +9,7 @@ import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, url_for
 from flask_babel import force_locale
@@ -47,7 +47,7 @@ class Forbidden(PermissionError):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # ---- shipping address ------------------------------------------------------------------

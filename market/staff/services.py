@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -40,7 +40,7 @@ def review_artisan(actor: User, artisan_id: int, decision: str) -> Artisan:
     if artisan is None:
         raise LookupError(artisan_id)
     artisan.status = decision
-    artisan.approved_at = datetime.now(timezone.utc).replace(tzinfo=None) if decision == "approved" else None
+    artisan.approved_at = datetime.now(UTC).replace(tzinfo=None) if decision == "approved" else None
     db.session.commit()
     log.info("artisan %s -> %s by staff=%s", artisan.id, decision, actor.id)
     return artisan

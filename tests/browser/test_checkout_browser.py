@@ -5,8 +5,8 @@ import pytest
 
 from market.extensions import db
 from market.models import Order, Product
-from tests.conftest import login_in_browser as _login
-from tests.http.test_payments import use_localstripe
+from tests.support import login_in_browser as _login
+from tests.support import use_localstripe
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,7 @@ suggestions with reasons, asks a mentor; the mentor accepts and logs a visit; th
 entrepreneur resolves and rates it; staff see the counts change on the dashboard."""
 import pytest
 
-from tests.conftest import login_in_browser as _login
+from tests.support import login_in_browser as _login
 
 pytestmark = pytest.mark.browser
 

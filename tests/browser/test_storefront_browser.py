@@ -1,11 +1,10 @@
 """End to end in headless Chromium: an artisan lists a product with a photo, a buyer finds
 it by a Chinese search word and opens it."""
-import io
 
 import pytest
 from PIL import Image
 
-from tests.conftest import DEFAULT_PASSWORD
+from tests.support import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.browser
 

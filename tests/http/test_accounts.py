@@ -1,11 +1,10 @@
 """Registration, login, logout, password change, roles, rate limiting."""
+import pytest
+
 from market.accounts import services
 from market.extensions import db
 from market.models import User
-
-import pytest
-
-from tests.conftest import login
+from tests.support import login
 
 
 def test_register_login_logout_and_change_password(app, client):

@@ -123,7 +123,10 @@ def test_product_list_query_count_does_not_grow_with_page_size(app, client, make
     for per_page in (2, 12):
         app.config["PRODUCTS_PER_PAGE"] = per_page
         statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
+
+        def listener(*args, statements=statements):
+            statements.append(args[2])
+
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
             assert client.get("/products").status_code == 200

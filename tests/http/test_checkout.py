@@ -6,8 +6,7 @@ from __future__ import annotations
 from market.extensions import db
 from market.models import CartItem, Order, Product, SubOrder
 from market.orders import services as orders
-from tests.conftest import login
-from tests.http.test_payments import place, use_localstripe
+from tests.support import login, place, use_localstripe
 
 GOOD_ADDRESS = {"ship_name": "林小雨", "ship_phone": "138 0013 8000",
                 "ship_address": "浙江省宁波市象山县丹西街道靖南大街 88 号", "checkout_token": "tok-checkout-1"}

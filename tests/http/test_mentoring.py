@@ -13,7 +13,7 @@ from market.mail import outbox
 from market.mentoring import services, states
 from market.mentoring.matcher import training_outcomes
 from market.models import CaseEntry, HelpRequest, Introduction, MentorProfile
-from tests.conftest import login
+from tests.support import login
 
 
 def _reload(obj):

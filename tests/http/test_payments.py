@@ -2,54 +2,27 @@
 double submit (one PaymentIntent, one charge), and the payments API being unreachable."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import requests
 
 from market.extensions import db
-from market.localstripe_proc import free_port
 from market.mail import outbox
-from market.models import Order, Product, Refund
+from market.models import Order, Refund
 from market.orders import services as orders
 from market.payments import services as payments
 from market.payments.stripe_client import PaymentsUnavailable
-
-ADDRESS = orders.Address("林小雨", "138 0013 8000", "浙江省宁波市象山县丹西街道靖南大街 88 号")
-VISA = "4242424242424242"
-DECLINED = "4000000000000341"
-THREE_D_SECURE = "4000002500003155"
-
-
-# ---- helpers shared by the payment, webhook and browser tests ----------------------------
-
-def use_localstripe(app, url: str) -> None:
-    """Point the app at a clean localstripe."""
-    requests.delete(f"{url}/_config/data", timeout=5)
-    app.config.update(STRIPE_API_BASE=url, STRIPE_RETRY_BACKOFF=0.01)
-
-
-def use_unreachable_api(app) -> None:
-    app.config.update(STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}", STRIPE_RETRY_BACKOFF=0.01,
-                      STRIPE_CONNECT_TIMEOUT=0.5)
-
-
-def place(buyer, items: dict, token: str | None = None) -> Order:
-    return orders.place_order(buyer, {p.id: q for p, q in items.items()}, ADDRESS, token or uuid.uuid4().hex)
-
-
-def pay_card(order: Order, number: str = VISA):
-    return payments.pay_with_card(order, number=number, exp_month=12, exp_year=2034, cvc="123")
-
-
-def stock_of(product) -> int:
-    db.session.expire_all()
-    return db.session.get(Product, product.id).stock
-
-
-def payment_intents(url: str, order_id: int) -> list[dict]:
-    data = requests.get(f"{url}/v1/payment_intents", auth=("sk_test_x", ""), params={"limit": 100}, timeout=5).json()
-    return [pi for pi in data["data"] if pi["metadata"].get("order_id") == str(order_id)]
+from tests.support import (
+    ADDRESS,
+    DECLINED,
+    THREE_D_SECURE,
+    VISA,
+    pay_card,
+    payment_intents,
+    place,
+    stock_of,
+    use_localstripe,
+    use_unreachable_api,
+)
 
 
 @pytest.fixture

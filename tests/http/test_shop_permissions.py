@@ -1,9 +1,9 @@
 """Who may create, edit and archive products; staff approval of artisans."""
+import pytest
+
 from market.artisans import services as shop
 from market.extensions import db
 from market.models import Product
-
-import pytest
 
 
 def _edit_form(**overrides):

@@ -9,7 +9,7 @@ import uuid
 from market.extensions import db
 from market.models import Order, OrderLine, Product
 from market.orders import services as orders
-from tests.http.test_payments import ADDRESS
+from tests.support import ADDRESS
 
 
 def _race(app, buyer_ids: list[int], items_for) -> tuple[list[int], list[str]]:

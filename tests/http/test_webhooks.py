@@ -11,7 +11,7 @@ import pytest
 from market.extensions import db
 from market.models import Order, Product, Refund, WebhookEvent
 from market.payments import webhooks
-from tests.http.test_payments import pay_card, place, stock_of, use_localstripe
+from tests.support import pay_card, place, stock_of, use_localstripe
 
 SECRET = "whsec_test_secret"
 

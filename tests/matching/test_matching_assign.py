@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from matching_cases import seafood_request, xiangshan_mentors
 from scipy.optimize import linear_sum_assignment
 
 from matching import Assignment, HelpRequest, Mentor, MentorMatcher
 from matching.schema import DIFFICULTIES, GROUPS
-from matching_cases import seafood_request, xiangshan_mentors
 
 INDUSTRY_POOL = ["tea", "agriculture", "seafood", "embroidery"]
 REGION_POOL = ["象山县", "余姚市", "鄞州区", "杭州市"]
@@ -55,7 +55,7 @@ def best_total(matcher: MentorMatcher, mentors, requests, min_score) -> float:
         for j, mid in enumerate(slots):
             gain[i, j] = scores[mid] if scores[mid] >= min_score else -1e9
     rows, cols = linear_sum_assignment(gain, maximize=True)
-    return float(sum(max(gain[r, c], 0.0) for r, c in zip(rows, cols)))
+    return float(sum(max(gain[r, c], 0.0) for r, c in zip(rows, cols, strict=True)))
 
 
 @settings(max_examples=50, deadline=None)

@@ -86,7 +86,7 @@ def test_score_is_weighted_sum_of_components():
     matcher.fit([base_mentor(bio="茶叶电商")])
     match = matcher.explain(base_request(description="茶叶网店"), "m")
     expected = sum(w * match.components[name] for w, name in
-                   zip([0.1, 0.2, 0.3, 0.25, 0.15], FEATURE_NAMES))
+                   zip([0.1, 0.2, 0.3, 0.25, 0.15], FEATURE_NAMES, strict=True))
     assert match.score == pytest.approx(expected, abs=1e-6)
 
 

@@ -1,9 +1,9 @@
 """add_mentor / update_mentor / deactivate / set_load without refitting."""
 import pytest
+from matching_cases import seafood_request, xiangshan_mentors
 
 from matching import HelpRequest, Mentor, MentorMatcher
 from matching.synthetic import benchmark
-from matching_cases import seafood_request, xiangshan_mentors
 
 STRUCTURE_ONLY = dict(text_weight=0.0)
 

@@ -1,11 +1,10 @@
 """Learning the weights from past outcomes."""
 import numpy as np
 import pytest
-
-from matching import MentorMatcher, Outcome
-from matching import synthetic
-from matching.evaluate import outcome_metrics
 from matching_cases import seafood_request, xiangshan_mentors
+
+from matching import MentorMatcher, Outcome, synthetic
+from matching.evaluate import outcome_metrics
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +29,7 @@ def test_learned_weights_beat_defaults_on_held_out_outcomes(outcomes_split):
     assert after["auc"] > before["auc"] + 0.01
     assert after["ndcg"] > before["ndcg"]
     # The hidden outcome model values the district most; the learned weights find that.
-    weights = dict(zip(["text", "skill", "industry", "region", "group"], learned.weights_))
+    weights = dict(zip(["text", "skill", "industry", "region", "group"], learned.weights_, strict=True))
     assert weights["region"] == max(weights.values())
     assert learned.weights_.sum() == pytest.approx(1.0)
     assert (learned.weights_ >= 0).all()

@@ -5,11 +5,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from matching_cases import seafood_request, xiangshan_mentors
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from matching import HelpRequest, Match, Mentor, MentorMatcher
-from matching_cases import seafood_request, xiangshan_mentors
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +49,7 @@ def test_reasons_name_shared_skills_district_industry_and_words(matcher):
 
 def test_reasons_are_ordered_by_contribution(matcher):
     top = matcher.rank(seafood_request(), k=1)[0]
-    weight = dict(zip(["text", "skill", "industry", "region", "group"], matcher.weights_))
+    weight = dict(zip(["text", "skill", "industry", "region", "group"], matcher.weights_, strict=True))
     component_of = {"shared_skills": "skill", "same_industry": "industry",
                     "same_district": "region", "group_fit": "group", "similar_words": "text"}
     contributions = [weight[component_of[r.code]] * top.components[component_of[r.code]]

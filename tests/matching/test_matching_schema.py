@@ -2,8 +2,15 @@
 import pytest
 
 from matching import HelpRequest, Mentor, Outcome, Reason
-from matching.schema import (BUSINESS_STAGES, DIFFICULTIES, GROUP_AFFINITY, GROUPS,
-                             INDUSTRIES, INDUSTRY_FAMILIES, REGIONS)
+from matching.schema import (
+    BUSINESS_STAGES,
+    DIFFICULTIES,
+    GROUP_AFFINITY,
+    GROUPS,
+    INDUSTRIES,
+    INDUSTRY_FAMILIES,
+    REGIONS,
+)
 
 
 def mentor(**changes):

@@ -8,6 +8,7 @@ test writes to Redis is under its own key prefix and queue name, removed at the 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -21,7 +22,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from market.jobs import PERIODIC
-from tests.conftest import PG_URL, REQUIRE_PG, _create_pg_database, _test_config
+from tests.support import PG_URL, REQUIRE_PG, app_config, create_pg_database
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 PASSWORD = "scale-out-password"
@@ -93,10 +94,8 @@ def _cleanup_redis(client, run: str, queue_name: str) -> None:
     for registry in (FinishedJobRegistry, FailedJobRegistry, StartedJobRegistry, ScheduledJobRegistry):
         ids |= set(registry(queue_name, connection=client).get_job_ids())
     for job_id in ids:
-        try:
+        with contextlib.suppress(Exception):  # already gone
             Job.fetch(job_id, connection=client).delete()
-        except Exception:  # noqa: BLE001  already gone
-            pass
     client.srem("rq:queues", f"rq:queue:{queue_name}")
     # The run id is in every key prefix of this test: cache, locks, rate limits, queue.
     for key in client.scan_iter(f"*{run}*", count=1000):
@@ -110,7 +109,7 @@ def cluster(tmp_path_factory, localstripe_url):
     from market import create_app
     from market.extensions import db
 
-    db_url, drop = _create_pg_database(PG_URL)
+    db_url, drop = create_pg_database(PG_URL)
     run = uuid.uuid4().hex[:8]
     prefix, queue_name = f"smtest-{run}:", f"smtest-{run}-jobs"
     data_dir = tmp_path_factory.mktemp("shared-data")  # what would be a shared mount
@@ -123,7 +122,7 @@ def cluster(tmp_path_factory, localstripe_url):
     servers = []
     try:
         flask_cli(["db", "upgrade"], env, timeout=120)
-        app = create_app({**_test_config(db_url, data_dir / "uploads"), "STRIPE_API_BASE": localstripe_url})
+        app = create_app({**app_config(db_url, data_dir / "uploads"), "STRIPE_API_BASE": localstripe_url})
         with app.app_context():
             product_ids, race_id, buyers = _shop(app)
             db.engine.dispose()

@@ -1,5 +1,6 @@
 """The Alembic migrations build exactly the schema the models describe, on each backend,
 including the search index, and upgrade cleanly from an empty database."""
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
@@ -7,9 +8,7 @@ from sqlalchemy import inspect, text
 
 from market import create_app
 from market.extensions import db
-from tests.conftest import _create_pg_database, _test_config, PG_URL, BACKENDS
-
-import pytest
+from tests.support import BACKENDS, PG_URL, app_config, create_pg_database
 
 
 @pytest.fixture(params=BACKENDS)
@@ -17,13 +16,13 @@ def empty_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrate.db'}"
     else:
-        url, drop = _create_pg_database(PG_URL)
+        url, drop = create_pg_database(PG_URL)
         yield url
         drop()
 
 
 def test_migrations_match_models_and_create_search_index(empty_database, tmp_path):
-    app = create_app(_test_config(empty_database, tmp_path / "uploads"))
+    app = create_app(app_config(empty_database, tmp_path / "uploads"))
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
@@ -45,6 +44,4 @@ def _include_object(obj, name, type_, reflected, compare_to):
     # Same rules as include_object in migrations/env.py (which cannot be imported: it runs Alembic).
     if type_ == "table" and (name.startswith("product_fts") or name == "alembic_version"):
         return False
-    if type_ == "index" and name in ("ix_products_search", "ix_products_search_title"):
-        return False
-    return True
+    return not (type_ == "index" and name in ("ix_products_search", "ix_products_search_title"))

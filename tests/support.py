@@ -1,0 +1,99 @@
+"""Helpers the tests share: import them from here (`from tests.support import login`),
+never from another test module. Plain `pytest` from the repository root finds this module
+through `pythonpath` in pyproject.toml."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from market.config import TestConfig, normalise_database_url
+from market.extensions import db
+from market.localstripe_proc import free_port
+from market.models import Order, Product
+from market.orders import services as orders
+from market.payments import services as payments
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+REQUIRE_PG = os.environ.get("REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+DEFAULT_PASSWORD = "correct-horse-battery"
+
+
+def create_pg_database(base_url: str) -> tuple[str, callable]:
+    """A private database per test session, so parallel runs never share tables."""
+    url = make_url(normalise_database_url(base_url))
+    name = f"sm_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def app_config(database_url: str, upload_dir) -> dict:
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    config.update(SQLALCHEMY_DATABASE_URI=database_url, UPLOAD_FOLDER=upload_dir)
+    return config
+
+
+
+# ---- signing in -------------------------------------------------------------------------
+
+def login(client, user_or_email, password=DEFAULT_PASSWORD):
+    email = getattr(user_or_email, "email", user_or_email)
+    return client.post("/account/login", data={"email": email, "password": password})
+
+
+def login_in_browser(page, base_url: str, email: str, password: str = DEFAULT_PASSWORD) -> None:
+    page.goto(f"{base_url}/account/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
+
+# ---- orders and payments against localstripe ------------------------------------------
+
+ADDRESS = orders.Address("林小雨", "138 0013 8000", "浙江省宁波市象山县丹西街道靖南大街 88 号")
+VISA = "4242424242424242"
+DECLINED = "4000000000000341"
+THREE_D_SECURE = "4000002500003155"
+
+
+def use_localstripe(app, url: str) -> None:
+    """Point the app at a clean localstripe."""
+    requests.delete(f"{url}/_config/data", timeout=5)
+    app.config.update(STRIPE_API_BASE=url, STRIPE_RETRY_BACKOFF=0.01)
+
+
+def use_unreachable_api(app) -> None:
+    app.config.update(STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}", STRIPE_RETRY_BACKOFF=0.01,
+                      STRIPE_CONNECT_TIMEOUT=0.5)
+
+
+def place(buyer, items: dict, token: str | None = None) -> Order:
+    return orders.place_order(buyer, {p.id: q for p, q in items.items()}, ADDRESS, token or uuid.uuid4().hex)
+
+
+def pay_card(order: Order, number: str = VISA):
+    return payments.pay_with_card(order, number=number, exp_month=12, exp_year=2034, cvc="123")
+
+
+def stock_of(product) -> int:
+    db.session.expire_all()
+    return db.session.get(Product, product.id).stock
+
+
+def payment_intents(url: str, order_id: int) -> list[dict]:
+    data = requests.get(f"{url}/v1/payment_intents", auth=("sk_test_x", ""), params={"limit": 100}, timeout=5).json()
+    return [pi for pi in data["data"] if pi["metadata"].get("order_id") == str(order_id)]
