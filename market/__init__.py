@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from market.config import DEV_SECRET_KEY, PROJECT_ROOT, Config, config_for_environment
+from market.config import PROJECT_ROOT, load_config
 from market.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
 log = logging.getLogger(__name__)
@@ -24,20 +24,15 @@ def select_locale() -> str:
     return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+def create_app(config: type | dict[str, Any] | None = None) -> Flask:
+    """The app, configured from the environment as it is now, then from `config` (a mapping
+    or a class of overrides). Raises market.config.ConfigError on unsafe or malformed settings."""
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    app.config.from_object(config_for_environment())
-    if isinstance(config, dict):
-        app.config.update(config)
-    elif config is not None:
-        app.config.from_object(config)
-
-    if app.config.get("ENV_NAME") == "production" and app.config["SECRET_KEY"] == DEV_SECRET_KEY:
-        raise RuntimeError("Refusing to start in production with the default SECRET_KEY; set SECRET_KEY.")
+    app.config.update(load_config(overrides=config))
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         db_path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")

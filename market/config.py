@@ -1,11 +1,27 @@
-"""Configuration from environment variables, with safe development defaults."""
+"""Configuration: read from the environment when the app is created (never at import), with
+safe development defaults, validated, and refused in production while any default secret is
+left in place.
+
+`load_config(environ, overrides)` is what `create_app` calls: defaults, then the environment,
+then whatever the caller passes (a mapping, or a class such as `TestConfig`).
+"""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
+DEV_STRIPE_SECRET_KEY = "sk_test_localstripe"
+DEV_STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_dev_localstripe"
+DEV_STRIPE_API_BASE = "http://127.0.0.1:8420"
+
+
+class ConfigError(ValueError):
+    """A setting that is malformed, or unsafe for the environment the app starts in."""
 
 
 def normalise_database_url(url: str) -> str:
@@ -16,95 +32,65 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-class Config:
-    DATA_DIR = Path(os.environ.get("DATA_DIR", PROJECT_ROOT / "var"))
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
-    SQLALCHEMY_DATABASE_URI = normalise_database_url(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'market.db'}"
-    )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    UPLOAD_FOLDER = Path(os.environ.get("UPLOAD_FOLDER", DATA_DIR / "uploads"))
-    MAX_IMAGE_BYTES = int(os.environ.get("MAX_IMAGE_BYTES", 5 * 1024 * 1024))
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024))
-    THUMBNAIL_SIZE = (400, 400)
-    IMAGE_MAX_SIDE = 1600
+def _flag(value: str) -> bool:
+    if value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.strip().lower() in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError("expected 1/0, true/false, yes/no or on/off")
 
-    BABEL_DEFAULT_LOCALE = "zh"
-    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
-    LANGUAGES = ("zh", "en")
 
-    # Counters must be shared by all app servers, so Redis when there is one.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
-    # Redis down: count in each process instead of refusing logins or letting everyone through.
-    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
-
-    PRODUCTS_PER_PAGE = 24
-
-    # Payments: the Stripe REST API. The development default is localstripe on loopback.
-    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420")
-    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_localstripe")
-    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")
-    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_dev_localstripe")
-    STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "")  # empty: derived from STRIPE_API_BASE
-    STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", 300))  # seconds
-    STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", 10))  # read timeout, seconds
-    STRIPE_CONNECT_TIMEOUT = float(os.environ.get("STRIPE_CONNECT_TIMEOUT", 3))
-    STRIPE_MAX_RETRIES = int(os.environ.get("STRIPE_MAX_RETRIES", 2))
-    STRIPE_RETRY_BACKOFF = float(os.environ.get("STRIPE_RETRY_BACKOFF", 0.25))  # seconds, doubled per retry
+# name -> (type, default). Every one of these is read from the variable of the same name.
+SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
+    "SECRET_KEY": (str, DEV_SECRET_KEY),
+    "MAX_IMAGE_BYTES": (int, 5 * 1024 * 1024),
+    "MAX_CONTENT_LENGTH": (int, 16 * 1024 * 1024),
+    "LOGIN_RATE_LIMIT": (str, "10 per minute"),
+    "STRIPE_API_BASE": (str, DEV_STRIPE_API_BASE),
+    "STRIPE_SECRET_KEY": (str, DEV_STRIPE_SECRET_KEY),
+    "STRIPE_PUBLISHABLE_KEY": (str, DEV_STRIPE_PUBLISHABLE_KEY),
+    "STRIPE_WEBHOOK_SECRET": (str, DEV_STRIPE_WEBHOOK_SECRET),
+    "STRIPE_JS_URL": (str, ""),  # empty: derived from STRIPE_API_BASE
+    "STRIPE_WEBHOOK_TOLERANCE": (int, 300),  # seconds
+    "STRIPE_TIMEOUT": (float, 10.0),  # read timeout, seconds
+    "STRIPE_CONNECT_TIMEOUT": (float, 3.0),
+    "STRIPE_MAX_RETRIES": (int, 2),
+    "STRIPE_RETRY_BACKOFF": (float, 0.25),  # seconds, doubled per retry
     # Unpaid orders hold their stock this long; then `flask expire-reservations` (or the next
     # look at the order or its products) releases it.
-    RESERVATION_TTL_MINUTES = int(os.environ.get("RESERVATION_TTL_MINUTES", 30))
-
+    "RESERVATION_TTL_MINUTES": (int, 30),
     # Mutual aid: a case with no follow-up for this many days is flagged to staff; the matcher
     # learns its weights from outcomes once it has this many answered introductions.
-    CASE_OVERDUE_DAYS = int(os.environ.get("CASE_OVERDUE_DAYS", 14))
-    MATCHER_MIN_OUTCOMES = int(os.environ.get("MATCHER_MIN_OUTCOMES", 40))
-
-    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")  # empty: mail is logged to the console
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
-    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
-    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
-    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") == "1"
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "noreply@sisters-market.local")
-
-    # ---- serving on several machines (see README "Deploying on several machines") ----
+    "CASE_OVERDUE_DAYS": (int, 14),
+    "MATCHER_MIN_OUTCOMES": (int, 40),
+    "MAIL_SERVER": (str, ""),  # empty: mail is logged to the console (and /dev/mail in development)
+    "MAIL_PORT": (int, 25),
+    "MAIL_USERNAME": (str, ""),
+    "MAIL_PASSWORD": (str, ""),
+    "MAIL_USE_TLS": (_flag, False),
+    "MAIL_DEFAULT_SENDER": (str, "noreply@sisters-market.local"),
     # Redis is shared by every app server: background jobs, caches, rate-limit counters.
     # Empty: jobs run inline in the request and caches live in each process (development).
-    REDIS_URL = os.environ.get("REDIS_URL", "")
-    REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "sm:")
-    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "market")
-    CACHE_TYPE = os.environ.get("CACHE_TYPE") or ("RedisCache" if REDIS_URL else "SimpleCache")
-    CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", REDIS_URL)
-    CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", REDIS_KEY_PREFIX + "cache:")
-    CACHE_DEFAULT_TIMEOUT = 60
+    "REDIS_URL": (str, ""),
+    "REDIS_KEY_PREFIX": (str, "sm:"),
+    "JOBS_QUEUE": (str, "market"),
     # Catalogue pages cache their ordered product ids and total for this long (0: off);
     # the products themselves (price, stock, visibility) are always read fresh.
-    CATALOG_CACHE_SECONDS = int(os.environ.get("CATALOG_CACHE_SECONDS", 60))
+    "CATALOG_CACHE_SECONDS": (int, 60),
     # Pages for visitors without a session are shared for this long (0: off); market.serving.
-    PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 30))
-    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", REDIS_KEY_PREFIX.rstrip(":"))
-
-    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json" under gunicorn (gunicorn.conf.py)
-    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    "PAGE_CACHE_SECONDS": (int, 30),
+    "LOG_FORMAT": (str, "text"),  # "json" under gunicorn (gunicorn.conf.py)
+    "LOG_LEVEL": (str, "INFO"),
     # /metrics answers loopback clients that came through no proxy, or a bearer token.
-    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+    "METRICS_TOKEN": (str, ""),
     # A bare route for the benchmarks' baseline (off unless asked for).
-    BENCH_HELLO_ROUTE = os.environ.get("BENCH_HELLO_ROUTE", "") == "1"
-
-    SESSION_COOKIE_HTTPONLY = True
-    SESSION_COOKIE_SAMESITE = "Lax"
-    ENV_NAME = os.environ.get("MARKET_ENV", "development")
+    "BENCH_HELLO_ROUTE": (_flag, False),
+}
 
 
-class ProductionConfig(Config):
-    ENV_NAME = "production"
-    SESSION_COOKIE_SECURE = True
-    REMEMBER_COOKIE_SECURE = True
+class TestConfig:
+    """What the test suite changes on top of the defaults and the environment."""
 
-
-class TestConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = True
@@ -119,7 +105,88 @@ class TestConfig(Config):
     CATALOG_CACHE_SECONDS = 0
     LOG_FORMAT = "text"
     BENCH_HELLO_ROUTE = False
+    ENV_NAME = "test"
 
 
-def config_for_environment() -> type[Config]:
-    return ProductionConfig if os.environ.get("MARKET_ENV") == "production" else Config
+def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Every setting, from `environ` or its default. Malformed values raise ConfigError naming
+    the variable."""
+    config: dict[str, Any] = {}
+    for name, (kind, default) in SIMPLE_SETTINGS.items():
+        raw = environ.get(name)
+        if raw is None or (raw == "" and kind is not str):
+            config[name] = default
+            continue
+        try:
+            config[name] = kind(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from None
+
+    env_name = environ.get("MARKET_ENV", "development") or "development"
+    if env_name not in ("development", "production", "test"):
+        raise ConfigError(f"MARKET_ENV={env_name!r} is not valid: use development or production")
+    data_dir = Path(environ.get("DATA_DIR") or PROJECT_ROOT / "var")
+    redis_url = config["REDIS_URL"]
+    config.update(
+        ENV_NAME=env_name,
+        DATA_DIR=data_dir,
+        SQLALCHEMY_DATABASE_URI=normalise_database_url(
+            environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'market.db'}"),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        UPLOAD_FOLDER=Path(environ.get("UPLOAD_FOLDER") or data_dir / "uploads"),
+        THUMBNAIL_SIZE=(400, 400),
+        IMAGE_MAX_SIDE=1600,
+        BABEL_DEFAULT_LOCALE="zh",
+        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        LANGUAGES=("zh", "en"),
+        PRODUCTS_PER_PAGE=24,
+        # Counters must be shared by all app servers, so Redis when there is one.
+        RATELIMIT_STORAGE_URI=environ.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        # Redis down: count in each process instead of refusing logins or letting everyone through.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_KEY_PREFIX=environ.get("RATELIMIT_KEY_PREFIX") or config["REDIS_KEY_PREFIX"].rstrip(":"),
+        CACHE_TYPE=environ.get("CACHE_TYPE") or ("RedisCache" if redis_url else "SimpleCache"),
+        CACHE_REDIS_URL=environ.get("CACHE_REDIS_URL") or redis_url,
+        CACHE_KEY_PREFIX=environ.get("CACHE_KEY_PREFIX") or config["REDIS_KEY_PREFIX"] + "cache:",
+        CACHE_DEFAULT_TIMEOUT=60,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+    )
+    if env_name == "production":
+        config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+    return config
+
+
+# Settings that must not keep their public development value in production.
+PRODUCTION_SECRETS = {
+    "SECRET_KEY": DEV_SECRET_KEY,
+    "STRIPE_SECRET_KEY": DEV_STRIPE_SECRET_KEY,
+    "STRIPE_PUBLISHABLE_KEY": DEV_STRIPE_PUBLISHABLE_KEY,
+    "STRIPE_WEBHOOK_SECRET": DEV_STRIPE_WEBHOOK_SECRET,
+    "STRIPE_API_BASE": DEV_STRIPE_API_BASE,
+}
+
+
+def validate(config: Mapping[str, Any]) -> None:
+    """Refuse settings that cannot work, and any development default in production."""
+    if config.get("ENV_NAME") != "production":
+        return
+    for name, dev_value in PRODUCTION_SECRETS.items():
+        if config.get(name) == dev_value:
+            raise ConfigError(f"Refusing to start in production with the development default of {name}; set {name}.")
+    if len(str(config.get("SECRET_KEY", ""))) < 16:
+        raise ConfigError("Refusing to start in production with a SECRET_KEY shorter than 16 characters.")
+
+
+def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | type | None = None
+                ) -> dict[str, Any]:
+    config = read_environment(os.environ if environ is None else environ)
+    if isinstance(overrides, Mapping):
+        config.update(overrides)
+    elif overrides is not None:
+        config.update({k: getattr(overrides, k) for k in dir(overrides) if k.isupper()})
+    validate(config)
+    return config

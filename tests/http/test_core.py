@@ -1,8 +1,5 @@
 """Health check, languages, errors, configuration safety."""
-import pytest
 
-from market import create_app
-from market.config import DEV_SECRET_KEY
 
 
 def test_healthz_reports_database(client, app):
@@ -29,13 +26,6 @@ def test_unknown_pages_get_a_friendly_404_and_json_for_api(client):
     assert resp.status_code == 404 and "404" in resp.get_data(as_text=True)
     resp = client.get("/api/nothing")
     assert resp.status_code == 404 and resp.get_json()["error"]["code"] == 404
-
-
-def test_production_refuses_the_default_secret_key(monkeypatch):
-    monkeypatch.setenv("MARKET_ENV", "production")
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({"SECRET_KEY": DEV_SECRET_KEY, "ENV_NAME": "production"})
 
 
 def test_seed_loads_chinese_demo_data(runner, app):
