@@ -33,6 +33,9 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.update(load_config(overrides=config))
+    from market.ids import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         db_path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
@@ -121,7 +124,7 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path in ("/healthz",) or (
+    return request.path.startswith("/api/") or request.path in ("/healthz",) or request.is_json or (
         request.accept_mimetypes.best == "application/json"
     )
 
@@ -142,6 +145,29 @@ def _register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return jsonify(error={"code": code, "message": message}), code
         return render_template("error.html", code=code, message=message), code
+
+    @app.before_request
+    def refuse_malformed_input():
+        """Input no view can use is refused here, once, with a 400, instead of failing deep
+        inside a view or the database: a JSON body that is not an object of plain fields (what
+        forms and JSON endpoints read), and NUL characters anywhere (PostgreSQL text cannot
+        hold them). The payments webhook reads its raw body itself."""
+        if request.endpoint == "payments.webhook":
+            return None
+        texts = [request.path, *request.args.keys(), *request.args.values()]
+        if request.method in ("POST", "PUT", "PATCH"):
+            if request.is_json:
+                body = request.get_json(silent=True)
+                if not isinstance(body, dict) or not all(
+                        isinstance(v, str | int | float | bool) or v is None for v in body.values()):
+                    return render_error(400, _("The request body must be a JSON object of fields."))
+                texts += [*body.keys(), *(v for v in body.values() if isinstance(v, str))]
+            else:
+                texts += [*request.form.keys(), *request.form.values(),
+                          *(f.filename or "" for f in request.files.values())]
+        if any("\x00" in t for t in texts):
+            return render_error(400, _("The request contains characters that are not allowed."))
+        return None
 
     @app.errorhandler(CSRFError)
     def csrf_error(e: CSRFError):

@@ -7,15 +7,15 @@ from flask_login import current_user
 from market import signals
 from market.cart import services
 from market.core.views import _safe_next
+from market.ids import MAX_ID, parse_int
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
 
 
 def _int(name: str, default: int = 0) -> int:
-    try:
-        return int(request.form.get(name, default))
-    except (TypeError, ValueError):
-        return default
+    """A product id or quantity from the form; 0 (no such product, remove) when malformed."""
+    value = parse_int(request.form.get(name), low=0, high=MAX_ID)
+    return default if value is None else value
 
 
 @bp.get("/")

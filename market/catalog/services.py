@@ -11,11 +11,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from market import search
 from market.caching import cache_key, remember
 from market.extensions import db
+from market.ids import parse_page
 from market.models import Artisan, Brand, Product
 from market.vocab import CATEGORIES, DISTRICTS
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc")
-MAX_PAGE = 10_000
 
 
 @dataclass
@@ -44,10 +44,7 @@ class CatalogQuery:
         cq.sort = sort if sort in SORTS else ("relevance" if cq.q else "newest")
         if cq.sort == "relevance" and not cq.q:
             cq.sort = "newest"
-        try:
-            cq.page = min(max(int(args.get("page", 1)), 1), MAX_PAGE)
-        except (TypeError, ValueError):
-            cq.page = 1
+        cq.page = parse_page(args.get("page"))
         return cq
 
     def args(self, **overrides) -> dict:
@@ -76,7 +73,7 @@ def _yuan_to_fen(value: str | None, errors: list[str]) -> int | None:
     except InvalidOperation:
         errors.append("price")
         return None
-    if amount < 0 or amount > 10_000_000:
+    if not amount.is_finite() or amount < 0 or amount > 10_000_000:
         errors.append("price")
         return None
     return int((amount * 100).to_integral_value())

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market.auth import role_required, staff_required
+from market.ids import parse_id
 from market.mentoring import services, states
 from market.mentoring.forms import CloseForm, DeclineForm, EntryForm, MentorForm, RequestForm, ResolveForm, lang
 from market.mentoring.matcher import reason_texts
@@ -280,10 +281,9 @@ def confirm_assign():
     pairs: dict[int, int | None] = {}
     for key, value in request.form.items():
         if key.startswith("mentor_for_"):
-            try:
-                pairs[int(key.removeprefix("mentor_for_"))] = int(value) if value else None
-            except ValueError:
-                continue
+            request_id = parse_id(key.removeprefix("mentor_for_"))
+            if request_id is not None:
+                pairs[request_id] = parse_id(value)
     sent, skipped = services.confirm_assignment(current_user, pairs)
     flash(_("%(n)s introduction(s) sent to mentors.", n=sent), "success")
     if skipped:

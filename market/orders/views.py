@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from market.artisans.services import yuan_to_fen
 from market.auth import role_required, staff_required
 from market.cart import services as cart
+from market.ids import parse_page
 from market.orders import services, states
 from market.orders.forms import CheckoutForm, RefundForm, ShipForm
 from market.payments import services as payments
@@ -106,7 +107,9 @@ def pay(order_id: int):
 def pay_submit(order_id: int):
     """JSON from checkout.js: a card token made by Stripe.js (card data never comes here)."""
     order = _buyer_order(order_id)
-    data = request.get_json(silent=True) or request.form
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):  # a list, a string, a number, or a form post
+        data = request.form
     token, card_id = str(data.get("token") or ""), str(data.get("card") or "")
     order_url = url_for("orders.order", order_id=order.id)
     if not token.startswith("tok_"):
@@ -224,10 +227,7 @@ def sales():
 @staff_required
 def staff_orders():
     status = request.args.get("status") or None
-    try:
-        page_no = max(int(request.args.get("page", 1)), 1)
-    except ValueError:
-        page_no = 1
+    page_no = parse_page(request.args.get("page"))
     page = services.all_orders(status, page_no)
     return render_template("orders/staff_orders.html", page=page, status=status)
 

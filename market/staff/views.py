@@ -7,6 +7,7 @@ from flask_login import current_user
 from market.auth import staff_required
 from market.catalog import services as catalog
 from market.extensions import db
+from market.ids import parse_id
 from market.models import Brand
 from market.staff import services
 from market.staff.forms import BrandForm
@@ -75,8 +76,10 @@ def edit_brand(brand_id: int | None = None):
 @bp.post("/brands/<int:brand_id>/members")
 @staff_required
 def brand_member(brand_id: int):
+    artisan_id = parse_id(request.form.get("artisan_id"))
+    if artisan_id is None:
+        abort(404)
     try:
-        artisan_id = int(request.form.get("artisan_id", ""))
         services.set_membership(current_user, brand_id, artisan_id, request.form.get("member") == "1")
     except (LookupError, ValueError):
         abort(404)
