@@ -102,6 +102,11 @@ def _register_blueprints(app: Flask) -> None:
 
     plugins.register_optional_blueprints(app)
 
+    if app.config.get("ENV_NAME") == "development":
+        from market.devmail import bp as dev_bp
+
+        app.register_blueprint(dev_bp)
+
 
 def _register_template_helpers(app: Flask) -> None:
     from market import vocab

@@ -179,6 +179,8 @@ def validate(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"Refusing to start in production with the development default of {name}; set {name}.")
     if len(str(config.get("SECRET_KEY", ""))) < 16:
         raise ConfigError("Refusing to start in production with a SECRET_KEY shorter than 16 characters.")
+    if not config.get("MAIL_SERVER"):  # pages promise mails: production must really send them
+        raise ConfigError("Refusing to start in production without MAIL_SERVER; set MAIL_SERVER.")
 
 
 def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | type | None = None

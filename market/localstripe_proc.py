@@ -23,7 +23,8 @@ def free_port() -> int:
 def start_localstripe(port: int, *, timeout: float = 20.0, quiet: bool = True) -> subprocess.Popen:
     out = subprocess.DEVNULL if quiet else None
     proc = subprocess.Popen(
-        [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"], stdout=out, stderr=out
+        [sys.executable, "-m", "market.localstripe_server", "--port", str(port), "--host", "127.0.0.1"],
+        stdout=out, stderr=out,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -47,7 +47,10 @@ def deliver_mail(to: str, subject: str, body: str) -> bool:
     msg = build_message(to, subject, body)
     cfg = current_app.config
     if not cfg.get("MAIL_SERVER"):
-        log.info("mail (console backend) to=%s subject=%s\n%s", to, subject, body)
+        from market import devmail
+
+        log.warning("mail (console backend, not sent: MAIL_SERVER is empty) to=%s subject=%s\n%s", to, subject, body)
+        devmail.keep(to, subject, body)
         return True
     try:
         with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:

@@ -14,6 +14,7 @@ PRODUCTION = {
     "STRIPE_PUBLISHABLE_KEY": "pk_live_example",
     "STRIPE_WEBHOOK_SECRET": "whsec_live_example",
     "STRIPE_API_BASE": "https://payments.example.cn",
+    "MAIL_SERVER": "smtp.example.cn",
 }
 
 
@@ -55,6 +56,11 @@ def test_production_refuses_every_development_default(name):
         load_config(environ)
     with pytest.raises(ConfigError, match=name):
         load_config({**environ, name: PRODUCTION_SECRETS[name]})  # or set to it explicitly
+
+
+def test_production_refuses_to_start_without_a_mail_server():
+    with pytest.raises(ConfigError, match="MAIL_SERVER"):
+        load_config({**PRODUCTION, "MAIL_SERVER": ""})
 
 
 def test_production_refuses_a_short_secret_key():
