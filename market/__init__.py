@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from itertools import chain
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request, session
@@ -159,7 +160,7 @@ def _register_error_handlers(app: Flask) -> None:
         hold them). The payments webhook reads its raw body itself."""
         if request.endpoint == "payments.webhook":
             return None
-        texts = [request.path, *request.args.keys(), *request.args.values()]
+        texts = [request.path, *request.args.keys(), *chain.from_iterable(request.args.listvalues())]
         if request.method in ("POST", "PUT", "PATCH"):
             if request.is_json:
                 body = request.get_json(silent=True)
@@ -168,7 +169,7 @@ def _register_error_handlers(app: Flask) -> None:
                     return render_error(400, _("The request body must be a JSON object of fields."))
                 texts += [*body.keys(), *(v for v in body.values() if isinstance(v, str))]
             else:
-                texts += [*request.form.keys(), *request.form.values(),
+                texts += [*request.form.keys(), *chain.from_iterable(request.form.listvalues()),
                           *(f.filename or "" for f in request.files.values())]
         if any("\x00" in t for t in texts):
             return render_error(400, _("The request contains characters that are not allowed."))

@@ -45,6 +45,7 @@ def test_json_bodies_that_are_not_objects_of_fields_are_400(client, login_as, ma
 def test_nul_characters_are_refused_before_any_view(client, make_user):
     assert client.get("/brands/a%00b").status_code == 400
     assert client.get("/products", query_string={"q": "绣\x00"}).status_code == 400
+    assert client.get("/products?q=a&q=b%00").status_code == 400  # a second value is checked too
     resp = client.post("/account/login", data={"email": "a\x00@example.cn", "password": "x"})
     assert resp.status_code == 400
     assert "不允许" in resp.get_data(as_text=True)
