@@ -168,7 +168,7 @@ class _Errors(logging.Handler):
         self.last = self.format(record)
 
 
-def test_no_route_answers_500_to_anyone(app, world):
+def test_no_route_answers_500_to_anyone(app, world, capsys):
     personas, ids = world
     rules = [(rule, method) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
              for method in sorted(rule.methods - SKIP_METHODS)]
@@ -198,7 +198,9 @@ def test_no_route_answers_500_to_anyone(app, world):
                 probe_for(persona, client, rule, method)()
     finally:
         logging.getLogger().removeHandler(errors)
-    print(f"fuzz: {len(rules)} routes x {len(personas)} personas, {sent[0]} requests, {len(failures)} 5xx")
+    with capsys.disabled():  # shown in every run, not only with -s
+        print(f"\nfuzz ({db.engine.dialect.name}): {len(rules)} routes x {len(personas)} personas, "
+              f"{sent[0]} requests, {len(failures)} answered 5xx")
     assert not failures, f"{len(failures)} requests answered 5xx:\n" + "\n\n".join(failures[:12])
     assert sent[0] >= len(rules) * len(personas) * min(EXAMPLES, 2)
 
