@@ -103,19 +103,22 @@ def save_shop(user: User, *, display_name: str, kind: str, district: str, story:
         _check_uploads(user, user.artisan, 1, field="photo")
         stored = images.store_image(getattr(photo, "stream", photo), _upload_folder(), **_upload_kwargs())
     artisan = user.artisan
-    if artisan is None:
+    new_shop = artisan is None
+    if new_shop:
         artisan = Artisan(user=user, status="pending")
-        db.session.add(artisan)
-        if not user.has_role("artisan"):
-            from market.accounts.services import add_role
-
-            add_role(user, "artisan")
     artisan.display_name = display_name.strip()
     artisan.kind = kind
     artisan.district = district
     artisan.story = story or ""
     if stored:
         artisan.photo = stored.thumb_filename
+    if new_shop:
+        # Only a complete row may be flushed: add_role queries, and autoflush would insert it.
+        db.session.add(artisan)
+        if not user.has_role("artisan"):
+            from market.accounts.services import add_role
+
+            add_role(user, "artisan")
     db.session.commit()
     log.info("shop saved artisan=%s by user=%s", artisan.id, user.id)
     return artisan
