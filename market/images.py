@@ -48,10 +48,16 @@ def _too_many_pixels(max_pixels: int) -> ImageError:
                          mpx=max(1, round(max_pixels / 1_000_000))))
 
 
+# Modes whose pixels reduce() may average; a palette image is converted first.
+_REDUCIBLE_MODES = {"RGB", "RGBA", "L", "LA", "RGBX"}
+
+
 def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_side: int | None = None) -> Image.Image:
     """The decoded image, or ImageError. The pixel count is checked from the header before
-    decoding; with `max_side`, a JPEG is decoded directly at the smallest DCT scale that is
-    still at least `max_side` on its longer side."""
+    decoding. With `max_side`, a JPEG is decoded directly at the smallest DCT scale (1/2, 1/4,
+    1/8) that keeps at least `max_side` on its longer side; other formats are decoded whole
+    and then reduced by the largest integer factor that keeps `max_side`, so the full-size
+    copy lives only for a moment."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -66,6 +72,12 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_side:
                 scale = max_side / max(img.size)
                 img.draft("RGB", (max(1, int(img.width * scale)), max(1, int(img.height * scale))))
             img.load()
+            if img.mode not in _REDUCIBLE_MODES:
+                img = img.convert("RGBA" if img.mode in ("P", "PA") or "transparency" in img.info else "RGB")
+            if max_side and max(img.size) >= 2 * max_side:
+                reduced = img.reduce(max(img.size) // max_side)
+                reduced.info = img.info
+                img = reduced
         except ImageError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -76,13 +88,13 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_side:
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
-    img = ImageOps.exif_transpose(img)
-    if img.mode in ("RGBA", "LA", "P", "PA"):
-        img = img.convert("RGBA")
-        background = Image.new("RGB", img.size, (255, 255, 255))
-        background.paste(img, mask=img.getchannel("A"))
+    """Upright (EXIF orientation applied) and RGB on white, copying only when needed."""
+    transposed = ImageOps.exif_transpose(img, in_place=False) if img.getexif().get(0x0112, 1) != 1 else img
+    if transposed.mode in ("RGBA", "LA"):
+        background = Image.new("RGB", transposed.size, (255, 255, 255))
+        background.paste(transposed, mask=transposed.getchannel("A"))
         return background
-    return img.convert("RGB")
+    return transposed if transposed.mode == "RGB" else transposed.convert("RGB")
 
 
 def store_image(stream, folder: Path, *, max_bytes: int, max_side: int, thumb_size: tuple[int, int],
