@@ -7,7 +7,7 @@ Inventory (grep FlaskForm / methods= / .post( in market/): artisans: shop setup,
 create and edit, product status, image removal; staff: artisan review, brand create and edit,
 brand members; mentoring: mentor profile, pause, request, ask, accept, decline, log entry,
 resolve (rating), close, staff mentor review, staff assignment; cart: add, update, remove;
-orders: checkout address, cancel, ship, delivered, received, staff refund (test_payments);
+orders: checkout address, cancel, ship, delivered, received, staff refund;
 core: the language switch (a link). The payments webhook is not a form (test_webhooks)."""
 from __future__ import annotations
 
@@ -372,3 +372,52 @@ def test_empty_file_part_alone_is_no_upload(client, sign_in, make_artisan):
     resp = client.post("/shop/products/new", data=payload, content_type="multipart/form-data")
     assert resp.status_code == 302, _errors(resp)
     assert db.session.query(Product).one().images == []
+
+
+def test_ship_delivered_received_and_staff_refund_as_a_browser(app, client, sign_in, localstripe_url, make_user,
+                                                               make_artisan, make_product):
+    from market.models import SubOrder
+    from tests.support import pay_card, place
+
+    use_localstripe(app, localstripe_url)
+    artisan = make_artisan()
+    product = make_product(artisan, price_fen=5000, stock=5)
+    buyer = make_user(("buyer",))
+    order = place(buyer, {product: 2})
+    pay_card(order)
+    sub_id = order.sub_orders[0].id
+
+    sign_in(artisan.user)
+    form = page_form(client, "/shop/orders", action=f"/shop/orders/{sub_id}/ship")
+    resp = form.submit(client, {"carrier": "顺丰", "tracking_number": "SF1234567890"})
+    assert resp.status_code == 302
+    assert _fresh(SubOrder, sub_id).status == "shipped"
+
+    sign_in(buyer)
+    form = page_form(client, f"/orders/{order.id}", action=f"/orders/parcels/{sub_id}/received")
+    assert form.submit(client).status_code == 302
+    assert _fresh(SubOrder, sub_id).status == "delivered"
+
+    sign_in(make_user(("staff",)))
+    form = page_form(client, f"/staff/orders/{order.id}", having="amount")
+    resp = form.submit(client, {"amount": "20", "reason": "少发一件"})  # target left as rendered
+    assert resp.status_code == 302, _errors(resp)
+    fresh = _fresh(Order, order.id)
+    assert (fresh.status, fresh.refunded_fen) == ("partially_refunded", 2000)
+
+
+def test_artisan_marks_a_parcel_delivered_as_a_browser(app, client, sign_in, localstripe_url, make_user,
+                                                        make_artisan, make_product):
+    from market.models import SubOrder
+    from market.orders.services import mark_shipped
+    from tests.support import pay_card, place
+
+    use_localstripe(app, localstripe_url)
+    artisan = make_artisan()
+    order = place(make_user(("buyer",)), {make_product(artisan, stock=5): 1})
+    pay_card(order)
+    sub_id = order.sub_orders[0].id
+    mark_shipped(artisan.user, sub_id, "中通", "ZT9876543210")
+    sign_in(artisan.user)
+    assert page_form(client, "/shop/orders", action=f"/shop/orders/{sub_id}/delivered").submit(client).status_code == 302
+    assert _fresh(SubOrder, sub_id).status == "delivered"
