@@ -45,6 +45,18 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "SECRET_KEY": (str, DEV_SECRET_KEY),
     "MAX_IMAGE_BYTES": (int, 5 * 1024 * 1024),
     "MAX_CONTENT_LENGTH": (int, 16 * 1024 * 1024),
+    # Uploads (market.images): pixels read from the header before decoding, images per product
+    # and per request, and images an account may upload (Flask-Limiter syntax, counted per image).
+    "IMAGE_MAX_PIXELS": (int, 16_000_000),
+    "MAX_IMAGES_PER_PRODUCT": (int, 8),
+    "MAX_IMAGES_PER_REQUEST": (int, 8),
+    "UPLOAD_RATE_LIMIT": (str, "60 per hour"),
+    # Proxies in front of the app whose X-Forwarded-For / -Proto are trusted (werkzeug ProxyFix).
+    # 0: none, the headers are ignored. 1: one balancer. Never more hops than there really are.
+    "PROXY_FIX_X_FOR": (int, 0),
+    "PROXY_FIX_X_PROTO": (int, 0),
+    # Strict-Transport-Security max-age, sent only when MARKET_ENV=production (0: not sent).
+    "HSTS_SECONDS": (int, 31_536_000),
     "LOGIN_RATE_LIMIT": (str, "10 per minute"),
     "STRIPE_API_BASE": (str, DEV_STRIPE_API_BASE),
     "STRIPE_SECRET_KEY": (str, DEV_STRIPE_SECRET_KEY),
@@ -170,8 +182,15 @@ PRODUCTION_SECRETS = {
 }
 
 
+NON_NEGATIVE_SETTINGS = ("IMAGE_MAX_PIXELS", "MAX_IMAGES_PER_PRODUCT", "MAX_IMAGES_PER_REQUEST", "PROXY_FIX_X_FOR",
+                         "PROXY_FIX_X_PROTO", "HSTS_SECONDS")
+
+
 def validate(config: Mapping[str, Any]) -> None:
     """Refuse settings that cannot work, and any development default in production."""
+    for name in NON_NEGATIVE_SETTINGS:
+        if name in config and int(config[name]) < 0:
+            raise ConfigError(f"{name}={config[name]!r} is not valid: it cannot be negative")
     if config.get("ENV_NAME") != "production":
         return
     for name, dev_value in PRODUCTION_SECRETS.items():

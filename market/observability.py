@@ -156,8 +156,10 @@ def metrics_allowed() -> bool:
     if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         return True
     # A reverse proxy on the same machine also connects from loopback: its requests carry
-    # forwarding headers and so need the token.
-    return request.remote_addr in _LOOPBACK and not any(h in request.headers for h in _PROXY_HEADERS)
+    # forwarding headers and so need the token. "Loopback" is the TCP peer, read before
+    # ProxyFix (PROXY_FIX_X_FOR) replaced remote_addr with the forwarded client's address.
+    peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR", request.remote_addr)
+    return peer in _LOOPBACK and not any(h in request.headers for h in _PROXY_HEADERS)
 
 
 def metrics_text() -> bytes:

@@ -3,12 +3,17 @@ never from another test module. Plain `pytest` from the repository root finds th
 through `pythonpath` in pyproject.toml."""
 from __future__ import annotations
 
+import io
 import os
 import uuid
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.datastructures import MultiDict
 
 from market.config import TestConfig, normalise_database_url
 from market.extensions import db
@@ -97,3 +102,185 @@ def stock_of(product) -> int:
 def payment_intents(url: str, order_id: int) -> list[dict]:
     data = requests.get(f"{url}/v1/payment_intents", auth=("sk_test_x", ""), params={"limit": 100}, timeout=5).json()
     return [pi for pi in data["data"] if pi["metadata"].get("order_id") == str(order_id)]
+
+
+# ---- browser ------------------------------------------------------------------------------
+
+def watch_csp_violations(page) -> list[str]:
+    """Console messages in which Chromium reports something the Content-Security-Policy
+    refused (an inline style, a script from another origin...). The list fills as the page runs."""
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    return violations
+
+
+def image_upload(size=(800, 600), colour=(200, 30, 90), fmt="PNG", name="photo.png"):
+    """An image as a browser would send it: (stream, file name)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, fmt)
+    buf.seek(0)
+    return buf, name
+
+
+# ---- forms as a browser submits them -------------------------------------------------------
+
+class _FormParser(HTMLParser):
+    """Every <form> of a page with what a browser would send for it unchanged."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[BrowserForm] = []
+        self._form: BrowserForm | None = None
+        self._select: dict | None = None
+        self._textarea: dict | None = None
+        self._option: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: (v if v is not None else "") for k, v in attrs}
+        if tag == "form":
+            self._form = BrowserForm(action=a.get("action", ""), method=a.get("method", "get").lower(),
+                                     enctype=a.get("enctype", "application/x-www-form-urlencoded"), attrs=a)
+            self.forms.append(self._form)
+            return
+        form = self._form
+        if form is None:
+            return
+        name = a.get("name")
+        if tag == "input" and name and "disabled" not in a:
+            kind = a.get("type", "text").lower()
+            if kind in ("submit", "button", "reset", "image"):
+                form.buttons.append((name, a.get("value", "")))
+            elif kind in ("checkbox", "radio"):
+                form.choices.setdefault(name, []).append(a.get("value", "on"))
+                if "checked" in a:
+                    form.fields.append((name, a.get("value", "on")))
+            elif kind == "file":
+                form.fields.append((name, FILE_LEFT_EMPTY))
+            else:
+                form.fields.append((name, a.get("value", "")))
+        elif tag == "button" and name:
+            form.buttons.append((name, a.get("value", "")))
+        elif tag == "select" and name and "disabled" not in a:
+            self._select = {"name": name, "multiple": "multiple" in a, "options": [], "selected": []}
+        elif tag == "option" and self._select is not None:
+            self._option = {"value": a.get("value"), "text": "", "selected": "selected" in a}
+        elif tag == "textarea" and name and "disabled" not in a:
+            self._textarea = {"name": name, "text": ""}
+
+    def handle_data(self, data):
+        if self._option is not None:
+            self._option["text"] += data
+        if self._textarea is not None:
+            self._textarea["text"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "option" and self._option is not None and self._select is not None:
+            o = self._option
+            value = o["value"] if o["value"] is not None else o["text"].strip()
+            self._select["options"].append(value)
+            if o["selected"]:
+                self._select["selected"].append(value)
+            self._option = None
+        elif tag == "select" and self._select is not None and self._form is not None:
+            s = self._select
+            chosen = s["selected"] if s["multiple"] else (s["selected"][-1:] or s["options"][:1])
+            self._form.fields.extend((s["name"], v) for v in chosen)
+            self._form.choices[s["name"]] = s["options"]
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None and self._form is not None:
+            text = self._textarea["text"]
+            text = text[2:] if text.startswith("\r\n") else text[1:] if text.startswith("\n") else text
+            self._form.fields.append((self._textarea["name"], text))
+            self._textarea = None
+        elif tag == "form":
+            self._form = None
+
+
+FILE_LEFT_EMPTY = object()
+
+
+@dataclass
+class BrowserForm:
+    """A form as rendered: `submit` sends it as Chromium would, with every field the page
+    filled in (hidden CSRF token included), an empty file part for each file input left
+    empty, and only the changes the test names."""
+
+    action: str
+    method: str
+    enctype: str
+    attrs: dict
+    fields: list = field(default_factory=list)
+    buttons: list = field(default_factory=list)
+    choices: dict = field(default_factory=dict)
+    page_url: str = ""
+
+    def value(self, name: str):
+        values = [v for k, v in self.fields if k == name]
+        return values[0] if len(values) == 1 else values
+
+    def names(self) -> set[str]:
+        return {k for k, _ in self.fields} | set(self.choices)
+
+    def payload(self, changes: dict | None = None, files: dict | None = None, button: tuple | None = None):
+        changes, files = changes or {}, files or {}
+        for name in list(changes) + list(files):
+            assert name in self.names() or name in dict(self.buttons), f"the form has no field {name!r}"
+        out: list[tuple[str, object]] = []
+        done: set[str] = set()
+        for name, value in self.fields + [(n, None) for n in changes if n not in {k for k, _ in self.fields}]:
+            if name in files:
+                if name not in done:
+                    out.extend((name, f) for f in files[name])
+            elif name in changes:
+                if name not in done:
+                    new = changes[name]
+                    out.extend((name, v) for v in (new if isinstance(new, list | tuple) else [new]))
+            elif value is FILE_LEFT_EMPTY:
+                out.append((name, (io.BytesIO(b""), "")))  # what a browser sends for an empty file input
+            elif value is not None:
+                out.append((name, value))
+            done.add(name)
+        if button:
+            out.append(button)
+        return MultiDict(out)
+
+    def submit(self, client, changes: dict | None = None, files: dict | None = None, button: tuple | None = None,
+               **kwargs):
+        url = urljoin(self.page_url, self.action) if self.action else self.page_url
+        data = self.payload(changes, files, button)
+        if self.method == "get":
+            return client.get(url, query_string=data, **kwargs)
+        if self.enctype == "multipart/form-data":
+            return client.post(url, data=data, content_type="multipart/form-data", **kwargs)
+        assert not any(isinstance(v, tuple) for v in data.values()), "files need enctype=multipart/form-data"
+        return client.post(url, data=data, **kwargs)
+
+
+def forms_on(html: str, page_url: str) -> list[BrowserForm]:
+    parser = _FormParser()
+    parser.feed(html)
+    for form in parser.forms:
+        form.page_url = page_url
+    return parser.forms
+
+
+def page_form(client, url: str, *, action: str | None = None, having: str | None = None) -> BrowserForm:
+    """GET `url` and return its form that posts to `action` (a path, matched at the end of the
+    form's action; "" for the page itself) and/or has a field named `having`."""
+    resp = client.get(url)
+    assert resp.status_code == 200, f"GET {url}: {resp.status_code}"
+    path = urlsplit(url).path
+    for form in forms_on(resp.get_data(as_text=True), url):
+        target = urlsplit(urljoin(url, form.action or url)).path
+        if action is not None and target != (action or path):
+            continue
+        if having is not None and having not in form.names():
+            continue
+        if form.attrs.get("role") == "search" and action is None:
+            continue
+        return form
+    raise AssertionError(f"no form (action={action!r}, having={having!r}) on {url}")

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, MultipleFileField
 from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from market.formfields import UploadField, UploadsField
 from market.vocab import ARTISAN_KINDS, CATEGORIES, DISTRICTS, choices
 
 
@@ -12,7 +12,7 @@ class ShopForm(FlaskForm):
     kind = SelectField(_l("I am a"), choices=choices(ARTISAN_KINDS))
     district = SelectField(_l("District or county"), choices=choices(DISTRICTS))
     story = TextAreaField(_l("My story"), validators=[Length(max=5000)])
-    photo = FileField(_l("Photo"))
+    photo = UploadField(_l("Photo"))
 
 
 class ProductForm(FlaskForm):
@@ -27,7 +27,7 @@ class ProductForm(FlaskForm):
     stock = IntegerField(
         _l("Stock"), validators=[InputRequired(), NumberRange(min=0, max=1_000_000, message=_l("Enter a stock between 0 and 1,000,000."))]
     )
-    images = MultipleFileField(_l("Images"))
+    images = UploadsField(_l("Images"))
     status = SelectField(
         _l("Status"), choices=[("draft", _l("Draft")), ("published", _l("Published")), ("archived", _l("Archived"))]
     )

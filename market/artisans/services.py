@@ -18,7 +18,6 @@ from market.models.catalog import PRODUCT_STATUSES
 from market.vocab import ARTISAN_KINDS, CATEGORIES, DISTRICTS
 
 log = logging.getLogger(__name__)
-MAX_IMAGES = 8
 
 
 class NotFound(LookupError):
@@ -30,7 +29,52 @@ class Forbidden(PermissionError):
 
 
 class ShopError(ValueError):
-    """A rule was broken; the message is safe to show."""
+    """A rule was broken; the message is safe to show. `field` names the form field it is
+    about (None: the form as a whole)."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def may_upload(artisan: Artisan | None) -> bool:
+    """Until federation staff approve her shop, an artisan prepares it (name, district,
+    story) and drafts products in text; images and publishing wait for the approval. Images
+    are the expensive and risky part of a request, and a pending shop shows nobody anything."""
+    return artisan is not None and artisan.is_approved
+
+
+def charge_upload_budget(user: User, count: int) -> None:
+    """Count `count` images against the account's UPLOAD_RATE_LIMIT (shared by all app
+    servers through the limiter's storage); ShopError once it is spent."""
+    if count <= 0 or not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    from limits import parse
+
+    from market.extensions import limiter
+
+    item = parse(current_app.config["UPLOAD_RATE_LIMIT"])
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    try:
+        allowed = limiter.limiter.hit(item, prefix, "uploads", f"user:{user.id}", cost=count)
+    except Exception as exc:  # storage unreachable: the size and pixel limits still hold
+        log.warning("upload budget not checked for user=%s: %s", user.id, exc)
+        return
+    if not allowed:
+        log.info("upload budget spent user=%s images=%s", user.id, count)
+        raise ShopError(_l("You have uploaded many images recently. Please wait a while and try again."),
+                        field="images")
+
+
+def _check_uploads(user: User, artisan: Artisan | None, count: int, *, field: str) -> None:
+    if count == 0:
+        return
+    if not may_upload(artisan):
+        raise ShopError(_l("You can add photos once federation staff have approved your shop."), field=field)
+    per_request = current_app.config["MAX_IMAGES_PER_REQUEST"]
+    if count > per_request:
+        raise ShopError(_l("Send at most %(n)s images at a time.", n=per_request), field=field)
+    charge_upload_budget(user, count)
 
 
 def yuan_to_fen(amount: Decimal | int | str) -> int:
@@ -39,7 +83,8 @@ def yuan_to_fen(amount: Decimal | int | str) -> int:
 
 def _upload_kwargs() -> dict:
     cfg = current_app.config
-    return {"max_bytes": cfg["MAX_IMAGE_BYTES"], "max_side": cfg["IMAGE_MAX_SIDE"], "thumb_size": cfg["THUMBNAIL_SIZE"]}
+    return {"max_bytes": cfg["MAX_IMAGE_BYTES"], "max_side": cfg["IMAGE_MAX_SIDE"], "thumb_size": cfg["THUMBNAIL_SIZE"],
+            "max_pixels": cfg["IMAGE_MAX_PIXELS"]}
 
 
 def _upload_folder():
@@ -55,21 +100,25 @@ def save_shop(user: User, *, display_name: str, kind: str, district: str, story:
         raise ShopError(_l("Choose what kind of artisan you are."))
     stored = None
     if photo is not None:
-        stored = images.store_image(photo, _upload_folder(), **_upload_kwargs())
+        _check_uploads(user, user.artisan, 1, field="photo")
+        stored = images.store_image(getattr(photo, "stream", photo), _upload_folder(), **_upload_kwargs())
     artisan = user.artisan
-    if artisan is None:
+    new_shop = artisan is None
+    if new_shop:
         artisan = Artisan(user=user, status="pending")
-        db.session.add(artisan)
-        if not user.has_role("artisan"):
-            from market.accounts.services import add_role
-
-            add_role(user, "artisan")
     artisan.display_name = display_name.strip()
     artisan.kind = kind
     artisan.district = district
     artisan.story = story or ""
     if stored:
         artisan.photo = stored.thumb_filename
+    if new_shop:
+        # Only a complete row may be flushed: add_role queries, and autoflush would insert it.
+        db.session.add(artisan)
+        if not user.has_role("artisan"):
+            from market.accounts.services import add_role
+
+            add_role(user, "artisan")
     db.session.commit()
     log.info("shop saved artisan=%s by user=%s", artisan.id, user.id)
     return artisan
@@ -135,10 +184,16 @@ def save_product(user: User, data: ProductData, *, product: Product | None = Non
         if not user.is_staff and (user.artisan is None or user.artisan.id != artisan.id):
             raise Forbidden(product.id)
     data.validate(artisan)
-    uploads = [u for u in uploads if u is not None and getattr(u, "filename", "x")]
+    was_published = product is not None and product.status == "published"
+    if data.status == "published" and not was_published and not artisan.is_approved:
+        raise ShopError(_l("You can publish once federation staff have approved your shop; save it as a draft for now."),
+                        field="status")
+    uploads = [u for u in uploads if u is not None]
     existing = len(product.images) if product else 0
-    if existing + len(uploads) > MAX_IMAGES:
-        raise ShopError(_l("A product can have at most %(n)s images.", n=MAX_IMAGES))
+    per_product = current_app.config["MAX_IMAGES_PER_PRODUCT"]
+    if existing + len(uploads) > per_product:
+        raise ShopError(_l("A product can have at most %(n)s images.", n=per_product), field="images")
+    _check_uploads(user, artisan, len(uploads), field="images")
 
     stored: list[images.StoredImage] = []
     try:
@@ -152,7 +207,6 @@ def save_product(user: User, data: ProductData, *, product: Product | None = Non
     if product is None:
         product = Product(artisan=artisan)
         db.session.add(product)
-    was_published = product.status == "published"
     product.title = data.title.strip()
     product.description = data.description or ""
     product.category = data.category
@@ -176,6 +230,9 @@ def set_product_status(user: User, product_id: int, status: str) -> Product:
     product = product_for_edit(user, product_id)
     if status not in PRODUCT_STATUSES:
         raise ShopError(_l("Unknown status."))
+    if status == "published" and product.status != "published" and not product.artisan.is_approved:
+        raise ShopError(_l("You can publish once federation staff have approved your shop; save it as a draft for now."),
+                        field="status")
     if status == "published" and product.status != "published":
         product.published_at = datetime.now(UTC).replace(tzinfo=None)
     product.status = status

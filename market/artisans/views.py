@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -28,16 +28,21 @@ def setup():
                 kind=form.kind.data,
                 district=form.district.data,
                 story=form.story.data,
-                photo=form.photo.data or None,
+                photo=form.photo.data,
             )
         except images.ImageError as e:
             form.photo.errors.append(str(e))
         except services.ShopError as e:
-            form.display_name.errors.append(str(e))
+            _field_errors(form, e.field, "display_name").append(str(e))
         else:
             flash(_("Your shop has been saved."), "success")
             return redirect(url_for("artisans.dashboard"))
-    return render_template("artisans/setup.html", form=form, artisan=artisan)
+    return render_template("artisans/setup.html", form=form, artisan=artisan, may_upload=services.may_upload(artisan))
+
+
+def _field_errors(form, field: str | None, fallback: str) -> list:
+    """The error list of the field a service error names (or of `fallback`)."""
+    return form[field if field and field in form else fallback].errors
 
 
 @bp.get("/")
@@ -47,6 +52,12 @@ def dashboard():
     if artisan is None:
         return redirect(url_for("artisans.setup"))
     return render_template("artisans/dashboard.html", artisan=artisan, products=services.my_products(artisan))
+
+
+def _upload_limits() -> dict:
+    cfg = current_app.config
+    return {"mb": max(1, cfg["MAX_IMAGE_BYTES"] // (1024 * 1024)), "mpx": max(1, round(cfg["IMAGE_MAX_PIXELS"] / 1e6)),
+            "per_request": cfg["MAX_IMAGES_PER_REQUEST"]}
 
 
 def _brand_choices(artisan) -> list[tuple[int, str]]:
@@ -74,17 +85,18 @@ def _product_form_page(form: ProductForm, product=None):
             brand_id=form.brand_id.data or None,
             status=form.status.data,
         )
-        uploads = [f for f in (form.images.data or []) if getattr(f, "filename", "")]
         try:
-            product = services.save_product(current_user, data, product=product, uploads=uploads)
+            product = services.save_product(current_user, data, product=product, uploads=form.images.data)
         except images.ImageError as e:
             form.images.errors.append(str(e))
         except services.ShopError as e:
-            form.title.errors.append(str(e))
+            _field_errors(form, e.field, "title").append(str(e))
         else:
             flash(_("The product has been saved."), "success")
             return redirect(url_for("artisans.edit_product", product_id=product.id))
-    return render_template("artisans/product_form.html", form=form, product=product)
+    artisan = product.artisan if product is not None else current_user.artisan
+    return render_template("artisans/product_form.html", form=form, product=product,
+                           may_upload=services.may_upload(artisan), upload_limits=_upload_limits())
 
 
 @bp.route("/products/new", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from market import security
 from market.artisans.services import yuan_to_fen
 from market.auth import role_required, staff_required
 from market.cart import services as cart
@@ -82,8 +83,7 @@ def _buyer_order(order_id: int):
 
 
 def _stripe_js_url() -> str:
-    cfg = current_app.config
-    return cfg.get("STRIPE_JS_URL") or f"{cfg['STRIPE_API_BASE'].rstrip('/')}/js.stripe.com/v3/"
+    return security.stripe_js_url(current_app.config)
 
 
 @bp.get("/orders/<int:order_id>/pay")

@@ -6,7 +6,7 @@ import pytest
 from market.extensions import db
 from market.models import Order, Product
 from tests.support import login_in_browser as _login
-from tests.support import use_localstripe
+from tests.support import use_localstripe, watch_csp_violations
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +32,7 @@ def test_buyer_pays_for_two_artisans_and_each_ships_her_parcel(
     fish = make_product(amei, title="象山海鲜礼盒", price_fen=26800, stock=3, category="seafood")
 
     page = new_browser_page()
+    csp_violations = watch_csp_violations(page)  # Stripe.js included: the pay page works under the CSP
     _login(page, base, buyer.email)
     for product in (scarf, fish):
         page.goto(f"{base}/products/{product.id}")
@@ -72,6 +73,7 @@ def test_buyer_pays_for_two_artisans_and_each_ships_her_parcel(
     statuses = page.locator(".parcel .sub-status").all_inner_texts()
     assert statuses == ["已发货", "已发货"]
     assert "SF1234567890" in page.inner_text("main") and "ZT9876543210" in page.inner_text("main")
+    assert csp_violations == []
 
 
 def test_declined_card_shows_a_clear_message_and_releases_the_stock(
@@ -83,6 +85,7 @@ def test_declined_card_shows_a_clear_message_and_releases_the_stock(
     scarf = make_product(make_artisan(name="秀英绣坊"), title="手工刺绣围巾", price_fen=12800, stock=1)
 
     page = new_browser_page()
+    csp_violations = watch_csp_violations(page)  # Stripe.js included: the pay page works under the CSP
     _login(page, base, buyer.email)
     page.goto(f"{base}/products/{scarf.id}")
     page.click(".buy-form button[type=submit]")
@@ -102,3 +105,4 @@ def test_declined_card_shows_a_clear_message_and_releases_the_stock(
     assert db.session.get(Product, scarf.id).stock == 1
     page.click("#back-to-cart a")
     assert "手工刺绣围巾" in page.inner_text("main")  # back in the cart for another try
+    assert csp_violations == []

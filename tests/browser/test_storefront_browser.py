@@ -47,3 +47,36 @@ def test_artisan_lists_a_product_and_a_buyer_finds_it_by_chinese_search(
     assert "秀英绣坊" in buyer.inner_text(".product-page")
     loaded = buyer.eval_on_selector(".gallery img", "img => img.complete && img.naturalWidth > 0")
     assert loaded, "the product photo did not load"
+
+
+def test_artisan_edits_an_existing_product_with_a_photo_and_keeps_the_photo(
+    live_server, browser_page, make_artisan, make_product
+):
+    from market.extensions import db
+    from market.models import Product
+    from tests.support import image_upload, login_in_browser, watch_csp_violations
+
+    artisan = make_artisan(name="象山竹编")
+    product = make_product(artisan, title="竹编果篮", price_fen=12800, stock=3, uploads=[image_upload()[0]])
+    [image] = product.images
+
+    page = browser_page
+    violations = watch_csp_violations(page)
+    login_in_browser(page, live_server.url, artisan.user.email)
+    page.goto(f"{live_server.url}/shop/")
+    page.click("text=竹编果篮")
+    page.wait_for_selector(f".thumb-row img[src*='{image.thumb_filename}']")
+    assert page.input_value("input[name=price]") == "128.00"
+    page.fill("input[name=price]", "99.50")
+    page.fill("input[name=stock]", "12")
+    page.click("main form[enctype] button[type=submit]")  # the file input is left empty
+    page.wait_for_selector(".flash-success")
+    assert "商品已保存" in page.inner_text(".flash-success")
+    assert page.input_value("input[name=price]") == "99.50"
+    assert page.eval_on_selector(".thumb-row img", "img => img.complete && img.naturalWidth > 0")
+
+    db.session.expire_all()
+    fresh = db.session.get(Product, product.id)
+    assert (fresh.price_fen, fresh.stock, fresh.title) == (9950, 12, "竹编果篮")
+    assert [i.filename for i in fresh.images] == [image.filename]
+    assert violations == []

@@ -58,10 +58,12 @@ def test_search_updates_when_a_product_is_edited(client, make_artisan, make_prod
 
 def test_only_published_products_of_approved_artisans_are_public(client, make_artisan, make_product):
     ok = make_artisan()
-    pending = make_artisan(approved=False)
+    pending = make_artisan()
     visible = make_product(ok, title="公开的刺绣")
     draft = make_product(ok, title="草稿刺绣", status="draft")
     hidden = make_product(pending, title="待审核刺绣")
+    pending.status = "pending"  # sent back for review by staff: her published products hide
+    db.session.commit()
     assert _titles(client.get("/products?q=刺绣")) == ["公开的刺绣"]
     assert client.get(f"/products/{visible.id}").status_code == 200
     assert client.get(f"/products/{draft.id}").status_code == 404

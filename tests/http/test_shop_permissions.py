@@ -75,14 +75,22 @@ def test_staff_may_edit_any_product_buyers_and_anonymous_may_not(client, login_a
 
 
 def test_new_artisan_listings_become_public_only_after_staff_approval(client, login_as, make_user, make_artisan, make_product):
+    # A pending artisan drafts her products; publishing (and photos) wait for the approval.
     artisan = make_artisan(approved=False)
-    product = make_product(artisan, title="等待审核的竹篮")
+    product = make_product(artisan, title="等待审核的竹篮", status="draft")
     assert client.get(f"/products/{product.id}").status_code == 404
     staff = make_user(("staff",))
     login_as(artisan.user)
+    client.post(f"/shop/products/{product.id}/status", data={"status": "published"})
+    db.session.expire_all()
+    assert db.session.get(Product, product.id).status == "draft"
     assert client.post(f"/staff/artisans/{artisan.id}/review", data={"decision": "approved"}).status_code == 403
     client.post("/account/logout")
     login_as(staff)
     assert "等待" not in client.get("/staff/artisans?status=approved").get_data(as_text=True)
     assert client.post(f"/staff/artisans/{artisan.id}/review", data={"decision": "approved"}).status_code == 302
+    assert client.get(f"/products/{product.id}").status_code == 404
+    client.post("/account/logout")
+    login_as(artisan.user)
+    assert client.post(f"/shop/products/{product.id}/status", data={"status": "published"}).status_code == 302
     assert client.get(f"/products/{product.id}").status_code == 200

@@ -1,0 +1,83 @@
+"""Response headers that tell browsers what this site allows, and which proxy to believe.
+
+One after-request hook (no extra library: the policy is small and depends on configuration
+that tests change at run time) sets on every response, HTML, JSON and static alike:
+
+- Content-Security-Policy: scripts, styles, images and fonts from this site only, plus
+  Stripe.js (its origin from STRIPE_JS_URL, or STRIPE_API_BASE as the pay page derives it),
+  which may also call the payments API and open its own frames; no inline script or style
+  (templates use classes in static/css/app.css), no plugins, forms post only here, and
+  nobody may frame a page (frame-ancestors 'none', and X-Frame-Options: DENY for old
+  browsers);
+- X-Content-Type-Options: nosniff (uploads are served as what they are: JPEG);
+- Referrer-Policy: strict-origin-when-cross-origin (other sites see the origin, never a
+  path with an order number);
+- Strict-Transport-Security only when MARKET_ENV=production (served over HTTPS there).
+
+Proxies: with PROXY_FIX_X_FOR = n > 0, werkzeug's ProxyFix takes the client address from the
+n-th X-Forwarded-For entry from the right (the one the nearest trusted proxy appended), so the
+rate limiter counts each client, not the balancer. With 0 (the default) the header is never
+read. X-Forwarded-Proto likewise with PROXY_FIX_X_PROTO.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+
+def stripe_js_url(config) -> str:
+    """Where the pay page loads Stripe.js from: STRIPE_JS_URL, else localstripe's copy under
+    STRIPE_API_BASE (development and tests)."""
+    return config.get("STRIPE_JS_URL") or f"{config['STRIPE_API_BASE'].rstrip('/')}/js.stripe.com/v3/"
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return None
+
+
+@lru_cache(maxsize=16)
+def content_security_policy(js_url: str, api_base: str) -> str:
+    js, api = _origin(js_url), _origin(api_base)
+    stripe = " ".join(sorted({o for o in (js, api) if o}))
+    frames = stripe
+    if js == "https://js.stripe.com":  # real Stripe.js opens 3-D Secure frames from these too
+        frames = " ".join(sorted({*stripe.split(), "https://hooks.stripe.com", "https://*.stripe.com"}))
+    directives = {
+        "default-src": "'self'",
+        "script-src": f"'self' {js or ''}".strip(),
+        "style-src": "'self'",
+        "img-src": "'self' data:",
+        "font-src": "'self'",
+        "connect-src": f"'self' {stripe}".strip(),
+        "frame-src": frames or "'none'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    return "; ".join(f"{k} {v}" for k, v in directives.items())
+
+
+def _security_headers(response: Response) -> Response:
+    cfg = current_app.config
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy(stripe_js_url(cfg), cfg["STRIPE_API_BASE"]))
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if cfg.get("ENV_NAME") == "production" and cfg.get("HSTS_SECONDS"):
+        headers.setdefault("Strict-Transport-Security", f"max-age={int(cfg['HSTS_SECONDS'])}; includeSubDomains")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    x_for, x_proto = int(app.config.get("PROXY_FIX_X_FOR") or 0), int(app.config.get("PROXY_FIX_X_PROTO") or 0)
+    if x_for or x_proto:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_proto, x_host=0, x_port=0, x_prefix=0)
+    app.after_request(_security_headers)
