@@ -28,7 +28,12 @@ class PasswordRejected(AccountError):
 
 
 class LinkInvalid(AccountError):
-    """A mailed link that is tampered with, expired or already used."""
+    """A mailed link that is tampered with, expired or already used (`reason` says which:
+    "invalid", "expired" or "used")."""
+
+    def __init__(self, message, reason: str = "invalid"):
+        super().__init__(message)
+        self.reason = reason
 
 
 def utcnow() -> datetime:
@@ -105,8 +110,9 @@ def verify_email(token: str, *, now: float | None = None) -> User:
     try:
         payload = tokens.read(tokens.EMAIL_VERIFICATION, token, current_app.config["EMAIL_VERIFY_MAX_AGE"], now=now)
     except tokens.TokenInvalid as e:
-        raise LinkInvalid(_l("This link has expired. Ask for a new one from your account page.") if e.expired
-                          else _l("This link is not valid.")) from None
+        if e.expired:
+            raise LinkInvalid(_l("This link has expired. Ask for a new one from your account page."), "expired") from None
+        raise LinkInvalid(_l("This link is not valid.")) from None
     user_id, email = payload.get("u"), payload.get("e")
     if not isinstance(user_id, int) or not isinstance(email, str):
         raise LinkInvalid(_l("This link is not valid."))
@@ -118,7 +124,7 @@ def verify_email(token: str, *, now: float | None = None) -> User:
     ).rowcount
     db.session.commit()
     if done != 1:
-        raise LinkInvalid(_l("This link has already been used or is no longer valid."))
+        raise LinkInvalid(_l("This link has already been used or is no longer valid."), "used")
     user = db.session.get(User, user_id)
     db.session.refresh(user)
     log.info("email verified user=%s", user_id)
@@ -200,12 +206,14 @@ def user_for_reset_token(token: str, *, now: float | None = None) -> User:
     try:
         payload = tokens.read(tokens.PASSWORD_RESET, token, current_app.config["PASSWORD_RESET_MAX_AGE"], now=now)
     except tokens.TokenInvalid as e:
-        raise LinkInvalid(_l("This link has expired. Please ask for a new one.") if e.expired
-                          else _l("This link is not valid. Please ask for a new one.")) from None
+        if e.expired:
+            raise LinkInvalid(_l("This link has expired. Please ask for a new one."), "expired") from None
+        raise LinkInvalid(_l("This link is not valid. Please ask for a new one.")) from None
     user_id, fingerprint = payload.get("u"), payload.get("p")
     user = db.session.get(User, user_id) if isinstance(user_id, int) and isinstance(fingerprint, str) else None
     if user is None or not user.active or fingerprint != _password_fingerprint(user):
-        raise LinkInvalid(_l("This link has already been used or is no longer valid. Please ask for a new one."))
+        raise LinkInvalid(_l("This link has already been used or is no longer valid. Please ask for a new one."),
+                          "used")
     return user
 
 
@@ -222,7 +230,8 @@ def reset_password(token: str, new: str, *, now: float | None = None) -> User:
     ).rowcount
     db.session.commit()
     if done != 1:
-        raise LinkInvalid(_l("This link has already been used or is no longer valid. Please ask for a new one."))
+        raise LinkInvalid(_l("This link has already been used or is no longer valid. Please ask for a new one."),
+                          "used")
     db.session.refresh(user)
     log.info("password reset user=%s (sessions ended)", user.id)
     return user

@@ -1,10 +1,11 @@
-"""Registration, login, logout, password change, roles, rate limiting."""
+"""Registration, login, logout, password change, roles, rate limiting. (Sessions, password
+reset and verification have their own files: test_sessions, test_password_reset, test_registration.)"""
 import pytest
 
 from market.accounts import services
 from market.extensions import db
 from market.models import User
-from tests.support import login
+from tests.support import DEFAULT_PASSWORD, login, submit_form
 
 
 def test_register_login_logout_and_change_password(app, client):
@@ -64,3 +65,28 @@ def test_login_next_parameter_cannot_redirect_offsite(client, make_user):
     resp = client.post("/account/login?next=https://evil.example/", data={"email": user.email,
                                                                            "password": "correct-horse-battery"})
     assert resp.status_code == 302 and resp.headers["Location"] == "/"
+
+
+def test_login_never_reveals_whether_an_account_exists(app, make_user):
+    make_user(email="known@example.cn")
+    answers = []
+    for email in ("known@example.cn", "nobody@example.cn"):
+        resp = submit_form(app.test_client(), "/account/login", {"email": email, "password": "wrong-password-1"})
+        answers.append((resp.status_code, resp.get_data(as_text=True).replace(email, "EMAIL")))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 200 and "邮箱或密码错误" in answers[0][1]
+
+
+def test_change_password_form_applies_the_password_policy(app, client, make_user):
+    user = make_user(email="meihua@example.cn")
+    assert submit_form(client, "/account/login", {"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 302
+    for weak in ("12345678", "qwertyuiop", "MEIHUA-lotus-7"):
+        resp = submit_form(client, "/account/password", {"current": DEFAULT_PASSWORD, "password": weak, "confirm": weak})
+        assert resp.status_code == 200 and 'class="error"' in resp.get_data(as_text=True), weak
+    db.session.expire_all()
+    assert db.session.get(User, user.id).check_password(DEFAULT_PASSWORD)
+    resp = submit_form(client, "/account/password", {"current": DEFAULT_PASSWORD, "password": "plum-blossom-road-4",
+                                                     "confirm": "plum-blossom-road-4"})
+    assert resp.status_code == 302
+    with pytest.raises(services.AccountError):
+        services.register_user("x", "y@example.cn", "password", ["buyer"])  # the service refuses it too
