@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 PASSWORD_RESET = "password-reset"
 EMAIL_VERIFICATION = "email-verification"
@@ -52,7 +52,7 @@ def read(purpose: str, token: str, max_age: int, *, now: float | None = None) ->
         payload = _serializer(purpose, now).loads(token, max_age=max_age)
     except SignatureExpired:
         raise TokenInvalid(expired=True) from None
-    except (BadSignature, ValueError, UnicodeError):
+    except (BadData, ValueError, UnicodeError):  # BadData: every other itsdangerous refusal
         raise TokenInvalid() from None
     if not isinstance(payload, dict):
         raise TokenInvalid()
