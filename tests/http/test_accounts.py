@@ -50,6 +50,12 @@ def test_create_staff_cli_makes_a_staff_account(runner):
     assert services.find_user_by_email("zhou@fulian.cn").is_staff
 
 
+def test_create_staff_cli_refuses_a_weak_password_with_a_message(runner):
+    result = runner.invoke(args=["create-staff", "--email", "wu@fulian.cn"], input="12345678\n12345678\n")
+    assert result.exit_code == 1 and "Error:" in result.output and "Traceback" not in result.output
+    assert services.find_user_by_email("wu@fulian.cn") is None
+
+
 def test_login_attempts_are_rate_limited(app, client, make_user):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
     user = make_user()
