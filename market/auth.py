@@ -5,17 +5,23 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from market.extensions import db, login_manager
 from market.models import User
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+def load_user(session_token: str) -> User | None:
+    """The session (or remember cookie) holds the user's session token, not her id: one indexed
+    lookup (roles joined in) per request, and a token replaced at logout or on a new password
+    opens nothing any more."""
+    if not isinstance(session_token, str) or not session_token or len(session_token) > 64:
         return None
+    return db.session.scalars(
+        select(User).options(joinedload(User.roles)).where(User.session_token == session_token)
+    ).unique().first()
 
 
 def role_required(*roles: str):

@@ -22,9 +22,13 @@ def register_cli(app: Flask) -> None:
 @click.password_option()
 def create_staff(email: str, name: str, password: str) -> None:
     """Create a federation staff account (staff are never created by sign-up)."""
+    from market.accounts.services import AccountError
     from market.accounts.services import create_staff as make
 
-    user = make(name, email, password)
+    try:
+        user = make(name, email, password)
+    except AccountError as e:  # e.g. a password the policy refuses
+        raise click.ClickException(str(e)) from None
     click.echo(f"staff account ready: {user.email}")
 
 

@@ -58,6 +58,15 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # Strict-Transport-Security max-age, sent only when MARKET_ENV=production (0: not sent).
     "HSTS_SECONDS": (int, 31_536_000),
     "LOGIN_RATE_LIMIT": (str, "10 per minute"),
+    # Accounts (market.accounts): each limit is counted per client address and, separately, per
+    # email address typed into the form (or per account, for resending the verification mail).
+    "REGISTER_RATE_LIMIT": (str, "10 per hour"),
+    "REGISTER_EMAIL_RATE_LIMIT": (str, "3 per hour"),
+    "PASSWORD_RESET_RATE_LIMIT": (str, "10 per hour"),
+    "PASSWORD_RESET_EMAIL_RATE_LIMIT": (str, "3 per hour"),
+    "VERIFY_RESEND_RATE_LIMIT": (str, "3 per hour"),
+    "PASSWORD_RESET_MAX_AGE": (int, 3600),  # seconds a reset link stays valid (it works once)
+    "EMAIL_VERIFY_MAX_AGE": (int, 7 * 86400),  # seconds a verification link stays valid
     "STRIPE_API_BASE": (str, DEV_STRIPE_API_BASE),
     "STRIPE_SECRET_KEY": (str, DEV_STRIPE_SECRET_KEY),
     "STRIPE_PUBLISHABLE_KEY": (str, DEV_STRIPE_PUBLISHABLE_KEY),
@@ -107,6 +116,11 @@ class TestConfig:
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = "1000 per minute"
+    REGISTER_RATE_LIMIT = "1000 per minute"
+    REGISTER_EMAIL_RATE_LIMIT = "1000 per minute"
+    PASSWORD_RESET_RATE_LIMIT = "1000 per minute"
+    PASSWORD_RESET_EMAIL_RATE_LIMIT = "1000 per minute"
+    VERIFY_RESEND_RATE_LIMIT = "1000 per minute"
     SERVER_NAME = None
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for tests only; production uses scrypt
     REDIS_URL = ""  # jobs run inline; tests that need Redis say so

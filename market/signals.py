@@ -1,9 +1,8 @@
-"""Signals other modules subscribe to, so accounts need not know about them
-(e.g. the cart merges a guest cart into the stored one on login)."""
+"""Signals other modules subscribe to, so the senders need not know about them. (Signing in
+uses Flask-Login's own `user_logged_in`, which the cart listens to, to keep a guest's cart.)"""
 from blinker import Namespace
 
 _signals = Namespace()
-user_logged_in_merge = _signals.signal("user-logged-in-merge")
 
 # Checkout events (counted by market.observability; sender is the Order).
 order_placed = _signals.signal("order-placed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import uuid
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -15,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.datastructures import MultiDict
 
+from market import mail
 from market.config import TestConfig, normalise_database_url
 from market.extensions import db
 from market.localstripe_proc import free_port
@@ -65,6 +67,45 @@ def login_in_browser(page, base_url: str, email: str, password: str = DEFAULT_PA
     page.click("main form button[type=submit]")
     page.wait_for_url(f"{base_url}/")
 
+
+
+# ---- forms as a browser sends them ------------------------------------------------------
+
+def submit_form(client, url: str, fields: dict | None = None, *, action: str | None = None, **kwargs):
+    """Open `url`, fill its POST form as a browser does (`page_form`), change `fields` (a name ->
+    value or list of values; None leaves the field out, as an unticked box) and submit it.
+    `action` picks the form by its action path; by default the form that posts to the page."""
+    form = page_form(client, url, action="" if action is None else action, method="post")
+    return form.submit(client, fields, **kwargs)
+
+
+# ---- mail and cookies -------------------------------------------------------------------
+
+def mails_to(address: str) -> list:
+    return [m for m in mail.outbox() if m["To"] == address]
+
+
+def link_in(message, path_prefix: str) -> str:
+    """The path (and query) of the first link in a mail whose path starts with `path_prefix`."""
+    for url in re.findall(r"https?://\S+", message.get_content()):
+        parts = urlsplit(url)
+        if parts.path.startswith(path_prefix):
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+    raise AssertionError(f"no {path_prefix} link in: {message.get_content()}")
+
+
+def cookie(client, name: str) -> str | None:
+    found = client.get_cookie(name)
+    return found.value if found else None
+
+
+def client_with_cookies(app, **cookies: str):
+    """A fresh client (another browser) that sends only these cookies, as an attacker replaying
+    captured values would."""
+    other = app.test_client()
+    for name, value in cookies.items():
+        other.set_cookie(name, value)
+    return other
 
 
 # ---- orders and payments against localstripe ------------------------------------------
@@ -236,8 +277,8 @@ class BrowserForm:
                 if name not in done:
                     out.extend((name, f) for f in files[name])
             elif name in changes:
-                if name not in done:
-                    new = changes[name]
+                new = changes[name]
+                if name not in done and new is not None:  # None: left out, as an unticked box
                     out.extend((name, v) for v in (new if isinstance(new, list | tuple) else [new]))
             elif value is FILE_LEFT_EMPTY:
                 out.append((name, (io.BytesIO(b""), "")))  # what a browser sends for an empty file input
@@ -268,7 +309,8 @@ def forms_on(html: str, page_url: str) -> list[BrowserForm]:
     return parser.forms
 
 
-def page_form(client, url: str, *, action: str | None = None, having: str | None = None) -> BrowserForm:
+def page_form(client, url: str, *, action: str | None = None, having: str | None = None,
+              method: str | None = None) -> BrowserForm:
     """GET `url` and return its form that posts to `action` (a path, matched at the end of the
     form's action; "" for the page itself) and/or has a field named `having`."""
     resp = client.get(url)
@@ -279,6 +321,8 @@ def page_form(client, url: str, *, action: str | None = None, having: str | None
         if action is not None and target != (action or path):
             continue
         if having is not None and having not in form.names():
+            continue
+        if method is not None and form.method != method:
             continue
         if form.attrs.get("role") == "search" and action is None:
             continue

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, user_logged_in
 
-from market import signals
 from market.cart import services
 from market.core.views import _safe_next
 from market.ids import MAX_ID, parse_int
@@ -66,8 +65,7 @@ def cart_count():
     return {"cart_count": count}
 
 
+@user_logged_in.connect
 def _merge_on_login(sender, user=None, **extra):
+    # Flask-Login sends this from every login_user: logging in, registering, a password reset.
     services.merge_guest_cart(user)
-
-
-signals.user_logged_in_merge.connect(_merge_on_login)

@@ -1,6 +1,7 @@
 """People and their roles. One person may hold several roles."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -14,6 +15,11 @@ ROLES = ("buyer", "artisan", "entrepreneur", "mentor", "staff")
 SELF_SERVICE_ROLES = ("buyer", "artisan", "entrepreneur", "mentor")
 
 
+def new_session_token() -> str:
+    """A fresh random session token (what Flask-Login keeps in the session and the remember cookie)."""
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -24,22 +30,43 @@ class User(UserMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Flask-Login's "alternative id": the session and the remember cookie hold this token, not the
+    # id, so replacing it (logout, password change, password reset) ends every session at once.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    # When the owner proved she reads this address (NULL: not yet; accounts older than the
+    # column are not assumed verified).
+    email_verified_at: Mapped[datetime | None] = mapped_column()
 
     artisan: Mapped[Artisan | None] = relationship(back_populates="user", uselist=False)  # noqa: F821
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
 
-    def set_password(self, password: str) -> None:
+    @staticmethod
+    def hash_password(password: str) -> str:
         # Werkzeug's default is scrypt, a memory-hard KDF with a per-hash salt. Tests configure
         # a cheap method (PASSWORD_HASH_METHOD) so that making hundreds of users stays fast.
         from flask import current_app
 
         method = current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
-        self.password_hash = generate_password_hash(password, method=method)
+        return generate_password_hash(password, method=method)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = self.hash_password(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:  # Flask-Login: what the session and the remember cookie carry
+        return self.session_token
+
+    def rotate_session_token(self) -> None:
+        """Ends every session and remember cookie of this user (the caller commits)."""
+        self.session_token = new_session_token()
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def role_names(self) -> set[str]:
