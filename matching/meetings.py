@@ -63,6 +63,9 @@ INPUT_KEYS = {"slots", "tables", "participants", "requests", "previous"}
 PARTICIPANT_KEYS = {"id", "available"}
 REQUEST_KEYS = {"a", "b", "weight"}
 PREVIOUS_KEYS = {"a", "b", "slot", "table"}
+# Inputs with at most this many (request, slot) pairs are solved exactly (HiGHS MIP, well
+# under a second); larger ones by the search.
+EXACT_MAX_VARIABLES = 600
 
 
 @dataclass(frozen=True)
@@ -306,28 +309,39 @@ def _local_search(problem: Problem, state: _State, value, pinned: list[bool],
     cand, ea, eb, w = problem.cand, problem.ea, problem.eb, problem.weight
     busy, members, slot = state.busy, state.members, state.slot
     n = len(w)
+    cand_mask = [sum(1 << s for s in c) for c in cand]
+    incident: list[list[int]] = [[] for _ in problem.ids]
+    for e in range(n):
+        if cand[e]:
+            incident[ea[e]].append(e)
+            incident[eb[e]].append(e)
     total = sum(value(e, slot[e]) for e in range(n) if slot[e] >= 0)
     best_total, best_slots = total, list(slot)
 
-    # Unscheduled requests that could be placed somewhere: the pool the moves draw from.
-    pool = [e for e in range(n) if slot[e] < 0 and cand[e]]
-    where = [-1] * n
-    for i, e in enumerate(pool):
-        where[e] = i
+    class IndexedSet:
+        """A list with O(1) add, discard and random choice."""
+        def __init__(self, items):
+            self.items = list(items)
+            self.where = {x: i for i, x in enumerate(self.items)}
 
-    def pool_add(e):
-        if where[e] < 0:
-            where[e] = len(pool)
-            pool.append(e)
+        def add(self, x):
+            if x not in self.where:
+                self.where[x] = len(self.items)
+                self.items.append(x)
 
-    def pool_discard(e):
-        i = where[e]
-        if i >= 0:
-            last = pool.pop()
-            if last != e:
-                pool[i] = last
-                where[last] = i
-            where[e] = -1
+        def discard(self, x):
+            i = self.where.pop(x, None)
+            if i is not None:
+                last = self.items.pop()
+                if last != x:
+                    self.items[i] = last
+                    self.where[last] = i
+
+    # What the moves draw from: unscheduled requests that have a common slot, and scheduled
+    # requests that may move (not pinned, more than one possible slot).
+    pool = IndexedSet(e for e in range(n) if slot[e] < 0 and cand[e])
+    movable = IndexedSet(e for e in range(n) if slot[e] >= 0 and not pinned[e]
+                         and len(cand[e]) > 1)
 
     log: list[tuple[int, int]] = []   # (request, slot before) for undo
 
@@ -338,32 +352,61 @@ def _local_search(problem: Problem, state: _State, value, pinned: list[bool],
         if s >= 0:
             state.place(e, s)
 
-    def relocate(f, avoid) -> int:
+    def can_move_out(g, s) -> int:
+        """A free slot other than s where g can go at no loss, or -1."""
+        ag, bg = ea[g] * S, eb[g] * S
+        for s2 in cand[g]:
+            if s2 != s and len(members[s2]) < T and busy[ag + s2] < 0 and busy[bg + s2] < 0 \
+                    and value(g, s2) >= value(g, s):
+                return s2
+        return -1
+
+    def relocate(f, keep) -> int:
         """Puts the unplaced request f into a free slot, or frees one by moving a single
-        meeting elsewhere; returns the slot or -1."""
+        meeting (not `keep`, the one just placed) elsewhere; returns the slot or -1."""
         af, bf = ea[f] * S, eb[f] * S
         options = cand[f]
         for s in options:
-            if s != avoid and len(members[s]) < T and busy[af + s] < 0 and busy[bf + s] < 0:
+            if len(members[s]) < T and busy[af + s] < 0 and busy[bf + s] < 0:
                 move(f, s)
                 return s
         for s in options:
-            if s == avoid or len(members[s]) >= T:
-                continue
             x, y = busy[af + s], busy[bf + s]
-            if (x >= 0) == (y >= 0):   # both free is handled above; two blockers: too costly
+            if x >= 0 and y >= 0:
+                continue
+            if x < 0 and y < 0:    # only the table is missing: move another meeting out
+                for g in members[s]:
+                    if not pinned[g] and g != keep:
+                        s2 = can_move_out(g, s)
+                        if s2 >= 0:
+                            move(g, s2)
+                            move(f, s)
+                            return s
                 continue
             g = x if x >= 0 else y
-            if pinned[g]:
-                continue
-            ag, bg = ea[g] * S, eb[g] * S
-            for s2 in cand[g]:
-                if s2 != s and s2 != avoid and len(members[s2]) < T and busy[ag + s2] < 0 \
-                        and busy[bg + s2] < 0 and value(g, s2) >= value(g, s):
+            if not pinned[g] and g != keep:
+                s2 = can_move_out(g, s)
+                if s2 >= 0:
                     move(g, s2)
                     move(f, s)
                     return s
         return -1
+
+    def fill(person, s) -> float:
+        """Places the most valuable unscheduled request of `person` that fits in slot s."""
+        if busy[person * S + s] >= 0 or len(members[s]) >= T:
+            return 0.0
+        bit = 1 << s
+        best, best_value = -1, 0.0
+        for f in incident[person]:
+            if slot[f] < 0 and cand_mask[f] & bit and busy[ea[f] * S + s] < 0 \
+                    and busy[eb[f] * S + s] < 0:
+                v = value(f, s)
+                if v > best_value:
+                    best, best_value = f, v
+        if best >= 0:
+            move(best, s)
+        return best_value
 
     iterations = accepted = last_gain = 0
     # Stop early when the best has not improved for a long while (small inputs finish fast).
@@ -371,7 +414,8 @@ def _local_search(problem: Problem, state: _State, value, pinned: list[bool],
     limit = math.inf if max_iterations is None else max_iterations
     started = time.perf_counter()
     span = max(deadline - started, 1e-9)
-    while pool and iterations < limit and iterations - last_gain < stall:
+    temp = temperature
+    while (pool.items or movable.items) and iterations < limit and iterations - last_gain < stall:
         iterations += 1
         if iterations & 63 == 1:
             # Cool down linearly over the budget: time, or iterations when they are capped.
@@ -383,15 +427,27 @@ def _local_search(problem: Problem, state: _State, value, pinned: list[bool],
             else:
                 done = iterations / max_iterations
             temp = temperature * max(0.0, 1.0 - done)
-        e = pool[rng.randrange(len(pool))]
+        # Mostly insert an unscheduled request; sometimes move a scheduled one.
+        if pool.items and (not movable.items or rng.random() < 0.7):
+            e = pool.items[rng.randrange(len(pool.items))]
+        else:
+            e = movable.items[rng.randrange(len(movable.items))]
         options = cand[e]
         s = options[rng.randrange(len(options))]
+        old = slot[e]
+        if s == old:
+            continue
         a, b = ea[e] * S, eb[e] * S
         blockers = {x for x in (busy[a + s], busy[b + s]) if x >= 0}
         if any(pinned[x] for x in blockers):
             continue
         log.clear()
         delta = 0.0
+        freed = []
+        if old >= 0:
+            delta -= value(e, old)
+            move(e, -1)
+            freed += [(ea[e], old), (eb[e], old)]
         evicted = []
         for x in blockers:
             delta -= value(x, s)
@@ -399,24 +455,19 @@ def _local_search(problem: Problem, state: _State, value, pinned: list[bool],
             evicted.append(x)
         if len(members[s]) >= T:
             # Slot full: first try to move a meeting out of it at no loss, else evict the cheapest.
-            movable = None
-            cheapest, cheapest_value = -1, math.inf
+            out, cheapest, cheapest_value = None, -1, math.inf
             for g in members[s]:
                 if pinned[g]:
                     continue
-                ag, bg = ea[g] * S, eb[g] * S
-                for s2 in cand[g]:
-                    if s2 != s and len(members[s2]) < T and busy[ag + s2] < 0 \
-                            and busy[bg + s2] < 0 and value(g, s2) >= value(g, s):
-                        movable = (g, s2)
-                        break
-                if movable:
+                s2 = can_move_out(g, s)
+                if s2 >= 0:
+                    out = (g, s2)
                     break
                 v = value(g, s)
                 if v < cheapest_value:
                     cheapest, cheapest_value = g, v
-            if movable:
-                move(*movable)
+            if out:
+                move(*out)
             elif cheapest >= 0:
                 delta -= cheapest_value
                 move(cheapest, -1)
@@ -424,24 +475,31 @@ def _local_search(problem: Problem, state: _State, value, pinned: list[bool],
             else:
                 for x, before in reversed(log):
                     move(x, before)
-                log.clear()
                 continue
         move(e, s)
         delta += value(e, s)
         evicted.sort(key=lambda x: -w[x])
         for x in evicted:
-            s2 = relocate(x, -1)
+            for person in (ea[x], eb[x]):
+                if person != ea[e] and person != eb[e]:
+                    freed.append((person, s))
+            s2 = relocate(x, e)
             if s2 >= 0:
                 delta += value(x, s2)
+        for person, t in freed:
+            delta += fill(person, t)
         if delta >= -1e-12 or (temp > 0 and rng.random() < math.exp(delta / temp)):
             accepted += 1
             total += delta
-            changed = {x for x, _ in log}
-            for x in changed:
+            for x in {x for x, _ in log}:
                 if slot[x] >= 0:
-                    pool_discard(x)
-                elif cand[x]:
-                    pool_add(x)
+                    pool.discard(x)
+                    if not pinned[x] and len(cand[x]) > 1:
+                        movable.add(x)
+                else:
+                    movable.discard(x)
+                    if cand[x]:
+                        pool.add(x)
             if total > best_total + 1e-9:
                 best_total, best_slots = total, list(slot)
                 last_gain = iterations
@@ -461,7 +519,7 @@ def _local_search(problem: Problem, state: _State, value, pinned: list[bool],
 
 def solve(problem: Problem, *, time_limit: float = 3.0, random_state=0,
           keep_bonus: float | None = None, temperature: float | None = None,
-          max_iterations: int | None = None) -> Schedule:
+          max_iterations: int | None = None, exact="auto") -> Schedule:
     """Schedules a checked Problem (see `schedule`)."""
     started = time.perf_counter()
     S, T = len(problem.slots), problem.tables
@@ -501,14 +559,27 @@ def solve(problem: Problem, *, time_limit: float = 3.0, random_state=0,
         else:
             prev_slot[e] = -1
 
-    order = sorted(range(n), key=lambda e: (-problem.weight[e], e))
-    _greedy(problem, state, order, value)
-    greedy_total = sum(value(e, state.slot[e]) for e in range(n) if state.slot[e] >= 0)
-    if temperature is None:
-        temperature = 0.05 * (sum(problem.weight) / n) if n else 0.0
-    stats = _local_search(problem, state, value, pinned, started + time_limit, rng, temperature,
-                          max_iterations)
-    stats["greedy_value"] = greedy_total
+    optimum = None
+    n_variables = sum(len(c) for c in problem.cand)
+    if exact is True or (exact == "auto" and n_variables <= EXACT_MAX_VARIABLES):
+        optimum = _exact(problem, value, prev_slot, pinned, time_limit / 2)
+    if optimum is not None:
+        for e in range(n):
+            if state.slot[e] >= 0:
+                state.remove(e)
+        for e, s in enumerate(optimum):
+            if s >= 0:
+                state.place(e, s)
+        stats = {"method": "exact", "iterations": 0}
+    else:
+        order = sorted(range(n), key=lambda e: (-problem.weight[e], e))
+        _greedy(problem, state, order, value)
+        greedy_total = sum(value(e, state.slot[e]) for e in range(n) if state.slot[e] >= 0)
+        if temperature is None:
+            temperature = 0.05 * (sum(problem.weight) / n) if n else 0.0
+        stats = _local_search(problem, state, value, pinned, started + time_limit, rng,
+                              temperature, max_iterations)
+        stats.update(method="search", greedy_value=greedy_total)
 
     # Tables: kept meetings keep theirs; the others take the free numbers from 1 up.
     meetings_by_slot: list[list[tuple[int, int]]] = [[] for _ in range(S)]
@@ -542,16 +613,23 @@ def solve(problem: Problem, *, time_limit: float = 3.0, random_state=0,
 
 def schedule(slots, tables, participants, requests, previous=None, *, time_limit: float = 3.0,
              random_state=0, keep_bonus: float | None = None,
-             max_iterations: int | None = None) -> Schedule:
+             max_iterations: int | None = None, exact="auto") -> Schedule:
     """Schedules the meetings; see the module docstring. `participants` are dicts with "id"
     and "available", `requests` dicts with "a", "b" and "weight", `previous` dicts with "a",
-    "b", "slot" and "table". `time_limit` bounds the local search (seconds, wall clock);
-    the result is deterministic for a given `random_state` only when the search runs to the
-    same number of iterations, so pass a small limit for quick calls. Raises ValueError
-    naming the bad field."""
+    "b", "slot" and "table".
+
+    `time_limit` bounds the whole call (seconds, wall clock); the search also stops once it
+    has long stopped improving. With `max_iterations` the search stops after that many moves
+    instead of watching the clock, so the result depends only on the input and `random_state`.
+    `exact`: "auto" (default) solves small inputs (at most EXACT_MAX_VARIABLES request-slot
+    pairs) to proven optimality with HiGHS' integer programming, and searches if that takes
+    more than half the time limit; False always searches; True tries the exact solver whatever
+    the size. `keep_bonus`: see "Re-scheduling" in the module docstring.
+
+    Raises ValueError naming the bad field."""
     problem = build_problem(slots, tables, participants, requests, previous)
     return solve(problem, time_limit=time_limit, random_state=random_state,
-                 keep_bonus=keep_bonus)
+                 keep_bonus=keep_bonus, max_iterations=max_iterations, exact=exact)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -572,34 +650,64 @@ def greedy_schedule(problem: Problem) -> float:
     return total
 
 
-def lp_bound(problem: Problem) -> float:
-    """The optimum of the linear-programming relaxation (HiGHS): an upper bound on the total
-    weight of any schedule. x[e, s] in [0, 1] is request e in slot s; each request at most
-    once, each person at most once per slot, each slot at most `tables` meetings."""
-    from scipy.optimize import linprog
+def _lp_model(problem: Problem):
+    """x[e, s] in [0, 1] is request e in slot s, one variable per slot both are present in;
+    rows: each request at most once, each person at most once per slot, each slot at most
+    `tables` meetings. Returns (request per variable, slot per variable, matrix, row limits)."""
     from scipy.sparse import coo_matrix
 
-    S, n_people = len(problem.slots), len(problem.ids)
-    rows, cols, cost = [], [], []
-    var = 0
-    n_requests = len(problem.weight)
-    for e in range(n_requests):
-        for s in problem.cand[e]:
-            # rows: request e; person a in slot s; person b in slot s; slot s.
-            rows += [e, n_requests + problem.ea[e] * S + s, n_requests + problem.eb[e] * S + s,
-                     n_requests + n_people * S + s]
-            cols += [var] * 4
-            cost.append(-problem.weight[e])
-            var += 1
-    if var == 0:
+    S, n_people, n = len(problem.slots), len(problem.ids), len(problem.weight)
+    var_request = np.array([e for e in range(n) for _ in problem.cand[e]], dtype=np.int64)
+    var_slot = np.array([s for e in range(n) for s in problem.cand[e]], dtype=np.int64)
+    ea, eb = np.asarray(problem.ea, dtype=np.int64), np.asarray(problem.eb, dtype=np.int64)
+    rows = np.concatenate([var_request, n + ea[var_request] * S + var_slot,
+                           n + eb[var_request] * S + var_slot, n + n_people * S + var_slot])
+    cols = np.tile(np.arange(len(var_request)), 4)
+    matrix = coo_matrix((np.ones(len(rows)), (rows, cols)),
+                        shape=(n + n_people * S + S, len(var_request))).tocsr()
+    upper = np.concatenate([np.ones(n + n_people * S), np.full(S, float(problem.tables))])
+    return var_request, var_slot, matrix, upper
+
+
+def lp_bound(problem: Problem) -> float:
+    """The optimum of the linear-programming relaxation (HiGHS): an upper bound on the total
+    weight of any schedule (see `_lp_model`)."""
+    from scipy.optimize import linprog
+
+    var_request, _, matrix, upper = _lp_model(problem)
+    if len(var_request) == 0:
         return 0.0
-    n_rows = n_requests + n_people * S + S
-    matrix = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_rows, var)).tocsr()
-    upper = np.concatenate([np.ones(n_requests + n_people * S), np.full(S, problem.tables)])
-    result = linprog(np.array(cost), A_ub=matrix, b_ub=upper, bounds=(0, 1), method="highs")
+    cost = -np.asarray(problem.weight)[var_request]
+    result = linprog(cost, A_ub=matrix, b_ub=upper, bounds=(0, 1), method="highs")
     if result.status != 0:
         raise RuntimeError(f"LP relaxation failed: {result.message}")
     return -float(result.fun)
+
+
+def _exact(problem: Problem, value, prev_slot: list[int], pinned: list[bool],
+           time_limit: float) -> list[int] | None:
+    """The proven optimum by HiGHS' integer programming, as each request's slot (-1: none), or
+    None when it is not proven within `time_limit`. Only for small inputs: at full size the
+    search is faster and, when people rather than tables are the limit, much better."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    var_request, var_slot, matrix, upper = _lp_model(problem)
+    n = len(problem.weight)
+    if len(var_request) == 0:
+        return [-1] * n
+    cost = -np.array([value(e, s) for e, s in zip(var_request.tolist(), var_slot.tolist(),
+                                                    strict=True)])
+    lower = np.array([1.0 if pinned[e] and s == prev_slot[e] else 0.0
+                      for e, s in zip(var_request.tolist(), var_slot.tolist(), strict=True)])
+    result = milp(cost, constraints=LinearConstraint(matrix, -np.inf, upper),
+                  integrality=np.ones(len(cost)), bounds=Bounds(lower, 1.0),
+                  options={"time_limit": max(time_limit, 0.01)})
+    if result.status != 0 or result.x is None:
+        return None
+    slots = [-1] * n
+    for k in np.flatnonzero(result.x > 0.5):
+        slots[int(var_request[k])] = int(var_slot[k])
+    return slots
 
 
 def check_feasible(problem: Problem, meetings: list[Meeting]) -> list[str]:
