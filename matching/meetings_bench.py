@@ -163,11 +163,11 @@ def format_report(r: dict) -> str:
     for inst in r["instances"]:
         s, g, lp = inst["schedule"], inst["greedy"], inst["lp_bound"]
         lines += [
-            f"{inst['tables']:>6}  {'schedule (' + s['method'] + ')':<40}{s['seconds']:>9.2f}"
+            f"{inst['tables']:>6}  {'schedule (' + s['method'] + ')':<40}{s['seconds']:>9.3f}"
             f"{s['total_weight']:>14.2f}{inst['ratio_to_bound']:>12.4f}",
-            f"{'':>6}  {'baseline: greedy by weight, first slot':<40}{g['seconds']:>9.2f}"
+            f"{'':>6}  {'baseline: greedy by weight, first slot':<40}{g['seconds']:>9.3f}"
             f"{g['total_weight']:>14.2f}{inst['greedy_ratio_to_bound']:>12.4f}",
-            f"{'':>6}  {'LP relaxation optimum (HiGHS)':<40}{lp['seconds']:>9.2f}"
+            f"{'':>6}  {'LP relaxation optimum (HiGHS)':<40}{lp['seconds']:>9.3f}"
             f"{lp['total_weight']:>14.2f}{1.0:>12.4f}",
             f"{'':>6}  {s['meetings']} meetings, {s['unscheduled']} unscheduled, "
             f"{s['iterations']} search moves, {s['violations']} violations"]

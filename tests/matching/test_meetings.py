@@ -295,15 +295,16 @@ def test_command_writes_the_schedule(tmp_path):
     assert "scheduled 2 of 3 requests" in proc.stdout
 
 
-def test_command_reschedules_from_previous(tmp_path):
+def test_command_reschedules_from_previous(tmp_path, capsys):
+    # p3 cancelled: her meeting is dropped, the other keeps its slot and table.
     doc = {**VALID, "participants": VALID["participants"][:2], "requests": VALID["requests"][:1],
            "previous": [{"a": "p1", "b": "p2", "slot": "s2", "table": 2},
                         {"a": "p3", "b": "p1", "slot": "s1", "table": 1}]}
-    proc, out = command(tmp_path, doc)
-    assert proc.returncode == 0, proc.stderr
+    source, out = write_input(tmp_path, doc)
+    assert meetings.main([str(source), "--out", str(out)]) == 0
     assert json.loads(out.read_text())["meetings"] == [{"a": "p1", "b": "p2", "slot": "s2",
                                                         "table": 2}]
-    assert "1 kept, 0 moved, 1 dropped" in proc.stdout
+    assert "1 kept, 0 moved, 1 dropped" in capsys.readouterr().out
 
 
 def with_(**changes):
