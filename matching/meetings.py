@@ -19,6 +19,7 @@ Python::
 Command::
 
     python -m matching.meetings INPUT.json --out OUTPUT.json [--time-limit 3] [--seed 0]
+                                [--max-iterations N]
 
 INPUT is ``{"slots": [...], "tables": 40, "participants": [{"id", "available"}],
 "requests": [{"a", "b", "weight"}], "previous": [{"a", "b", "slot", "table"}]}`` ("previous"
@@ -752,6 +753,9 @@ def main(argv=None) -> int:
     parser.add_argument("--time-limit", type=float, default=3.0,
                         help="seconds for the local search (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="random_state of the search")
+    parser.add_argument("--max-iterations", type=int, default=None,
+                        help="stop the search after this many moves instead of at the time "
+                             "limit: the same input and seed then give the same schedule")
     args = parser.parse_args(argv)
     try:
         with open(args.input, encoding="utf-8") as fh:
@@ -767,7 +771,8 @@ def main(argv=None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result = solve(problem, time_limit=args.time_limit, random_state=args.seed)
+    result = solve(problem, time_limit=args.time_limit, random_state=args.seed,
+                   max_iterations=args.max_iterations)
     with open(args.out, "w", encoding="utf-8") as fh:
         json.dump(result.to_dict(), fh, ensure_ascii=False, indent=1)
         fh.write("\n")
