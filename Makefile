@@ -7,7 +7,7 @@ PORT ?= 5000
 STRIPE_PORT ?= 8420
 export FLASK_APP := market
 
-.PHONY: run test lint install test-deps system-deps i18n i18n-compile migrate seed bench bench-deps serve clean
+.PHONY: run test lint install test-deps system-deps i18n i18n-compile migrate seed bench bench-deps bench-meetings serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,13 +60,19 @@ serve: migrate
 
 # Benchmarks (bench/run.py): wrk against gunicorn on PostgreSQL with 100,000 products, the
 # checkout and stock race against localstripe; results in bench/results/. Then the matcher's,
-# and the cost of image uploads (bench/uploads.py, also runnable alone: python -m bench.uploads).
+# the cost of image uploads (python -m bench.uploads) and the meeting scheduler's.
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/sm_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/0
 bench: install bench-deps
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python -m bench.run $(BENCH_ARGS)
 	@if [ -f matching/bench.py ]; then $(BIN)/python -m matching.bench; fi
 	$(BIN)/python -m bench.uploads
+	$(MAKE) bench-meetings
+
+# The matchmaking-day scheduler alone (about 15 s): 200 participants, 12 slots, 40 tables,
+# 1,500 requests, beside a greedy baseline and the LP bound (README, "The meeting scheduler").
+bench-meetings: install
+	$(BIN)/python -m matching.meetings_bench $(MEETINGS_BENCH_ARGS)
 
 # wrk, the load generator, from Debian.
 bench-deps:

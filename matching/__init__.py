@@ -44,6 +44,9 @@ Shapes:
 
 `python -m matching.evaluate` measures quality on a synthetic benchmark with known answers;
 `python -m matching.bench` measures speed and memory.
+
+`matching.meetings` (not imported here) schedules matchmaking-day meetings into (slot, table):
+`schedule(...)` or `python -m matching.meetings INPUT.json --out OUTPUT.json`; see its docstring.
 """
 from .model import MentorMatcher
 from .schema import Assignment, HelpRequest, Match, Mentor, Outcome, Reason
