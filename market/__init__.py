@@ -76,7 +76,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 def _register_serving(app: Flask) -> None:
     """What running on several app servers needs: a shared cache, background jobs, request
     ids, JSON logs, /metrics, fingerprinted static files (see README, "Deploying")."""
-    from market import jobs, observability, serving
+    from market import jobs, mail, observability, serving  # noqa: F401  (mail registers its job)
 
     cache.init_app(app)
     observability.init_app(app)

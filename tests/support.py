@@ -14,6 +14,7 @@ from market.config import TestConfig, normalise_database_url
 from market.extensions import db
 from market.localstripe_proc import free_port
 from market.models import Order, Product
+from market.orders import operations
 from market.orders import services as orders
 from market.payments import services as payments
 
@@ -82,7 +83,36 @@ def use_unreachable_api(app) -> None:
 
 
 def place(buyer, items: dict, token: str | None = None) -> Order:
-    return orders.place_order(buyer, {p.id: q for p, q in items.items()}, ADDRESS, token or uuid.uuid4().hex)
+    return operations.place_order(buyer, {p.id: q for p, q in items.items()}, ADDRESS, token or uuid.uuid4().hex)
+
+
+def mark_paid(order: Order) -> str:
+    """The order marked paid in the database only (tests of fulfilment that need no API)."""
+    return operations.mark_paid(order.id, order.total_fen)
+
+
+def get_pi(url: str, pi_id: str) -> dict:
+    return requests.get(f"{url}/v1/payment_intents/{pi_id}", auth=("sk_test_x", ""), timeout=5).json()
+
+
+def succeed_at_api(order: Order, number: str = VISA) -> dict:
+    """The order's PaymentIntent paid at the API behind the app's back (as a buyer whose
+    browser and webhook never report back): the app knows nothing of it yet."""
+    payment = payments.ensure_payment_intent(order)
+    api = payments.client()
+    pm = api.create_card_payment_method(number=number, exp_month=12, exp_year=2034, cvc="123")
+    api.attach_payment_method(payment.stripe_payment_intent_id, pm["id"], idempotency_key=uuid.uuid4().hex)
+    return api.confirm_payment_intent(payment.stripe_payment_intent_id, idempotency_key=uuid.uuid4().hex)
+
+
+def refunds_at_api(url: str, pi_id: str) -> list[dict]:
+    data = requests.get(f"{url}/v1/refunds", auth=("sk_test_x", ""), params={"payment_intent": pi_id, "limit": 100},
+                        timeout=5).json()
+    return data["data"]
+
+
+def refund_totals_consistent(order_id: int) -> bool:
+    return operations.refund_totals_consistent(order_id)
 
 
 def pay_card(order: Order, number: str = VISA):
@@ -97,3 +127,15 @@ def stock_of(product) -> int:
 def payment_intents(url: str, order_id: int) -> list[dict]:
     data = requests.get(f"{url}/v1/payment_intents", auth=("sk_test_x", ""), params={"limit": 100}, timeout=5).json()
     return [pi for pi in data["data"] if pi["metadata"].get("order_id") == str(order_id)]
+
+
+def checkout_data(client, **fields) -> dict:
+    """The checkout form as a browser submits it: the token is the one the page carries."""
+    import re
+
+    page = client.get("/checkout").get_data(as_text=True)
+    match = re.search(r'name="checkout_token"[^>]*value="([^"]+)"', page)
+    data = {"ship_name": ADDRESS.name, "ship_phone": ADDRESS.phone, "ship_address": ADDRESS.address,
+            "checkout_token": match.group(1) if match else ""}
+    data.update(fields)
+    return data

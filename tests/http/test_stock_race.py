@@ -8,7 +8,7 @@ import uuid
 
 from market.extensions import db
 from market.models import Order, OrderLine, Product
-from market.orders import services as orders
+from market.orders import operations as orders
 from tests.support import ADDRESS
 
 
