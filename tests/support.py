@@ -139,3 +139,73 @@ def checkout_data(client, **fields) -> dict:
             "checkout_token": match.group(1) if match else ""}
     data.update(fields)
     return data
+
+
+# ---- racing in threads and in separate processes ----------------------------------------
+
+def race_in_threads(app, jobs: list, timeout: float = 60) -> list:
+    """Run each callable in its own thread with its own app context (own session and
+    connection, as concurrent requests have), all released at the same moment. Returns each
+    one's result, or the exception it raised."""
+    import threading
+
+    start = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+
+    def run(i, job):
+        with app.app_context():
+            try:
+                start.wait(timeout=30)
+                results[i] = job()
+            except BaseException as exc:  # noqa: BLE001  reported to the test
+                results[i] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return results
+
+
+REFUND_PROCESS = """
+import sys, time
+from market import create_app
+from market.orders.errors import OrderError
+from market.payments import services as payments
+from tests.support import app_config
+db_url, upload_dir, stripe_url, order_id, amount, start_at = sys.argv[1:7]
+app = create_app({**app_config(db_url, upload_dir), "STRIPE_API_BASE": stripe_url})
+with app.app_context():
+    time.sleep(max(0.0, float(start_at) - time.time()))
+    try:
+        record = payments.refund(None, int(order_id), amount=int(amount) if amount != "all" else None)
+        print("refunded", record.id, record.status)
+    except OrderError:
+        print("refused")
+"""
+
+
+def refund_in_processes(app, order_id: int, amounts: list, upload_dir) -> list[str]:
+    """Each refund asked by a separate Python process (own interpreter, own connection pool),
+    all starting at the same wall-clock moment. Returns each process's last output line."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    start_at = time.time() + 6  # every interpreter has started and connected by then
+    procs = [subprocess.Popen(
+        [sys.executable, "-c", REFUND_PROCESS, app.config["SQLALCHEMY_DATABASE_URI"], str(upload_dir),
+         app.config["STRIPE_API_BASE"], str(order_id), str(amount), str(start_at)],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True) for amount in amounts]
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err[-3000:]
+        outputs.append(out.strip().splitlines()[-1] if out.strip() else "")
+    return outputs

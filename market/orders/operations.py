@@ -294,18 +294,20 @@ def expire_overdue_without_payment(product_ids: list[int] | None = None) -> int:
 # ---- refunds ---------------------------------------------------------------------------
 
 def reserve_refund(staff: User | None, order_id: int, *, amount: int | None = None, sub_order_id: int | None = None,
-                   line_id: int | None = None, reason: str = "", request_token: str | None = None) -> Refund:
+                   line_id: int | None = None, reason: str = "", request_token: str | None = None
+                   ) -> tuple[Refund, bool]:
     """Reserve a refund of a line, a sub-order, or (neither given) the rest of the order:
     `amount` (default: all still refundable of the target) is added to the refunded totals
     with a conditional UPDATE (`refunded_fen + amount <= paid_fen`) and a `pending` refund
     row is written in the same transaction. Only then may the API be called, keyed by the
     row. Two staff tabs refunding at once: one reservation wins, the other is refused.
-    A form token seen before: the refund already made for it is returned."""
+    Returns (refund, reserved now). A form token seen before: the refund already reserved for
+    it, and False (the caller must not ask the API again)."""
     db.session.rollback()
     if request_token:
         done = db.session.scalar(select(Refund).where(Refund.request_token == request_token))
         if done is not None:
-            return done
+            return done, False
     order = db.session.get(Order, order_id)
     if order is None:
         raise NotFound(order_id)
@@ -369,10 +371,10 @@ def reserve_refund(staff: User | None, order_id: int, *, amount: int | None = No
         done = db.session.scalar(select(Refund).where(Refund.request_token == request_token))
         if done is None:
             raise
-        return done
+        return done, False
     log.info("refund %s of %s fen reserved on order %s (sub=%s line=%s) by user=%s", record.id, amount, order_id,
              sub_order_id, line_id, staff.id if staff else None)
-    return record
+    return record, True
 
 
 def _refused(order_id: int) -> OrderError:

@@ -355,10 +355,10 @@ def refund(staff: User | None, order_id: int, *, amount: int | None = None, sub_
     reservation. Raises OrderError (nothing left to refund), PaymentError (the API refused;
     released) or PaymentsUnavailable (released if the API surely never got it, else left
     reserved for the reconcile job)."""
-    record = operations.reserve_refund(staff, order_id, amount=amount, sub_order_id=sub_order_id, line_id=line_id,
-                                       reason=reason, request_token=request_token)
-    if record.status != "pending":
-        return record  # this form was already submitted and settled
+    record, reserved_now = operations.reserve_refund(staff, order_id, amount=amount, sub_order_id=sub_order_id,
+                                                     line_id=line_id, reason=reason, request_token=request_token)
+    if not reserved_now:
+        return record  # this form was already submitted: its refund is made (or being made) once
     return _send_refund(record.id)
 
 
