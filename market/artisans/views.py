@@ -62,6 +62,13 @@ def _product_or_abort(product_id: int):
         abort(403)
 
 
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _product_form_page(form: ProductForm, product=None):
     """Validate and save on POST (redirect on success), else render the form with errors."""
     if form.validate_on_submit():
@@ -73,12 +80,16 @@ def _product_form_page(form: ProductForm, product=None):
             stock=form.stock.data,
             brand_id=form.brand_id.data or None,
             status=form.status.data,
+            loaded_stock=_int_or_none(form.loaded_stock.data) if product is not None else None,
         )
         uploads = [f for f in (form.images.data or []) if getattr(f, "filename", "")]
         try:
             product = services.save_product(current_user, data, product=product, uploads=uploads)
         except images.ImageError as e:
             form.images.errors.append(str(e))
+        except services.StockConflict as e:
+            form.stock.errors.append(str(e))
+            form.stock.data = form.loaded_stock.data = services.current_stock(product.id)  # start from what is there
         except services.ShopError as e:
             form.title.errors.append(str(e))
         else:
@@ -107,6 +118,8 @@ def edit_product(product_id: int):
     if request.method == "GET":
         form.price.data = Decimal(product.price_fen) / 100
         form.brand_id.data = product.brand_id or 0
+    if request.method == "GET" or _int_or_none(form.loaded_stock.data) is None:
+        form.loaded_stock.data = product.stock
     return _product_form_page(form, product)
 
 

@@ -96,8 +96,9 @@ def test_pay_racing_cancel_never_keeps_money_for_a_cancelled_order(app, shop, lo
         before = stock_of(scarf)
         order = place(buyer, {scarf: 1})
         payments.ensure_payment_intent(order)
-        results = race_in_threads(app, [lambda: pay_card(_order(order.id)),
-                                        lambda: payments.cancel_order(_order(order.id), "cancelled_by_buyer")])
+        oid = order.id
+        results = race_in_threads(app, [lambda oid=oid: pay_card(_order(oid)),
+                                        lambda oid=oid: payments.cancel_order(_order(oid), "cancelled_by_buyer")])
         assert not any(isinstance(r, Exception) and not isinstance(r, payments.PaymentError) for r in results), results
         order = _order(order.id)
         pi = get_pi(localstripe_url, order.payment_intent_id)
