@@ -106,6 +106,7 @@ class TestConfig:
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = "1000 per minute"
+    CHECKOUT_RATE_LIMIT = "1000 per minute"  # tests that check the limit set their own
     SERVER_NAME = None
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for tests only; production uses scrypt
     REDIS_URL = ""  # jobs run inline; tests that need Redis say so
