@@ -209,3 +209,62 @@ def refund_in_processes(app, order_id: int, amounts: list, upload_dir) -> list[s
         assert proc.returncode == 0, err[-3000:]
         outputs.append(out.strip().splitlines()[-1] if out.strip() else "")
     return outputs
+
+
+# ---- a payments API that hangs ----------------------------------------------------------
+
+class HungLocalstripe:
+    """A private localstripe that can be frozen with SIGSTOP: the kernel still accepts
+    connections on its port, nothing ever answers (a hung API, not a down one); SIGCONT
+    resumes it."""
+
+    def __init__(self):
+        from market.localstripe_proc import start_localstripe
+
+        self.port = free_port()
+        self.proc = start_localstripe(self.port)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def hang(self) -> None:
+        import signal
+
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        import signal
+
+        self.proc.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        from market.localstripe_proc import stop
+
+        self.resume()
+        stop(self.proc)
+
+
+def gunicorn_env(app, stripe_url: str, data_dir, **extra) -> dict[str, str]:
+    """The environment of a gunicorn server over the test's own database."""
+    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": uuid.uuid4().hex * 2,
+           "DATA_DIR": str(data_dir), "MARKET_ENV": "development", "STRIPE_API_BASE": stripe_url,
+           "REDIS_URL": "", "CHECKOUT_RATE_LIMIT": "1000 per minute", "LOGIN_RATE_LIMIT": "1000 per minute",
+           "LOG_FORMAT": "text", "CACHE_TYPE": "NullCache", "PAGE_CACHE_SECONDS": "0"}
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def http_login(base_url: str, email: str, password: str = DEFAULT_PASSWORD) -> requests.Session:
+    import re
+
+    s = requests.Session()
+    page = s.get(f"{base_url}/account/login", timeout=30).text
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    r = s.post(f"{base_url}/account/login", data={"email": email, "password": password, "csrf_token": csrf},
+               allow_redirects=False, timeout=30)
+    assert r.status_code == 302, r.status_code
+    return s
+
+
+def csrf_of(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)

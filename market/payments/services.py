@@ -271,8 +271,11 @@ def apply_payment_intent(pi: dict) -> PayOutcome:
     if status in ("processing", "requires_capture"):
         return PayOutcome("processing")
     if status == "canceled":
-        operations.cancel_unpaid(order_id, "payment_cancelled")
-        return PayOutcome("cancelled", "payment_cancelled")
+        # Cancelled at the API: by our own expiry (whose answer may have been lost), or otherwise.
+        overdue = get_order(order_id).expires_at < operations.utcnow()
+        reason = "expired" if overdue else "payment_cancelled"
+        operations.cancel_unpaid(order_id, reason)
+        return PayOutcome("cancelled", reason)
     if status == "requires_payment_method" and pi.get("last_payment_error"):
         code = _decline_code(pi)
         if cancel_order(get_order(order_id), code, restore_cart=True):
