@@ -317,9 +317,10 @@ def cancel_order(order: Order, reason: str, *, restore_cart: bool = False) -> bo
     return operations.cancel_unpaid(order.id, reason, restore_cart=restore_cart)
 
 
-def expire_order(order: Order) -> bool:
+def expire_order(order: Order, *, raise_unavailable: bool = False) -> bool:
     """An unpaid order past its reservation: cancel its PaymentIntent at the API (or find it
-    paid), then release the stock. False when nothing changed (paid, API unreachable)."""
+    paid), then release the stock. False when nothing changed (paid, API unreachable; with
+    `raise_unavailable` the latter raises PaymentsUnavailable instead)."""
     if order.status != "pending_payment" or order.expires_at >= operations.utcnow():
         return False
     payment = payment_of(order.id)
@@ -337,6 +338,8 @@ def expire_order(order: Order) -> bool:
         pi = _retrieve_or_none(pi_id)  # already succeeded or cancelled?
     except PaymentsUnavailable:
         log.warning("order %s overdue but the payments API is unreachable; reservation kept", order.id)
+        if raise_unavailable:
+            raise
         return False
     if pi is None:
         return False
@@ -490,8 +493,11 @@ def reconcile(now=None) -> dict[str, int]:
             log.exception("reconcile of order %s failed", payment.order_id)
     for order in operations.overdue_orders(now):
         try:
-            if expire_order(order):
+            if expire_order(order, raise_unavailable=True):
                 counts["expired"] += 1
+        except PaymentsUnavailable:
+            log.warning("reconcile: payments API unreachable; stopping this run")
+            return counts
         except Exception:  # noqa: BLE001
             db.session.rollback()
             log.exception("expiring order %s failed", order.id)
