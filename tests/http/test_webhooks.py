@@ -145,15 +145,18 @@ def test_payment_failed_webhook_releases_stock(client, shop):
     assert stock_of(product) == 5
 
 
-def test_signed_success_for_a_payment_the_api_has_not_taken_changes_nothing(client, shop):
+def test_signed_success_for_a_payment_the_api_has_not_taken_changes_nothing(app, client, shop):
     """The development secret is public: an event signed with it claims success for a
     PaymentIntent that still requires a payment method at the API. Nothing changes."""
+    from market.config import DEV_STRIPE_WEBHOOK_SECRET
+
+    app.config["STRIPE_WEBHOOK_SECRET"] = DEV_STRIPE_WEBHOOK_SECRET  # a development app
     buyer, product = shop
     order = _pending_order_with_pi(buyer, product)
     for tweak in ({}, {"amount": 1}, {"metadata": {"order_id": "999"}}):
         event = _pi_event(order, "payment_intent.succeeded", "succeeded")
         event["data"]["object"].update(tweak)
-        assert _post(client, event).status_code == 200
+        assert _post(client, event, secret=DEV_STRIPE_WEBHOOK_SECRET).status_code == 200
     db.session.expire_all()
     order = db.session.get(Order, order.id)
     assert order.status == "pending_payment" and order.paid_fen == 0
@@ -316,3 +319,15 @@ def test_webhook_is_not_subject_to_csrf(app, shop):
     assert _post(client, _pi_event(order, "payment_intent.succeeded", "succeeded")).status_code == 200
     assert _status(order.id) == "paid"
     assert db.session.get(Product, product.id) is not None
+
+
+def test_a_production_app_with_the_development_webhook_secret_refuses_to_start(tmp_path):
+    from market import create_app
+    from market.config import DEV_STRIPE_WEBHOOK_SECRET, ConfigError
+
+    settings = {"ENV_NAME": "production", "SECRET_KEY": "x" * 40, "STRIPE_SECRET_KEY": "sk_live_x",
+                "STRIPE_PUBLISHABLE_KEY": "pk_live_x", "STRIPE_API_BASE": "https://api.stripe.com",
+                "STRIPE_WEBHOOK_SECRET": DEV_STRIPE_WEBHOOK_SECRET,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}", "UPLOAD_FOLDER": tmp_path}
+    with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
+        create_app(settings)
