@@ -311,7 +311,8 @@ def reserve_refund(staff: User | None, order_id: int, *, amount: int | None = No
     order = db.session.get(Order, order_id)
     if order is None:
         raise NotFound(order_id)
-    if order.status not in ("paid", "fulfilled", "completed") or order.paid_fen <= 0:
+    # A cancelled order may still hold money (a late payment whose automatic refund failed).
+    if order.status not in ("paid", "fulfilled", "completed", "cancelled") or order.paid_fen <= 0:
         raise OrderError(_l("Only paid orders can be refunded."))
     line = sub = None
     if line_id is not None:
@@ -335,8 +336,7 @@ def reserve_refund(staff: User | None, order_id: int, *, amount: int | None = No
     db.session.rollback()  # what was read above may be stale: the UPDATEs below decide
     now = utcnow()
     result = db.session.execute(
-        update(Order).where(Order.id == order_id, Order.status.in_(("paid", "fulfilled", "completed")),
-                            Order.refunded_fen + amount <= Order.paid_fen)
+        update(Order).where(Order.id == order_id, Order.refunded_fen + amount <= Order.paid_fen)
         .values(refunded_fen=Order.refunded_fen + amount, updated_at=now)
         .execution_options(synchronize_session=False)
     )

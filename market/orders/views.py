@@ -128,7 +128,7 @@ def pay_submit(order_id: int):
     if not token.startswith("tok_") or len(token) > 255 or len(card_id) > 255:
         return jsonify(error={"code": 400, "message": _("The card details are incomplete.")}), 400
     try:
-        outcome = payments.pay(order, payments.payment_method_for_token(token, card_id))
+        outcome = payments.pay_with_token(order, token, card_id)
     except PaymentsUnavailable:
         return jsonify(status="unavailable", message=UNAVAILABLE(), redirect=order_url), 503
     except (payments.PaymentError, StripeError) as e:

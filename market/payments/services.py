@@ -212,6 +212,14 @@ def pay(order: Order, payment_method_id: str) -> PayOutcome:
         return apply_payment_intent(pi)
 
 
+def pay_with_token(order: Order, token_id: str, card_id: str | None) -> PayOutcome:
+    """What the pay page's POST does: the card token from Stripe.js to a PaymentMethod, then
+    `pay`, every API call of it within one budget."""
+    api = client()
+    with api.deadline(_budget()):
+        return pay(order, payment_method_for_token(token_id, card_id))
+
+
 def pay_with_card(order: Order, *, number: str, exp_month: int, exp_year: int, cvc: str) -> PayOutcome:
     """Server-side card entry for tests and tools against test servers (localstripe,
     stripe-mock). The browser path never sends card data here."""

@@ -17,7 +17,7 @@ import json
 import logging
 import time
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from market.extensions import db
@@ -119,36 +119,33 @@ def handle_event(event: dict) -> str:
     that the sender's retry is)."""
     event_id, event_type = str(event["id"]), str(event["type"])
     target = what_to_look_at(event)
-    # Recording the id is the first write: a concurrent delivery of the same event waits on
-    # the key, then finds it taken.
     db.session.rollback()
-    db.session.add(WebhookEvent(id=event_id[:255], type=event_type[:80]))
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+    if db.session.get(WebhookEvent, event_id[:255]) is not None:
         log.info("webhook %s (%s) already processed", event_id, event_type)
         return "duplicate"
+    # Applied first, recorded after: every operation it leads to is idempotent (conditional
+    # updates, unique refund ids), so a concurrent second delivery changes nothing twice, and
+    # an event whose application failed half-way is not marked done (the sender retries).
+    result = "processed" if target else "ignored"
     try:
         if target is not None:
             HANDLERS[event_type](target[1])
     except StripeError as exc:
+        db.session.rollback()
         if exc.status != 404:
-            db.session.rollback()
-            db.session.execute(delete(WebhookEvent).where(WebhookEvent.id == event_id[:255]))
-            db.session.commit()
             raise PaymentsUnavailable(f"payments API answered {exc.status}") from exc
         # The API does not know the object (a forged or foreign event): nothing to apply.
         log.warning("webhook %s (%s): %s unknown to the payments API; ignored", event_id, event_type, target[1])
-        return "ignored"
-    except Exception:
-        # Not applied: forget the id so the sender's retry is processed.
-        db.session.rollback()
-        db.session.execute(delete(WebhookEvent).where(WebhookEvent.id == event_id[:255]))
+        result = "ignored"
+    db.session.rollback()
+    db.session.add(WebhookEvent(id=event_id[:255], type=event_type[:80]))
+    try:
         db.session.commit()
-        raise
-    log.info("webhook %s (%s) %s", event_id, event_type, "processed" if target else "ignored")
-    return "processed" if target else "ignored"
+    except IntegrityError:  # delivered twice at once: both applied the same, idempotently
+        db.session.rollback()
+        return "duplicate"
+    log.info("webhook %s (%s) %s", event_id, event_type, result)
+    return result
 
 
 def _payment_intent_event(pi_id: str) -> None:

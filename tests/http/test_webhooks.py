@@ -331,3 +331,21 @@ def test_a_production_app_with_the_development_webhook_secret_refuses_to_start(t
                 "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}", "UPLOAD_FOLDER": tmp_path}
     with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
         create_app(settings)
+
+
+def test_the_same_event_delivered_many_times_at_once_is_applied_once(app, shop):
+    from tests.support import race_in_threads
+
+    buyer, product = shop
+    order = _pending_order_with_pi(buyer, product, qty=3)
+    _decline_at_api(order)
+    event = _pi_event(order, "payment_intent.payment_failed", "requires_payment_method",
+                      error={"code": "card_declined"})
+    body = json.dumps(event).encode()
+    sig = webhooks.sign(body, SECRET)
+    results = race_in_threads(app, [lambda: app.test_client().post(
+        "/payments/webhook", data=body, headers={"Stripe-Signature": sig})] * 4)
+    assert [r.status_code for r in results] == [200] * 4, results
+    assert _status(order.id) == "cancelled"
+    assert stock_of(product) == 5  # released once
+    assert db.session.query(WebhookEvent).count() == 1
