@@ -159,3 +159,46 @@ def test_a_refused_refund_releases_its_reservation(app, paid_order, localstripe_
     assert [r.status for r in ours] == ["failed"] and order.refunded_fen == 0
     assert payments.refund(None, paid_order.id).status == "succeeded"  # the whole amount is refundable again
     assert refund_totals_consistent(paid_order.id)
+
+
+def test_a_late_payment_whose_automatic_refund_failed_is_retried_then_refundable_by_staff(
+        app, localstripe_url, make_user, make_artisan, make_product, monkeypatch, client, login_as):
+    from market.payments.stripe_client import StripeError
+    from tests.support import succeed_at_api
+
+    use_localstripe(app, localstripe_url)
+    product = make_product(make_artisan(), price_fen=12800, stock=5)
+    order = place(make_user(), {product: 1})
+    succeed_at_api(order)
+    assert operations.cancel_unpaid(order.id, "expired")  # expired as the bank said yes
+
+    def unreachable(self, **kwargs):
+        raise PaymentsUnavailable("read timeout", maybe_applied=True)
+
+    monkeypatch.setattr(payments.StripeClient, "create_refund", unreachable)
+    payments.refresh(order)  # the payment is found: the refund is reserved, its call fails
+    monkeypatch.undo()
+    order, at_api, ours = _settled(order.id, localstripe_url)
+    assert order.status == "cancelled" and order.paid_fen == 12800
+    assert [(r.origin, r.status) for r in ours] == [("late_payment", "pending")] and at_api == []
+    # The reconcile job does not find it at the API and sends it again, once.
+    assert payments.reconcile(now=operations.utcnow() + timedelta(minutes=5))["refunds"] == 1
+    order, at_api, ours = _settled(order.id, localstripe_url)
+    assert [r["amount"] for r in at_api] == [12800] and [r.status for r in ours] == ["succeeded"]
+    assert order.refunded_fen == order.paid_fen and refund_totals_consistent(order.id)
+
+    # Had the API refused it, the money would still be refundable by staff from the order page.
+    order2 = place(make_user(), {product: 1})
+    succeed_at_api(order2)
+    assert operations.cancel_unpaid(order2.id, "expired")
+    monkeypatch.setattr(payments.StripeClient, "create_refund",
+                        lambda self, **kw: (_ for _ in ()).throw(StripeError("no", status=400)))
+    payments.refresh(order2)
+    monkeypatch.undo()
+    order2, _, ours = _settled(order2.id, localstripe_url)
+    assert order2.refundable_fen == 12800 and [r.status for r in ours] == ["failed"]
+    login_as(make_user(("staff",)))
+    assert 'id="refund-form"' in client.get(f"/staff/orders/{order2.id}").get_data(as_text=True)
+    assert payments.refund(None, order2.id).status == "succeeded"
+    order2, at_api, _ = _settled(order2.id, localstripe_url)
+    assert order2.refunded_fen == order2.paid_fen and sum(r["amount"] for r in at_api) == 12800
