@@ -56,6 +56,8 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # retries), and per payment (all the calls of one pay request): well below gunicorn's
     # worker timeout (GUNICORN_TIMEOUT, 30 s).
     "STRIPE_CALL_BUDGET": (float, 8.0),  # seconds
+    # gunicorn.conf.py reads it too; here only to check the budget stays well below it.
+    "GUNICORN_TIMEOUT": (int, 30),
     "STRIPE_TIMEOUT": (float, 5.0),  # read timeout of one attempt, seconds (capped by the budget)
     "STRIPE_CONNECT_TIMEOUT": (float, 2.0),
     "STRIPE_MAX_RETRIES": (int, 2),
@@ -185,9 +187,11 @@ PRODUCTION_SECRETS = {
 def validate(config: Mapping[str, Any]) -> None:
     """Refuse settings that cannot work, and any development default in production."""
     budget = float(config.get("STRIPE_CALL_BUDGET", 8.0))
-    if not 0 < budget < 30:
-        raise ConfigError(f"STRIPE_CALL_BUDGET={budget!r} is not valid: use more than 0 and less than "
-                          "gunicorn's 30-second worker timeout")
+    worker_timeout = int(config.get("GUNICORN_TIMEOUT", 30))
+    if not 0 < budget <= worker_timeout / 2:
+        raise ConfigError(f"STRIPE_CALL_BUDGET={budget!r} is not valid: use more than 0 and at most half of "
+                          f"gunicorn's worker timeout (GUNICORN_TIMEOUT={worker_timeout}), so a request that "
+                          "waits on a hung payments API still answers")
     if config.get("ENV_NAME") != "production":
         return
     for name, dev_value in PRODUCTION_SECRETS.items():

@@ -303,3 +303,16 @@ def test_refund_when_api_unreachable_records_nothing(app, stripe_url, shop, make
     # Nothing can have reached the API (connection refused): the reservation was released.
     assert [r.status for r in db.session.query(Refund).all()] == ["failed"]
     assert refund_totals_consistent(order.id)
+
+
+def test_refund_form_with_a_target_that_names_nothing_is_404_and_refunds_nothing(stripe_url, shop, make_user,
+                                                                                 client, login_as):
+    buyer, _, _, scarf, _ = shop
+    order = place(buyer, {scarf: 1})
+    assert pay_card(order).status == "paid"
+    login_as(make_user(("staff",)))
+    for target in ("line-99999999999999999999", "sub-abc", "line-", "bogus-1", "line-999999"):
+        resp = client.post(f"/staff/orders/{order.id}", data={"target": target, "amount": "1.00"})
+        assert resp.status_code == 404, target
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).refunded_fen == 0 and db.session.query(Refund).count() == 0
