@@ -420,12 +420,13 @@ def settle_refund(refund_id: int, stripe_refund_id: str) -> bool:
     return True
 
 
-def release_refund(refund_id: int) -> bool:
-    """The API refused the reserved refund (or surely never got it): pending -> failed and the
-    amount given back to what is refundable, once."""
+def release_refund(refund_id: int, *, was: str = "pending") -> bool:
+    """The API refused the reserved refund (or surely never got it), or (was="succeeded")
+    reports that a refund it had accepted failed at the bank: -> failed and the amount given
+    back to what is refundable, once."""
     db.session.rollback()
     result = db.session.execute(
-        update(Refund).where(Refund.id == refund_id, Refund.status == "pending")
+        update(Refund).where(Refund.id == refund_id, Refund.status == was)
         .values(status="failed", updated_at=utcnow()).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:

@@ -451,8 +451,18 @@ def resolve_pending_refund(record: Refund) -> str:
 
 def apply_refund_from_api(refund: dict) -> bool:
     """A refund as the API reports it (retrieved after a webhook): ours -> settled if it was
-    left reserved; not ours (e.g. made in Stripe's dashboard) -> recorded once."""
-    if refund.get("status") != "succeeded" or not isinstance(refund.get("payment_intent"), str):
+    left reserved, or released if the bank failed it after all; not ours (e.g. made in
+    Stripe's dashboard) -> recorded once."""
+    if not isinstance(refund.get("payment_intent"), str):
+        return False
+    if refund.get("status") in ("failed", "canceled"):
+        failed = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == str(refund.get("id"))))
+        if failed is None or failed.status == "failed":
+            return False
+        log.error("refund %s of order %s failed at the bank: %s fen refundable again", failed.stripe_refund_id,
+                  failed.order_id, failed.amount_fen)
+        return operations.release_refund(failed.id, was=failed.status)
+    if refund.get("status") not in ("succeeded", "pending"):
         return False
     meta = refund.get("metadata") if isinstance(refund.get("metadata"), dict) else {}
     payment = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == refund["payment_intent"]))

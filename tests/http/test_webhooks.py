@@ -349,3 +349,29 @@ def test_the_same_event_delivered_many_times_at_once_is_applied_once(app, shop):
     assert _status(order.id) == "cancelled"
     assert stock_of(product) == 5  # released once
     assert db.session.query(WebhookEvent).count() == 1
+
+
+def test_a_refund_that_fails_at_the_bank_later_is_released_once(client, shop, monkeypatch):
+    """Stripe may report a refund it had accepted as failed later (refund.updated). localstripe
+    never does, so the API's answer to the retrieve is replaced for this one call."""
+    from market.payments import services as payments
+
+    buyer, product = shop
+    order = place(buyer, {product: 1})
+    assert pay_card(order).status == "paid"
+    refund = payments.refund(None, order.id, amount=5000)
+    real_retrieve = payments.StripeClient.retrieve_refund
+
+    def failed_later(self, refund_id):
+        answer = real_retrieve(self, refund_id)
+        return {**answer, "status": "failed"}
+
+    monkeypatch.setattr(payments.StripeClient, "retrieve_refund", failed_later)
+    event = {"id": "evt_refund_failed", "type": "refund.updated", "created": int(time.time()),
+             "data": {"object": {"id": refund.stripe_refund_id, "object": "refund", "status": "failed"}}}
+    assert _post(client, event).status_code == 200
+    assert _post(client, {**event, "id": "evt_refund_failed_again"}).status_code == 200
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert order.refunded_fen == 0 and db.session.get(Refund, refund.id).status == "failed"
+    assert refund_totals_consistent(order.id)
