@@ -202,3 +202,23 @@ def test_a_late_payment_whose_automatic_refund_failed_is_retried_then_refundable
     assert payments.refund(None, order2.id).status == "succeeded"
     order2, at_api, _ = _settled(order2.id, localstripe_url)
     assert order2.refunded_fen == order2.paid_fen and sum(r["amount"] for r in at_api) == 12800
+
+
+def test_three_staff_tabs_posting_a_full_refund_at_once_refund_once(app, paid_order, localstripe_url, make_user):
+    """The reported case, through HTTP: three staff tabs, each with its own form, at once."""
+    from tests.support import login
+
+    staff = make_user(("staff",))
+    tabs = []
+    for _ in range(3):
+        tab = app.test_client()
+        login(tab, staff)
+        page = tab.get(f"/staff/orders/{paid_order.id}").get_data(as_text=True)
+        token = re.search(r'name="request_token"[^>]*value="([^"]+)"', page).group(1)
+        tabs.append((tab, {"target": "order", "reason": "全额退款", "request_token": token}))
+    results = race_in_threads(app, [lambda t=t, f=f: t.post(f"/staff/orders/{paid_order.id}", data=f)
+                                    for t, f in tabs])
+    assert [r.status_code for r in results] == [302] * 3, results
+    order, at_api, ours = _settled(paid_order.id, localstripe_url)
+    assert [r["amount"] for r in at_api] == [26900] and order.refunded_fen == 26900
+    assert [r.status for r in ours] == ["succeeded"] and refund_totals_consistent(order.id)
