@@ -63,10 +63,12 @@ def _product_or_abort(product_id: int):
 
 
 def _int_or_none(value) -> int | None:
+    """A stock figure from a hidden field, or None when it is not one (tampered, missing)."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 <= number <= 1_000_000 else None
 
 
 def _product_form_page(form: ProductForm, product=None):
