@@ -59,12 +59,14 @@ serve: migrate
 	$(BIN)/gunicorn -c gunicorn.conf.py
 
 # Benchmarks (bench/run.py): wrk against gunicorn on PostgreSQL with 100,000 products, the
-# checkout and stock race against localstripe; results in bench/results/. Then the matcher's,
-# the cost of image uploads (python -m bench.uploads) and the meeting scheduler's.
+# checkout and stock race against localstripe; then the payments API hung (bench/hung_api.py:
+# how long each request takes against STRIPE_CALL_BUDGET); results in bench/results/. Then the
+# matcher's, the cost of image uploads (python -m bench.uploads) and the meeting scheduler's.
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/sm_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/0
 bench: install bench-deps
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.hung_api
 	@if [ -f matching/bench.py ]; then $(BIN)/python -m matching.bench; fi
 	$(BIN)/python -m bench.uploads
 	$(MAKE) bench-meetings

@@ -63,7 +63,7 @@ def make_buyers(run_id: str, n: int) -> list[tuple[int, str]]:
 
 def paid_orders_per_second(app, *, seconds: float, threads: int, run_id: str) -> dict:
     from market.models import User
-    from market.orders import services as orders
+    from market.orders import operations as orders
     from market.payments import services as payments
 
     with app.app_context():

@@ -73,13 +73,26 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "STRIPE_WEBHOOK_SECRET": (str, DEV_STRIPE_WEBHOOK_SECRET),
     "STRIPE_JS_URL": (str, ""),  # empty: derived from STRIPE_API_BASE
     "STRIPE_WEBHOOK_TOLERANCE": (int, 300),  # seconds
-    "STRIPE_TIMEOUT": (float, 10.0),  # read timeout, seconds
-    "STRIPE_CONNECT_TIMEOUT": (float, 3.0),
+    # One total budget per payments-API call (every attempt, timeout and pause between
+    # retries), and per payment (all the calls of one pay request): well below gunicorn's
+    # worker timeout (GUNICORN_TIMEOUT, 30 s).
+    "STRIPE_CALL_BUDGET": (float, 8.0),  # seconds
+    # gunicorn.conf.py reads it too; here only to check the budget stays well below it.
+    "GUNICORN_TIMEOUT": (int, 30),
+    "STRIPE_TIMEOUT": (float, 5.0),  # read timeout of one attempt, seconds (capped by the budget)
+    "STRIPE_CONNECT_TIMEOUT": (float, 2.0),
     "STRIPE_MAX_RETRIES": (int, 2),
     "STRIPE_RETRY_BACKOFF": (float, 0.25),  # seconds, doubled per retry
-    # Unpaid orders hold their stock this long; then `flask expire-reservations` (or the next
-    # look at the order or its products) releases it.
+    # Unpaid orders hold their stock this long; then the reconcile job (`flask reconcile-payments`,
+    # every minute under `flask scheduler`) cancels the PaymentIntent and releases the stock.
     "RESERVATION_TTL_MINUTES": (int, 30),
+    # The reconcile job asks the API about a pending payment at most this often.
+    "RECONCILE_MIN_AGE_SECONDS": (int, 60),
+    # Hoarding limits (0: off): unpaid orders per buyer, units of one product per buyer in
+    # unpaid orders, and checkouts per buyer (Flask-Limiter syntax).
+    "MAX_UNPAID_ORDERS_PER_BUYER": (int, 3),
+    "MAX_UNPAID_UNITS_PER_PRODUCT": (int, 10),
+    "CHECKOUT_RATE_LIMIT": (str, "20 per hour"),
     # Mutual aid: a case with no follow-up for this many days is flagged to staff; the matcher
     # learns its weights from outcomes once it has this many answered introductions.
     "CASE_OVERDUE_DAYS": (int, 14),
@@ -121,6 +134,7 @@ class TestConfig:
     PASSWORD_RESET_RATE_LIMIT = "1000 per minute"
     PASSWORD_RESET_EMAIL_RATE_LIMIT = "1000 per minute"
     VERIFY_RESEND_RATE_LIMIT = "1000 per minute"
+    CHECKOUT_RATE_LIMIT = "1000 per minute"  # tests that check the limit set their own
     SERVER_NAME = None
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for tests only; production uses scrypt
     REDIS_URL = ""  # jobs run inline; tests that need Redis say so
@@ -205,6 +219,12 @@ def validate(config: Mapping[str, Any]) -> None:
     for name in NON_NEGATIVE_SETTINGS:
         if name in config and int(config[name]) < 0:
             raise ConfigError(f"{name}={config[name]!r} is not valid: it cannot be negative")
+    budget = float(config.get("STRIPE_CALL_BUDGET", 8.0))
+    worker_timeout = int(config.get("GUNICORN_TIMEOUT", 30))
+    if not 0 < budget <= worker_timeout / 2:
+        raise ConfigError(f"STRIPE_CALL_BUDGET={budget!r} is not valid: use more than 0 and at most half of "
+                          f"gunicorn's worker timeout (GUNICORN_TIMEOUT={worker_timeout}), so a request that "
+                          "waits on a hung payments API still answers")
     if config.get("ENV_NAME") != "production":
         return
     for name, dev_value in PRODUCTION_SECRETS.items():

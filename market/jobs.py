@@ -1,8 +1,11 @@
 """Background jobs: RQ on Redis when REDIS_URL is set, inline otherwise.
 
-Work that must not hold up a page or that runs on a timer goes through `enqueue(name, ...)`:
-- "send_mail": notifications (retried with backoff when the SMTP server fails);
-- "expire_reservations": releases the stock of unpaid orders whose reservation ran out.
+Work that must not hold up a page or that runs on a timer goes through `enqueue(name, ...)`.
+Modules register their own tasks with `@task(name, every=seconds)`; this module imports none
+of them (so no import circle runs through it):
+- "send_mail" (market.mail): notifications (retried with backoff when the SMTP server fails);
+- "reconcile_payments" (market.payments.services), every minute: pending payments asked of
+  the API, unpaid reservations that ran out released, unanswered refunds settled.
 
 With REDIS_URL set, jobs wait in Redis and any machine's `flask --app market worker` runs
 them; `flask --app market scheduler` enqueues the periodic ones, under a Redis lock, so it
@@ -28,14 +31,20 @@ from market.observability import current_request_id, request_id_var
 log = logging.getLogger(__name__)
 
 TASKS: dict[str, Callable[..., Any]] = {}
-# Task name -> period in seconds: what the scheduler enqueues.
-PERIODIC = {"expire_reservations": 60}
-MAIL_RETRY_INTERVALS = [30, 120, 600]  # seconds before the 1st, 2nd and 3rd retry
+# Task name -> period in seconds: what the scheduler enqueues (filled by `task(every=...)`).
+PERIODIC: dict[str, int] = {}
+# Task name -> seconds before the 1st, 2nd and 3rd retry (filled by `task(retry=...)`).
+RETRIES: dict[str, list[int]] = {}
+MAIL_RETRY_INTERVALS = [30, 120, 600]
 
 
-def task(name: str):
+def task(name: str, *, every: int | None = None, retry: list[int] | None = None):
     def register(func):
         TASKS[name] = func
+        if every:
+            PERIODIC[name] = every
+        if retry:
+            RETRIES[name] = list(retry)
         return func
 
     return register
@@ -43,22 +52,6 @@ def task(name: str):
 
 class JobFailed(RuntimeError):
     """Raised by a task to have RQ retry it later."""
-
-
-@task("send_mail")
-def _send_mail(to: str, subject: str, body: str) -> bool:
-    from market.mail import deliver_mail
-
-    if not deliver_mail(to, subject, body):
-        raise JobFailed(f"mail to {to} not delivered")
-    return True
-
-
-@task("expire_reservations")
-def _expire_reservations() -> int:
-    from market.payments.services import expire_reservations
-
-    return expire_reservations()
 
 
 # ---- the queue ------------------------------------------------------------------------
@@ -98,7 +91,8 @@ def enqueue(name: str, *args: Any, **kwargs: Any) -> Any:
         from redis.exceptions import RedisError
         from rq import Retry
 
-        retry = Retry(max=len(MAIL_RETRY_INTERVALS), interval=MAIL_RETRY_INTERVALS) if name == "send_mail" else None
+        intervals = RETRIES.get(name)
+        retry = Retry(max=len(intervals), interval=intervals) if intervals else None
         try:
             return q.enqueue(run_task, name, args, kwargs, current_request_id(), retry=retry,
                              job_timeout=300, result_ttl=3600, failure_ttl=7 * 86400,
@@ -152,7 +146,7 @@ def enqueue_due(now: float | None = None) -> list[str]:
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then stop.")
 def worker_command(burst: bool) -> None:
-    """Run background jobs from Redis (mail, reservation expiry). Start one or more per machine."""
+    """Run background jobs from Redis (mail, payment reconciliation). Start one or more per machine."""
     q = queue()
     if q is None:
         raise click.UsageError("REDIS_URL is not set: jobs run inline in the app, no worker is needed.")
@@ -168,7 +162,7 @@ def worker_command(burst: bool) -> None:
 @click.option("--every", default=10, show_default=True, help="Seconds between looks at the timetable.")
 @click.option("--once", is_flag=True, help="Look once, then stop.")
 def scheduler_command(every: int, once: bool) -> None:
-    """Enqueue periodic jobs on time (expire unpaid reservations every minute). Safe to run
+    """Enqueue periodic jobs on time (reconcile payments every minute). Safe to run
     on every machine: a Redis lock lets one scheduler enqueue each period's job."""
     while True:
         try:

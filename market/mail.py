@@ -9,6 +9,8 @@ from email.message import EmailMessage
 
 from flask import current_app
 
+from market import jobs
+
 log = logging.getLogger(__name__)
 
 
@@ -33,8 +35,6 @@ def send_mail(to: str, subject: str, body: str) -> bool:
         return False
     if current_app.testing:
         outbox().append(build_message(to, subject, body))
-    from market import jobs
-
     try:
         result = jobs.enqueue("send_mail", to, subject, body)
     except jobs.JobFailed:
@@ -63,4 +63,11 @@ def deliver_mail(to: str, subject: str, body: str) -> bool:
         log.exception("mail to %s failed (subject %s)", to, subject)
         return False
     log.info("mail sent to=%s subject=%s", to, subject)
+    return True
+
+
+@jobs.task("send_mail", retry=jobs.MAIL_RETRY_INTERVALS)
+def _send_mail_job(to: str, subject: str, body: str) -> bool:
+    if not deliver_mail(to, subject, body):
+        raise jobs.JobFailed(f"mail to {to} not delivered")
     return True

@@ -8,3 +8,5 @@ _signals = Namespace()
 order_placed = _signals.signal("order-placed")
 order_paid = _signals.signal("order-paid")
 payment_declined = _signals.signal("payment-declined")  # reason= the decline code
+order_cancelled = _signals.signal("order-cancelled")  # reason= the cancel reason
+sub_order_shipped = _signals.signal("sub-order-shipped")  # sender is the SubOrder

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from market.formfields import UploadField, UploadsField
@@ -27,6 +27,9 @@ class ProductForm(FlaskForm):
     stock = IntegerField(
         _l("Stock"), validators=[InputRequired(), NumberRange(min=0, max=1_000_000, message=_l("Enter a stock between 0 and 1,000,000."))]
     )
+    # The stock shown when the form was opened: a save applies the difference (sales made
+    # meanwhile stay sold).
+    loaded_stock = HiddenField()
     images = UploadsField(_l("Images"))
     status = SelectField(
         _l("Status"), choices=[("draft", _l("Draft")), ("published", _l("Published")), ("archived", _l("Archived"))]

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from market import images, search
@@ -133,6 +133,9 @@ class ProductData:
     stock: int
     brand_id: int | None = None
     status: str = "draft"
+    # The stock the form showed when it was opened: a save applies the difference, so sales
+    # made meanwhile are never written over (None: the stock as read now).
+    loaded_stock: int | None = None
 
     def validate(self, artisan: Artisan) -> None:
         if not self.title.strip():
@@ -207,11 +210,19 @@ def save_product(user: User, data: ProductData, *, product: Product | None = Non
     if product is None:
         product = Product(artisan=artisan)
         db.session.add(product)
+    if product.id is None:
+        product.stock = data.stock
+    else:
+        try:
+            _apply_stock_change(product, data)
+        except StockConflict:
+            for s in stored:
+                images.delete_stored(_upload_folder(), s.filename, s.thumb_filename)
+            raise
     product.title = data.title.strip()
     product.description = data.description or ""
     product.category = data.category
     product.price_fen = data.price_fen
-    product.stock = data.stock
     product.brand_id = data.brand_id or None
     product.status = data.status
     if data.status == "published" and not was_published:
@@ -224,6 +235,34 @@ def save_product(user: User, data: ProductData, *, product: Product | None = Non
     db.session.commit()
     log.info("product saved id=%s status=%s by user=%s", product.id, product.status, user.id)
     return product
+
+
+def _apply_stock_change(product: Product, data: ProductData) -> None:
+    """Add the artisan's change (new stock - the stock her form was loaded with) to the stock
+    as it is now, with a conditional UPDATE, so units sold while the form was open stay sold.
+    A change that would take the stock below zero is refused, naming what is left."""
+    loaded = product.stock if data.loaded_stock is None else data.loaded_stock
+    delta = data.stock - loaded
+    if delta == 0:
+        return
+    result = db.session.execute(
+        update(Product).where(Product.id == product.id, Product.stock + delta >= 0)
+        .values(stock=Product.stock + delta).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        now = db.session.scalar(select(Product.stock).where(Product.id == product.id))
+        raise StockConflict(_l("%(sold)s sold while you were editing: %(now)s left now. Nothing was saved; "
+                               "please check the stock and save again.", sold=max(loaded - now, 0), now=now))
+    db.session.expire(product, ["stock"])
+
+
+class StockConflict(ShopError):
+    """The stock changed under the form in a way its change cannot apply to."""
+
+
+def current_stock(product_id: int) -> int:
+    return db.session.scalar(select(Product.stock).where(Product.id == product_id)) or 0
 
 
 def set_product_status(user: User, product_id: int, status: str) -> Product:

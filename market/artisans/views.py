@@ -73,6 +73,15 @@ def _product_or_abort(product_id: int):
         abort(403)
 
 
+def _int_or_none(value) -> int | None:
+    """A stock figure from a hidden field, or None when it is not one (tampered, missing)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 <= number <= 1_000_000 else None
+
+
 def _product_form_page(form: ProductForm, product=None):
     """Validate and save on POST (redirect on success), else render the form with errors."""
     if form.validate_on_submit():
@@ -84,11 +93,15 @@ def _product_form_page(form: ProductForm, product=None):
             stock=form.stock.data,
             brand_id=form.brand_id.data or None,
             status=form.status.data,
+            loaded_stock=_int_or_none(form.loaded_stock.data) if product is not None else None,
         )
         try:
             product = services.save_product(current_user, data, product=product, uploads=form.images.data)
         except images.ImageError as e:
             form.images.errors.append(str(e))
+        except services.StockConflict as e:
+            form.stock.errors.append(str(e))
+            form.stock.data = form.loaded_stock.data = services.current_stock(product.id)  # start from what is there
         except services.ShopError as e:
             _field_errors(form, e.field, "title").append(str(e))
         else:
@@ -119,6 +132,8 @@ def edit_product(product_id: int):
     if request.method == "GET":
         form.price.data = Decimal(product.price_fen) / 100
         form.brand_id.data = product.brand_id or 0
+    if request.method == "GET" or _int_or_none(form.loaded_stock.data) is None:
+        form.loaded_stock.data = product.stock
     return _product_form_page(form, product)
 
 

@@ -1,4 +1,5 @@
-"""Carts, orders split per artisan, and the payment records behind them.
+"""Carts and orders split per artisan. The payment and refund records are in
+market.models.payments; only market.orders.operations changes any of these rows.
 
 Money is integer fen everywhere. An order line keeps a snapshot of what was bought (title,
 unit price, artisan) so later edits to a product never change a past order.
@@ -7,15 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.extensions import db
 
-ORDER_STATES = ("pending_payment", "paid", "cancelled", "refunded", "partially_refunded")
+# The order's lifecycle only (market.orders.states has the transition table); how much was
+# paid and refunded is in paid_fen / refunded_fen and the payment and refund records.
+ORDER_STATES = ("pending_payment", "paid", "fulfilled", "completed", "cancelled")
 SUB_ORDER_STATES = ("awaiting_shipment", "shipped", "delivered", "cancelled")
-# Orders whose money was taken: what artisans fulfil and what sales summaries count.
-PAID_STATES = ("paid", "partially_refunded", "refunded")
+# Orders whose money was taken and whose goods go out: what artisans fulfil and sales count.
+PAID_STATES = ("paid", "fulfilled", "completed")
 
 
 class CartItem(db.Model):
@@ -38,32 +41,34 @@ class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         CheckConstraint("total_fen >= 0", name="total_non_negative"),
-        CheckConstraint("refunded_fen >= 0 AND refunded_fen <= total_fen", name="refund_within_total"),
+        CheckConstraint("paid_fen >= 0 AND paid_fen <= total_fen", name="paid_within_total"),
+        # Refunds reserved or made never exceed what was paid (the refund reservation's guard).
+        CheckConstraint("refunded_fen >= 0 AND refunded_fen <= paid_fen", name="refund_within_paid"),
         Index("ix_orders_status_expires", "status", "expires_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="pending_payment")
-    # One per checkout form rendering: a double-submitted checkout finds the same order.
+    # One per version of the buyer's cart: two tabs or a double submit find the same order.
     checkout_token: Mapped[str] = mapped_column(String(64), unique=True)
     currency: Mapped[str] = mapped_column(String(3), default="cny")
     total_fen: Mapped[int]
+    # What the payments API says was captured (0 until a payment succeeded).
+    paid_fen: Mapped[int] = mapped_column(default=0)
+    # Refunds reserved (in flight) or made: the sum of the order's pending and succeeded refunds.
     refunded_fen: Mapped[int] = mapped_column(default=0)
 
     ship_name: Mapped[str] = mapped_column(String(40))
     ship_phone: Mapped[str] = mapped_column(String(20))
     ship_address: Mapped[str] = mapped_column(String(200))
 
-    # The one PaymentIntent of this order (the app reuses it; it never makes a second).
-    payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
-    payment_client_secret: Mapped[str | None] = mapped_column(String(255))
-    payment_error: Mapped[str | None] = mapped_column(String(255))
-
     stock_reserved: Mapped[bool] = mapped_column(default=True)
     expires_at: Mapped[datetime]
     paid_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # Why the order was cancelled (the one field): card_declined, authentication_failed,
+    # payment_failed, payment_cancelled, cancelled_by_buyer, expired, refunded.
     cancel_reason: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
@@ -75,7 +80,8 @@ class Order(db.Model):
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
     )
-    refunds: Mapped[list[Refund]] = relationship(back_populates="order", order_by="Refund.id")
+    refunds = relationship("Refund", back_populates="order", order_by="Refund.id", viewonly=True)
+    payment = relationship("Payment", back_populates="order", uselist=False, viewonly=True)
 
     @property
     def number(self) -> str:
@@ -83,7 +89,11 @@ class Order(db.Model):
 
     @property
     def refundable_fen(self) -> int:
-        return self.total_fen - self.refunded_fen
+        return self.paid_fen - self.refunded_fen
+
+    @property
+    def payment_intent_id(self) -> str | None:
+        return self.payment.stripe_payment_intent_id if self.payment is not None else None
 
 
 class SubOrder(db.Model):
@@ -142,32 +152,3 @@ class OrderLine(db.Model):
     @property
     def refundable_fen(self) -> int:
         return self.total_fen - self.refunded_fen
-
-
-class Refund(db.Model):
-    """A refund asked of the payments API (by staff) or reported by it (webhook)."""
-
-    __tablename__ = "refunds"
-    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    sub_order_id: Mapped[int | None] = mapped_column(ForeignKey("sub_orders.id", ondelete="SET NULL"))
-    line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id", ondelete="SET NULL"))
-    amount_fen: Mapped[int]
-    stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
-    reason: Mapped[str] = mapped_column(Text, default="")
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-
-    order: Mapped[Order] = relationship(back_populates="refunds")
-
-
-class WebhookEvent(db.Model):
-    """Ids of payment events already applied: each event changes state at most once."""
-
-    __tablename__ = "webhook_events"
-
-    id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    type: Mapped[str] = mapped_column(String(80))
-    received_at: Mapped[datetime] = mapped_column(server_default=func.now())

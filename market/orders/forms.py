@@ -8,7 +8,7 @@ class CheckoutForm(FlaskForm):
     ship_name = StringField(_l("Recipient"), validators=[DataRequired(), Length(max=40)])
     ship_phone = StringField(_l("Mobile phone"), validators=[DataRequired(), Length(max=20)])
     ship_address = TextAreaField(_l("Delivery address"), validators=[DataRequired(), Length(min=5, max=200)])
-    # One token per rendering of the form: a double-submitted form places one order.
+    # One token per version of the cart: two tabs or a double submit place one order.
     checkout_token = HiddenField(validators=[DataRequired(), Length(max=64)])
 
 
@@ -22,3 +22,5 @@ class RefundForm(FlaskForm):
     amount = DecimalField(_l("Amount (yuan, empty = all that is refundable)"), places=2,
                           validators=[Optional(), NumberRange(min=0.01, max=10_000_000)])
     reason = TextAreaField(_l("Reason"), validators=[Length(max=500)])
+    # One per rendering of the form: the same form submitted twice refunds once.
+    request_token = HiddenField(validators=[Length(max=64)])

@@ -1,17 +1,22 @@
 """The order and sub-order state machines: the one place that says which state may follow
-which. Services call `transition`; nothing else assigns `status`."""
+which. Only market.orders.operations moves a state, always with a conditional UPDATE whose
+WHERE names the states it may move from (see `sources`).
+
+The order's status is its lifecycle only; money is in paid_fen / refunded_fen and in the
+payment and refund records. A payment that succeeds after the order was cancelled does not
+revive it: the money is refunded automatically and the order stays cancelled.
+"""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     "pending_payment": frozenset({"paid", "cancelled"}),
-    # A payment that arrives after the reservation expired is accepted only if the stock
-    # can be reserved again (otherwise it is refunded at once).
-    "cancelled": frozenset({"paid"}),
-    "paid": frozenset({"partially_refunded", "refunded"}),
-    "partially_refunded": frozenset({"partially_refunded", "refunded"}),
-    "refunded": frozenset(),
+    # cancelled from paid: every parcel was refunded before it shipped.
+    "paid": frozenset({"fulfilled", "cancelled"}),
+    "fulfilled": frozenset({"completed"}),  # every parcel that was not cancelled has shipped
+    "completed": frozenset(),  # every parcel that was not cancelled was delivered
+    "cancelled": frozenset(),
 }
 
 SUB_ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -24,9 +29,9 @@ SUB_ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
 ORDER_STATE_LABELS = {
     "pending_payment": _l("Awaiting payment"),
     "paid": _l("Paid"),
+    "fulfilled": _l("Shipped"),
+    "completed": _l("Completed"),
     "cancelled": _l("Cancelled"),
-    "refunded": _l("Refunded"),
-    "partially_refunded": _l("Partially refunded"),
 }
 
 SUB_ORDER_STATE_LABELS = {
@@ -36,6 +41,29 @@ SUB_ORDER_STATE_LABELS = {
     "cancelled": _l("Cancelled"),
 }
 
+REFUND_STATE_LABELS = {
+    "pending": _l("In progress"),
+    "succeeded": _l("Refunded"),
+    "failed": _l("Failed"),
+}
+
+# Why an order was cancelled (Order.cancel_reason), shown in the reader's language.
+CANCEL_REASONS = {
+    "card_declined": _l("Your card was declined. Nothing was charged; please try another card."),
+    "authentication_failed": _l("The card's security check (3-D Secure) was not completed. Nothing was charged."),
+    "payment_failed": _l("The payment did not go through. Nothing was charged; please try again."),
+    "payment_cancelled": _l("The payment was cancelled. Nothing was charged."),
+    "cancelled_by_buyer": _l("You cancelled this order."),
+    "expired": _l("The order was not paid in time, so its items went back on sale."),
+    "refunded": _l("The order was cancelled and refunded in full."),
+}
+
+
+def cancel_reason_message(code: str | None):
+    if not code:
+        return ""
+    return CANCEL_REASONS.get(code, CANCEL_REASONS["payment_failed"])
+
 
 class InvalidTransition(ValueError):
     """A state change the machine does not allow; the message is safe to show."""
@@ -44,6 +72,12 @@ class InvalidTransition(ValueError):
 def can_transition(kind: str, current: str, new: str) -> bool:
     table = ORDER_TRANSITIONS if kind == "order" else SUB_ORDER_TRANSITIONS
     return new in table.get(current, frozenset())
+
+
+def sources(kind: str, new_state: str) -> tuple[str, ...]:
+    """Every state that may move to `new_state`: the WHERE of a conditional transition."""
+    table = ORDER_TRANSITIONS if kind == "order" else SUB_ORDER_TRANSITIONS
+    return tuple(sorted(s for s, targets in table.items() if new_state in targets))
 
 
 def check_transition(kind: str, current: str, new_state: str) -> None:
@@ -56,14 +90,3 @@ def check_transition(kind: str, current: str, new_state: str) -> None:
             "This cannot be done: the order is “%(current)s” and cannot become “%(new)s”.",
             current=labels.get(current, current), new=labels[new_state],
         ))
-
-
-def transition(obj, new_state: str) -> str:
-    """Move an Order or SubOrder to `new_state`, or raise InvalidTransition. Returns the old state."""
-    from market.models import Order
-
-    kind = "order" if isinstance(obj, Order) else "sub_order"
-    check_transition(kind, obj.status, new_state)
-    old = obj.status
-    obj.status = new_state
-    return old

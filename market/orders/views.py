@@ -1,4 +1,9 @@
-"""Checkout, paying, the buyer's orders, the artisan's sub-orders and sales, staff orders."""
+"""Checkout, paying, the buyer's orders, the artisan's sub-orders and sales, staff orders.
+
+No GET page here calls the payments API: checkout only places the order, the pay page only
+renders; the PaymentIntent is created (or reused) when the buyer presses pay (a POST from
+the pay page's script), and the reconcile job settles whatever the browser never reported.
+"""
 from __future__ import annotations
 
 import secrets
@@ -12,8 +17,14 @@ from market import security
 from market.artisans.services import yuan_to_fen
 from market.auth import role_required, staff_required
 from market.cart import services as cart
+from market.extensions import limiter
 from market.ids import parse_page
-from market.orders import services, states
+from market.orders import (
+    notifications,  # noqa: F401  (connects the order mails to the signals)
+    operations,
+    services,
+    states,
+)
 from market.orders.forms import CheckoutForm, RefundForm, ShipForm
 from market.payments import services as payments
 from market.payments.stripe_client import PaymentsUnavailable, StripeError
@@ -29,17 +40,21 @@ UNAVAILABLE = lambda: _(  # noqa: E731
 @bp.app_context_processor
 def order_labels():
     return {"order_state_labels": states.ORDER_STATE_LABELS, "sub_order_state_labels": states.SUB_ORDER_STATE_LABELS,
-            "payment_error_message": payments.payment_error_message}
+            "payment_error_message": states.cancel_reason_message, "refund_state_labels": states.REFUND_STATE_LABELS}
+
+
+def _buyer_key() -> str:
+    return f"checkout:{current_user.get_id()}"
 
 
 # ---- checkout --------------------------------------------------------------------------
 
 @bp.route("/checkout", methods=["GET", "POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["CHECKOUT_RATE_LIMIT"], key_func=_buyer_key, methods=["POST"])
 def checkout():
     if request.method == "POST":
-        # A double-submitted form: the first submit placed the order and emptied the cart;
-        # the second lands on the same order instead of an empty cart.
+        # The same cart submitted again (double click, a second tab): its order exists.
         placed = services.order_for_checkout_token(current_user, request.form.get("checkout_token", ""))
         if placed is not None:
             return redirect(url_for("orders.pay", order_id=placed.id))
@@ -47,6 +62,8 @@ def checkout():
     if not view.lines:
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("cart.view"))
+    items = {line.product.id: line.quantity for line in view.lines}
+    token = services.checkout_token(current_user, items)
     form = CheckoutForm()
     if request.method == "GET":
         last = services.last_address(current_user)
@@ -54,24 +71,26 @@ def checkout():
             form.ship_name.data, form.ship_phone.data, form.ship_address.data = last.name, last.phone, last.address
         else:
             form.ship_name.data, form.ship_phone.data = current_user.name, current_user.phone
-        form.checkout_token.data = secrets.token_urlsafe(24)
     if form.validate_on_submit():
-        address = services.Address(form.ship_name.data, form.ship_phone.data, form.ship_address.data)
-        items = {line.product.id: line.quantity for line in view.lines}
-        try:
-            order = services.place_order(current_user, items, address, form.checkout_token.data)
-        except services.OutOfStock as e:
-            flash(str(e), "error")
-            return redirect(url_for("cart.view"))
-        except services.OrderError as e:
-            form.ship_address.errors.append(str(e))
+        if form.checkout_token.data != token:
+            flash(_("Your cart changed since this page was opened. Please check the order and place it again."),
+                  "error")
         else:
-            cart.clear(current_user)
+            address = services.Address(form.ship_name.data, form.ship_phone.data, form.ship_address.data)
             try:
-                payments.ensure_payment_intent(order)
-            except PaymentsUnavailable:
-                flash(UNAVAILABLE(), "error")
-            return redirect(url_for("orders.pay", order_id=order.id))
+                order = operations.place_order(current_user, items, address, token)
+            except services.OutOfStock as e:
+                flash(str(e), "error")
+                return redirect(url_for("cart.view"))
+            except services.LimitReached as e:
+                flash(str(e), "error")
+                return redirect(url_for("orders.my_orders"))
+            except services.OrderError as e:
+                form.ship_address.errors.append(str(e))
+            else:
+                cart.clear(current_user)
+                return redirect(url_for("orders.pay", order_id=order.id))
+    form.checkout_token.data = token
     return render_template("orders/checkout.html", form=form, cart=view)
 
 
@@ -89,33 +108,28 @@ def _stripe_js_url() -> str:
 @bp.get("/orders/<int:order_id>/pay")
 @login_required
 def pay(order_id: int):
-    order = payments.reconcile(_buyer_order(order_id))
+    order = _buyer_order(order_id)  # no API call: the PaymentIntent is made when she pays
     if order.status != "pending_payment":
         return redirect(url_for("orders.order", order_id=order.id))
-    unavailable = False
-    if not order.payment_intent_id:
-        try:
-            payments.ensure_payment_intent(order)
-        except PaymentsUnavailable:
-            unavailable = True
-    return render_template("orders/pay.html", order=order, unavailable=unavailable, stripe_js_url=_stripe_js_url(),
+    return render_template("orders/pay.html", order=order, stripe_js_url=_stripe_js_url(),
                            publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"])
 
 
 @bp.post("/orders/<int:order_id>/pay")
 @login_required
 def pay_submit(order_id: int):
-    """JSON from checkout.js: a card token made by Stripe.js (card data never comes here)."""
+    """JSON from checkout.js: a card token made by Stripe.js (card data never comes here).
+    Creates or reuses the order's PaymentIntent and confirms it, within one budget."""
     order = _buyer_order(order_id)
     data = request.get_json(silent=True)
     if not isinstance(data, dict):  # a list, a string, a number, or a form post
         data = request.form
     token, card_id = str(data.get("token") or ""), str(data.get("card") or "")
     order_url = url_for("orders.order", order_id=order.id)
-    if not token.startswith("tok_"):
+    if not token.startswith("tok_") or len(token) > 255 or len(card_id) > 255:
         return jsonify(error={"code": 400, "message": _("The card details are incomplete.")}), 400
     try:
-        outcome = payments.pay(order, payments.payment_method_for_token(token, card_id))
+        outcome = payments.pay_with_token(order, token, card_id)
     except PaymentsUnavailable:
         return jsonify(status="unavailable", message=UNAVAILABLE(), redirect=order_url), 503
     except (payments.PaymentError, StripeError) as e:
@@ -124,17 +138,30 @@ def pay_submit(order_id: int):
                    redirect=order_url, cart_url=url_for("cart.view"))
 
 
+@bp.post("/orders/<int:order_id>/refresh")
+@login_required
+def refresh(order_id: int):
+    """After 3-D Secure in the browser: ask the API what happened to the payment."""
+    order = _buyer_order(order_id)
+    try:
+        order = payments.refresh(order)
+    except PaymentsUnavailable:
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(status="unavailable", message=UNAVAILABLE()), 503
+        flash(UNAVAILABLE(), "error")
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(status=order.status, redirect=url_for("orders.order", order_id=order.id))
+    return redirect(url_for("orders.order", order_id=order.id))
+
+
 @bp.post("/orders/<int:order_id>/cancel")
 @login_required
 def cancel(order_id: int):
     order = _buyer_order(order_id)
-    try:
-        if not payments.fail_order(order, reason="cancelled_by_buyer", code="cancelled_by_buyer"):
-            flash(_("This order can no longer be cancelled."), "error")
-        else:
-            flash(_("The order is cancelled and its items are back in your cart."), "success")
-    except PaymentsUnavailable:
-        flash(UNAVAILABLE(), "error")
+    if payments.cancel_order(order, "cancelled_by_buyer", restore_cart=True):
+        flash(_("The order is cancelled and its items are back in your cart."), "success")
+    else:
+        flash(_("This order can no longer be cancelled."), "error")
     return redirect(url_for("orders.order", order_id=order.id))
 
 
@@ -149,15 +176,14 @@ def my_orders():
 @bp.get("/orders/<int:order_id>")
 @login_required
 def order(order_id: int):
-    order = payments.reconcile(_buyer_order(order_id))
-    return render_template("orders/order.html", order=order)
+    return render_template("orders/order.html", order=_buyer_order(order_id))
 
 
 @bp.post("/orders/parcels/<int:sub_order_id>/received")
 @login_required
 def received(sub_order_id: int):
     try:
-        sub = services.mark_delivered(current_user, sub_order_id)
+        sub = operations.deliver(current_user, sub_order_id)
     except services.NotFound:
         abort(404)
     except states.InvalidTransition as e:
@@ -190,7 +216,7 @@ def shop_orders():
 def ship(sub_order_id: int):
     form = ShipForm()
     try:
-        services.mark_shipped(current_user, sub_order_id, form.carrier.data or "", form.tracking_number.data or "")
+        operations.ship(current_user, sub_order_id, form.carrier.data or "", form.tracking_number.data or "")
     except services.NotFound:
         abort(404)
     except (services.OrderError, states.InvalidTransition) as e:
@@ -204,7 +230,7 @@ def ship(sub_order_id: int):
 @role_required("artisan")
 def delivered(sub_order_id: int):
     try:
-        services.mark_delivered(current_user, sub_order_id)
+        operations.deliver(current_user, sub_order_id)
     except services.NotFound:
         abort(404)
     except states.InvalidTransition as e:
@@ -245,30 +271,37 @@ def staff_order(order_id: int):
     ] + [(f"line-{ln.id}", f"{ln.title} × {ln.quantity}") for ln in order.lines]
     if form.validate_on_submit():
         kind, _sep, ident = (form.target.data or "order").partition("-")
+        if kind not in ("order", "sub", "line") or (kind != "order" and not (ident.isdigit() and len(ident) <= 9)):
+            abort(404)  # ids are 32-bit in the database: anything longer names nothing
         amount = yuan_to_fen(form.amount.data) if form.amount.data is not None else None
         try:
             payments.refund(current_user, order.id, amount=amount,
                             sub_order_id=int(ident) if kind == "sub" else None,
-                            line_id=int(ident) if kind == "line" else None, reason=form.reason.data or "")
+                            line_id=int(ident) if kind == "line" else None, reason=form.reason.data or "",
+                            request_token=form.request_token.data or None)
         except (payments.PaymentError, services.OrderError, states.InvalidTransition) as e:
             flash(str(e), "error")
         except PaymentsUnavailable:
-            flash(_("The payment service cannot be reached right now. Nothing was refunded; please try again."), "error")
-        except (services.NotFound, ValueError):
+            flash(_("The payment service did not answer. The refund is kept reserved and will be checked "
+                    "with the payment service automatically; do not refund again."), "error")
+        except services.NotFound:
             abort(404)
         else:
             flash(_("Refunded."), "success")
         return redirect(url_for("orders.staff_order", order_id=order.id))
+    form.request_token.data = secrets.token_urlsafe(24)
     return render_template("orders/staff_order.html", order=order, form=form)
 
 
 # ---- command line -----------------------------------------------------------------------
 
-@click.command("expire-reservations")
-def expire_reservations_command() -> None:
-    """Release the stock of unpaid orders whose reservation has expired (run from cron)."""
-    released = payments.expire_reservations()
-    click.echo(f"released {released} expired reservation(s)")
+@click.command("reconcile-payments")
+def reconcile_payments_command() -> None:
+    """Ask the payments API about pending payments, release expired reservations and settle
+    unanswered refunds (the scheduler runs it every minute; cron may too)."""
+    counts = payments.reconcile()
+    click.echo(f"checked {counts['checked']} payment(s), released {counts['expired']} expired reservation(s), "
+               f"resolved {counts['refunds']} refund(s)")
 
 
-bp.record_once(lambda state: state.app.cli.add_command(expire_reservations_command))
+bp.record_once(lambda state: state.app.cli.add_command(reconcile_payments_command))

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from market.extensions import csrf
 from market.payments import webhooks
+from market.payments.stripe_client import PaymentsUnavailable
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__, url_prefix="/payments")
@@ -24,5 +25,12 @@ def webhook():
     except webhooks.SignatureError as e:
         log.warning("webhook refused: %s", e)
         return jsonify(error={"code": 400, "message": "invalid signature"}), 400
-    result = webhooks.handle_event(event)
+    try:
+        result = webhooks.handle_event(event)
+    except webhooks.MalformedEvent as e:
+        log.warning("webhook %s refused: %s", event.get("id"), e)
+        return jsonify(error={"code": 400, "message": "malformed event"}), 400
+    except PaymentsUnavailable:
+        # Not applied and not recorded: the sender retries later.
+        return jsonify(error={"code": 503, "message": "payments API unavailable, retry later"}), 503
     return jsonify(received=True, result=result)

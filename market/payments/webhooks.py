@@ -4,6 +4,10 @@ Stripe signs `"{timestamp}.{raw body}"` with HMAC-SHA256 under the endpoint's se
 sends `Stripe-Signature: t=<timestamp>,v1=<hex>[,v1=<hex>...]`. An event is accepted only
 with a matching v1 signature and a timestamp within the tolerance window (replays of old
 deliveries are refused); each event id is applied at most once.
+
+The body of an event is never trusted beyond "what to look at": for every PaymentIntent and
+refund event the object is retrieved from the API, and only the API's answer is applied (a
+forged event signed with a leaked secret changes nothing the API does not confirm).
 """
 from __future__ import annotations
 
@@ -13,11 +17,12 @@ import json
 import logging
 import time
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from market.extensions import db
-from market.models import Order, WebhookEvent
+from market.models import Payment, WebhookEvent
+from market.payments.stripe_client import PaymentsUnavailable, StripeError
 
 log = logging.getLogger(__name__)
 
@@ -64,69 +69,116 @@ def verify(payload: bytes, header: str | None, secret: str, *, tolerance: int = 
     return event
 
 
+class MalformedEvent(ValueError):
+    """A correctly signed event whose fields are not what its type needs: answered 400."""
+
+
+def _check_str(value, prefix: str = "") -> str:
+    if not isinstance(value, str) or not value or len(value) > 255 or not value.startswith(prefix):
+        raise MalformedEvent(f"expected an id starting with {prefix!r}")
+    return value
+
+
+def _check_object(event: dict) -> dict:
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        raise MalformedEvent("data.object is not an object")
+    for key in ("amount", "amount_refunded", "created"):
+        if key in obj and obj[key] is not None and (not isinstance(obj[key], int) or isinstance(obj[key], bool)):
+            raise MalformedEvent(f"{key} is not an integer")
+    for key in ("status", "currency"):
+        if key in obj and obj[key] is not None and not isinstance(obj[key], str):
+            raise MalformedEvent(f"{key} is not a string")
+    if "metadata" in obj and obj["metadata"] is not None and not isinstance(obj["metadata"], dict):
+        raise MalformedEvent("metadata is not an object")
+    return obj
+
+
+def what_to_look_at(event: dict) -> tuple[str, str] | None:
+    """("payment_intent" | "refund" | "charge_refunds", id) for the events we handle, None for
+    the others; MalformedEvent when the fields are not what the type needs. Only ids are taken
+    from the body: everything else is retrieved from the API."""
+    event_type = event["type"]
+    if not isinstance(event.get("id"), str) or not isinstance(event_type, str) or len(event["id"]) > 255:
+        raise MalformedEvent("id and type must be strings")
+    if event_type not in HANDLERS:
+        return None
+    obj = _check_object(event)
+    if event_type.startswith("payment_intent."):
+        return "payment_intent", _check_str(obj.get("id"), "pi_")
+    if event_type.startswith("refund."):
+        return "refund", _check_str(obj.get("id"), "re_")
+    # charge.refunded: the refunds of the charge's PaymentIntent.
+    return "charge_refunds", _check_str(obj.get("payment_intent"), "pi_")
+
+
 def handle_event(event: dict) -> str:
-    """Apply a verified event once. Returns "processed", "duplicate" or "ignored"."""
+    """Apply a verified event once. Returns "processed", "duplicate" or "ignored"; raises
+    MalformedEvent (nothing recorded) or PaymentsUnavailable (not applied, id forgotten so
+    that the sender's retry is)."""
     event_id, event_type = str(event["id"]), str(event["type"])
-    handler = HANDLERS.get(event_type)
-    # Recording the id is the first write: a concurrent delivery of the same event waits on
-    # the key, then finds it taken.
-    db.session.add(WebhookEvent(id=event_id[:255], type=event_type[:80]))
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
+    target = what_to_look_at(event)
+    db.session.rollback()
+    if db.session.get(WebhookEvent, event_id[:255]) is not None:
         log.info("webhook %s (%s) already processed", event_id, event_type)
         return "duplicate"
+    # Applied first, recorded after: every operation it leads to is idempotent (conditional
+    # updates, unique refund ids), so a concurrent second delivery changes nothing twice, and
+    # an event whose application failed half-way is not marked done (the sender retries).
+    result = "processed" if target else "ignored"
     try:
-        if handler is not None:
-            handler((event.get("data") or {}).get("object") or {})
-        db.session.commit()
-    except Exception:
-        # Not applied: forget the id so the sender's retry is processed.
+        if target is not None:
+            HANDLERS[event_type](target[1])
+    except StripeError as exc:
         db.session.rollback()
-        db.session.execute(delete(WebhookEvent).where(WebhookEvent.id == event_id[:255]))
+        if exc.status != 404:
+            raise PaymentsUnavailable(f"payments API answered {exc.status}") from exc
+        # The API does not know the object (a forged or foreign event): nothing to apply.
+        log.warning("webhook %s (%s): %s unknown to the payments API; ignored", event_id, event_type, target[1])
+        result = "ignored"
+    db.session.rollback()
+    db.session.add(WebhookEvent(id=event_id[:255], type=event_type[:80]))
+    try:
         db.session.commit()
-        raise
-    log.info("webhook %s (%s) %s", event_id, event_type, "processed" if handler else "ignored")
-    return "processed" if handler else "ignored"
+    except IntegrityError:  # delivered twice at once: both applied the same, idempotently
+        db.session.rollback()
+        return "duplicate"
+    log.info("webhook %s (%s) %s", event_id, event_type, result)
+    return result
 
 
-def _order_for_pi(pi: dict) -> Order | None:
-    pi_id = pi.get("id")
-    order = db.session.scalar(select(Order).where(Order.payment_intent_id == pi_id)) if pi_id else None
-    if order is None:
+def _payment_intent_event(pi_id: str) -> None:
+    from market.payments.services import apply_payment_intent, client
+
+    if db.session.scalar(select(Payment.id).where(Payment.stripe_payment_intent_id == pi_id)) is None:
         log.warning("webhook for unknown PaymentIntent %s", pi_id)
-    return order
+        return
+    apply_payment_intent(client().retrieve_payment_intent(pi_id))
 
 
-def _payment_intent_event(pi: dict) -> None:
-    from market.payments.services import apply_payment_intent
+def _refund_event(refund_id: str) -> None:
+    from market.payments.services import apply_refund_from_api, client
 
-    order = _order_for_pi(pi)
-    if order is not None:
-        apply_payment_intent(order, pi)
+    apply_refund_from_api(client().retrieve_refund(refund_id))
 
 
-def _charge_refunded(charge: dict) -> None:
-    from market.payments.services import record_external_refund
+def _charge_refunded(pi_id: str) -> None:
+    from market.payments.services import apply_refund_from_api, client
 
-    pi_id = charge.get("payment_intent")
-    for refund in ((charge.get("refunds") or {}).get("data") or []):
-        if refund.get("status", "succeeded") == "succeeded":
-            record_external_refund(pi_id, refund.get("id"), int(refund.get("amount") or 0))
-
-
-def _refund_event(refund: dict) -> None:
-    from market.payments.services import record_external_refund
-
-    if refund.get("status") == "succeeded" and refund.get("payment_intent"):
-        record_external_refund(refund["payment_intent"], refund.get("id"), int(refund.get("amount") or 0))
+    if db.session.scalar(select(Payment.id).where(Payment.stripe_payment_intent_id == pi_id)) is None:
+        return
+    for refund in client().list_refunds(pi_id):
+        if isinstance(refund, dict):
+            apply_refund_from_api(refund)
 
 
 HANDLERS = {
     "payment_intent.succeeded": _payment_intent_event,
     "payment_intent.payment_failed": _payment_intent_event,
     "payment_intent.canceled": _payment_intent_event,
+    "payment_intent.requires_action": _payment_intent_event,
+    "payment_intent.processing": _payment_intent_event,
     "charge.refunded": _charge_refunded,
     "refund.created": _refund_event,
     "refund.updated": _refund_event,

@@ -24,7 +24,19 @@ branch_labels = None
 depends_on = None
 
 
+def _sqlite_foreign_keys(on: bool) -> None:
+    """Rebuilding `users` on SQLite drops the old table; with foreign keys on, that DROP fails
+    (orders point at users) or cascade-deletes every role. The pragma only takes effect outside
+    a transaction, so the one pysqlite opened is committed first."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    bind.connection.dbapi_connection.commit()
+    bind.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def upgrade():
+    _sqlite_foreign_keys(False)
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_token', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('email_verified_at', sa.DateTime(), nullable=True))
@@ -41,10 +53,13 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.alter_column('session_token', existing_type=sa.String(length=64), nullable=False)
         batch_op.create_unique_constraint(batch_op.f('uq_users_session_token'), ['session_token'])
+    _sqlite_foreign_keys(True)
 
 
 def downgrade():
+    _sqlite_foreign_keys(False)
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_users_session_token'), type_='unique')
         batch_op.drop_column('email_verified_at')
         batch_op.drop_column('session_token')
+    _sqlite_foreign_keys(True)

@@ -1,7 +1,9 @@
 // Card payment on the pay page. Stripe.js (real, or localstripe's copy in development)
 // turns the card into a token in the browser; only the token goes to our server, which
 // confirms the order's PaymentIntent. If the bank asks for 3-D Secure, Stripe.js handles it
-// with confirmCardPayment, and the order page then asks the payments API what happened.
+// with confirmCardPayment, and a POST to the refresh URL asks the payments API what happened.
+// The PaymentIntent is created by the pay POST (not by checkout, not by any GET); if the
+// payments API does not answer within its budget the server says so (503) and she may retry.
 (function () {
   'use strict';
   const form = document.getElementById('payment-form');
@@ -50,6 +52,11 @@
       const out = await response.json().catch(function () { return {}; });
       if (out.status === 'requires_action' && out.client_secret) {
         await stripe.confirmCardPayment(out.client_secret);
+        // Ask the server to check with the payments API (a POST: no GET page calls the API).
+        await fetch(form.dataset.refreshUrl, {
+          method: 'POST', credentials: 'same-origin',
+          headers: {'X-CSRFToken': form.dataset.csrf, 'Accept': 'application/json'},
+        }).catch(function () {});
         window.location.assign(out.redirect);
         return;
       }

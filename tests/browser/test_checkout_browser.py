@@ -106,3 +106,44 @@ def test_declined_card_shows_a_clear_message_and_releases_the_stock(
     page.click("#back-to-cart a")
     assert "手工刺绣围巾" in page.inner_text("main")  # back in the cart for another try
     assert csp_violations == []
+
+
+def test_payments_api_down_the_buyer_is_told_and_pays_when_it_is_back(
+    app, live_server, localstripe_url, new_browser_page, make_user, make_artisan, make_product
+):
+    """Stripe.js still loads (it is served apart from the API), but the payments API does not
+    answer our server: checkout is not held up, pressing pay says so, and pressing it again
+    once the API is back pays."""
+    from market.localstripe_proc import free_port
+
+    use_localstripe(app, localstripe_url)
+    app.config.update(STRIPE_JS_URL=f"{localstripe_url}/js.stripe.com/v3/",
+                      STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}", STRIPE_CONNECT_TIMEOUT=0.5)
+    base = live_server.url
+    buyer = make_user(("buyer",))
+    scarf = make_product(make_artisan(name="秀英绣坊"), title="手工刺绣围巾", price_fen=12800, stock=2)
+
+    page = new_browser_page()
+    _login(page, base, buyer.email)
+    page.goto(f"{base}/products/{scarf.id}")
+    page.click(".buy-form button[type=submit]")
+    page.goto(f"{base}/checkout")
+    page.fill("input[name=ship_phone]", "13800138000")
+    page.fill("textarea[name=ship_address]", "浙江省宁波市象山县丹西街道靖南大街 88 号")
+    page.click("#place-order")
+    page.wait_for_url("**/pay")
+    _fill_card(page, "4242424242424242")
+    page.click("#pay-button")
+    page.wait_for_selector("#payment-message:not([hidden])")
+    assert "支付服务暂时无法连接" in page.inner_text("#payment-message")
+    assert page.is_enabled("#pay-button")  # she may try again
+    db.session.expire_all()
+    order = db.session.scalars(db.select(Order)).one()
+    assert order.status == "pending_payment" and db.session.get(Product, scarf.id).stock == 1
+
+    app.config["STRIPE_API_BASE"] = localstripe_url  # the API is back
+    _fill_card(page, "4242424242424242")
+    page.click("#pay-button")
+    page.wait_for_selector("#order-status:has-text('已付款')")
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "paid"

@@ -6,15 +6,12 @@ from __future__ import annotations
 from market.extensions import db
 from market.models import CartItem, Order, Product, SubOrder
 from market.orders import services as orders
-from tests.support import login, place, use_localstripe
-
-GOOD_ADDRESS = {"ship_name": "林小雨", "ship_phone": "138 0013 8000",
-                "ship_address": "浙江省宁波市象山县丹西街道靖南大街 88 号", "checkout_token": "tok-checkout-1"}
+from tests.support import checkout_data, login, mark_paid, place, use_localstripe
 
 
 def _paid_order(buyer, items):
     order = place(buyer, items)
-    assert orders.mark_paid(order)
+    assert mark_paid(order) == "paid"
     return order
 
 
@@ -42,7 +39,7 @@ def test_bad_address_gets_form_errors_and_places_no_order(client, make_user, mak
     product = make_product(make_artisan(), stock=3)
     login(client, buyer)
     client.post("/cart/add", data={"product_id": product.id, "quantity": 1})
-    resp = client.post("/checkout", data={**GOOD_ADDRESS, "ship_phone": "12345"})
+    resp = client.post("/checkout", data=checkout_data(client, ship_phone="12345"))
     assert resp.status_code == 200
     assert "请填写中国大陆手机号码" in resp.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count()).select_from(Order)) == 0
@@ -62,12 +59,14 @@ def test_checkout_splits_per_artisan_and_snapshots_lines(app, client, localstrip
     for p, q in ((scarf, 2), (fan, 1), (fish, 1)):
         client.post("/cart/add", data={"product_id": p.id, "quantity": q})
 
-    first = client.post("/checkout", data=GOOD_ADDRESS)
-    again = client.post("/checkout", data=GOOD_ADDRESS)  # double-submitted form: same order
+    form = checkout_data(client)
+    first = client.post("/checkout", data=form)
+    again = client.post("/checkout", data=form)  # double-submitted form: same order
     assert first.status_code == again.status_code == 302
     assert first.headers["Location"] == again.headers["Location"]
     order = db.session.scalars(db.select(Order)).one()
-    assert order.total_fen == 2 * 12800 + 8800 + 26800 and order.payment_intent_id
+    # Checkout never calls the payments API: the PaymentIntent is made when she pays.
+    assert order.total_fen == 2 * 12800 + 8800 + 26800 and order.payment_intent_id is None
     subs = {s.artisan_name: sorted((ln.title, ln.quantity) for ln in s.lines) for s in order.sub_orders}
     assert subs == {"秀英绣坊": sorted([("真丝团扇", 1), ("手工刺绣围巾", 2)]), "阿梅海鲜": [("象山海鲜礼盒", 1)]}
 

@@ -88,7 +88,7 @@ PARAM_NAMES = sorted(FORM_FIELDS | _read_names() | {"page", "next", "q", "status
 
 @pytest.fixture
 def world(app, localstripe_url, make_user, make_artisan, make_product, make_mentor, make_help_request):
-    from market.orders import services as orders
+    from market.orders import operations as orders
 
     use_localstripe(app, localstripe_url)
     users = {role: make_user((role,)) for role in ROLES}

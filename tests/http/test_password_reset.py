@@ -1,6 +1,5 @@
 """Password reset by a mailed link: it works once, expires, ends every session, never reveals
 whether an account exists, and the request is rate-limited per client address and per email."""
-import threading
 import time
 
 import pytest
@@ -16,6 +15,7 @@ from tests.support import (
     link_in,
     login,
     mails_to,
+    race_in_threads,
     submit_form,
 )
 
@@ -164,31 +164,17 @@ def test_two_requests_using_one_link_at_once_reset_once(app, make_user):
     user = make_user()
     token = services.password_reset_token(user)
     passwords = ["first-new-password-1", "second-new-password-2", "third-new-password-3"]
-    start = threading.Barrier(len(passwords))
-    done, refused, errors = [], [], []
-    lock = threading.Lock()
 
-    def use(password: str) -> None:
-        with app.app_context():
-            try:
-                start.wait(timeout=30)
-                services.reset_password(token, password)
-                with lock:
-                    done.append(password)
-            except services.LinkInvalid:
-                with lock:
-                    refused.append(password)
-            except BaseException as e:  # anything else is a bug the test must show
-                with lock:
-                    errors.append(e)
-            finally:
-                db.session.remove()
+    def use(password: str):
+        def job() -> str:
+            services.reset_password(token, password)
+            return password
+        return job
 
-    threads = [threading.Thread(target=use, args=(p,)) for p in passwords]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results = race_in_threads(app, [use(p) for p in passwords])
+    done = [r for r in results if isinstance(r, str)]
+    refused = [r for r in results if isinstance(r, services.LinkInvalid)]
+    errors = [r for r in results if isinstance(r, BaseException) and not isinstance(r, services.LinkInvalid)]
     assert not errors, errors
     assert len(done) == 1 and len(refused) == 2
     db.session.expire_all()

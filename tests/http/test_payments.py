@@ -1,5 +1,6 @@
 """Paying for orders against a real localstripe: success, decline, 3-D Secure, refunds,
-double submit (one PaymentIntent, one charge), and the payments API being unreachable."""
+double submit (one PaymentIntent, one charge), and the payments API being unreachable.
+Every test that moves money checks the refund invariant (refunded_fen = its refunds)."""
 from __future__ import annotations
 
 import pytest
@@ -7,19 +8,20 @@ import requests
 
 from market.extensions import db
 from market.mail import outbox
-from market.models import Order, Refund
+from market.models import Order, Payment, Refund
 from market.orders import services as orders
 from market.payments import services as payments
 from market.payments.stripe_client import PaymentsUnavailable
 from tests.support import (
-    ADDRESS,
     DECLINED,
     THREE_D_SECURE,
-    VISA,
+    checkout_data,
     pay_card,
     payment_intents,
     place,
+    refund_totals_consistent,
     stock_of,
+    succeed_at_api,
     use_localstripe,
     use_unreachable_api,
 )
@@ -54,7 +56,8 @@ def test_pay_successfully_marks_the_order_paid_and_notifies(stripe_url, shop):
     assert outcome.status == "paid"
     db.session.expire_all()
     order = db.session.get(Order, order.id)
-    assert order.status == "paid" and order.paid_at is not None
+    assert order.status == "paid" and order.paid_at is not None and order.paid_fen == order.total_fen
+    assert order.payment.status == "succeeded"
     pi = requests.get(f"{stripe_url}/v1/payment_intents/{order.payment_intent_id}", auth=("sk_test_x", ""), timeout=5).json()
     assert pi["status"] == "succeeded" and pi["amount"] == order.total_fen and pi["currency"] == "cny"
     assert pi["metadata"]["order_id"] == str(order.id)
@@ -72,7 +75,8 @@ def test_declined_card_gives_a_clear_message_releases_stock_and_refills_the_cart
     assert outcome.code == "card_declined"
     db.session.expire_all()
     order = db.session.get(Order, order.id)
-    assert order.status == "cancelled" and order.cancel_reason == "payment_failed"
+    assert order.status == "cancelled" and order.cancel_reason == "card_declined"
+    assert order.payment.last_error_code == "card_declined"
     assert stock_of(scarf) == 5 and stock_of(fish) == 3
     pi = requests.get(f"{stripe_url}/v1/payment_intents/{order.payment_intent_id}", auth=("sk_test_x", ""), timeout=5).json()
     assert pi["status"] == "canceled"  # it can never succeed later
@@ -92,8 +96,11 @@ def test_three_d_secure_waits_for_authentication_then_pays(stripe_url, shop, cli
     requests.post(f"{stripe_url}/v1/payment_intents/{order.payment_intent_id}/_authenticate",
                   json={"client_secret": outcome.client_secret, "key": "pk_test_x"}, params={"success": "true"}, timeout=5)
     login_as(buyer)
-    resp = client.get(f"/orders/{order.id}")  # the order page reconciles with the API
-    assert resp.status_code == 200
+    assert client.get(f"/orders/{order.id}").status_code == 200  # a GET never asks the API
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "pending_payment"
+    resp = client.post(f"/orders/{order.id}/refresh")  # what checkout.js posts after 3-D Secure
+    assert resp.status_code == 302
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == "paid"
 
@@ -105,7 +112,7 @@ def test_failed_three_d_secure_cancels_and_releases_stock(stripe_url, shop, clie
     requests.post(f"{stripe_url}/v1/payment_intents/{order.payment_intent_id}/_authenticate",
                   json={"client_secret": outcome.client_secret, "key": "pk_test_x"}, params={"success": "false"}, timeout=5)
     login_as(buyer)
-    client.get(f"/orders/{order.id}")
+    client.post(f"/orders/{order.id}/refresh")
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == "cancelled"
     assert stock_of(scarf) == 5
@@ -116,8 +123,7 @@ def test_double_submit_makes_one_order_one_payment_intent_and_one_charge(stripe_
     login_as(buyer)
     client.post("/cart/add", data={"product_id": scarf.id, "quantity": 1})
     client.post("/cart/add", data={"product_id": fish.id, "quantity": 1})
-    form = {"ship_name": ADDRESS.name, "ship_phone": ADDRESS.phone, "ship_address": ADDRESS.address,
-            "checkout_token": "same-form-rendering"}
+    form = checkout_data(client)
     first = client.post("/checkout", data=form)
     second = client.post("/checkout", data=form)  # the double click (cart already emptied)
     assert first.status_code == second.status_code == 302
@@ -127,7 +133,7 @@ def test_double_submit_makes_one_order_one_payment_intent_and_one_charge(stripe_
     assert stock_of(scarf) == 4 and stock_of(fish) == 2
 
     # The same order again through the service: still the same order.
-    assert place(buyer, {scarf: 1}, token="same-form-rendering").id == order.id
+    assert place(buyer, {scarf: 1}, token=form["checkout_token"]).id == order.id
     # Pay twice (double-clicked pay button): charged once.
     assert pay_card(order).status == "paid"
     assert pay_card(order).status == "paid"
@@ -140,12 +146,11 @@ def test_double_submit_makes_one_order_one_payment_intent_and_one_charge(stripe_
 def test_ensure_payment_intent_reuses_the_stored_one(stripe_url, shop):
     buyer, _, _, scarf, _ = shop
     order = place(buyer, {scarf: 1})
-    payments.ensure_payment_intent(order)
-    first = order.payment_intent_id
-    payments.ensure_payment_intent(order)
-    payments.ensure_payment_intent(db.session.get(Order, order.id))
-    assert order.payment_intent_id == first
+    first = payments.ensure_payment_intent(order).stripe_payment_intent_id
+    assert payments.ensure_payment_intent(order).stripe_payment_intent_id == first
+    assert payments.ensure_payment_intent(db.session.get(Order, order.id)).stripe_payment_intent_id == first
     assert len(payment_intents(stripe_url, order.id)) == 1
+    assert db.session.query(Payment).count() == 1
 
 
 def test_payments_api_unreachable_keeps_the_order_then_expiry_releases_stock(app, shop, client, login_as, runner,
@@ -154,21 +159,23 @@ def test_payments_api_unreachable_keeps_the_order_then_expiry_releases_stock(app
     use_unreachable_api(app)
     login_as(buyer)
     client.post("/cart/add", data={"product_id": scarf.id, "quantity": 2})
-    resp = client.post("/checkout", data={"ship_name": ADDRESS.name, "ship_phone": ADDRESS.phone,
-                                          "ship_address": ADDRESS.address, "checkout_token": "t-down"},
-                       follow_redirects=True)
+    resp = client.post("/checkout", data=checkout_data(client), follow_redirects=True)
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200
-    assert 'id="payments-unavailable"' in page and 'id="retry-payment"' in page
+    assert 'id="payment-form"' in page  # checkout never waited on the API
     order = db.session.query(Order).one()
     assert order.status == "pending_payment" and order.payment_intent_id is None
     assert stock_of(scarf) == 3  # still held for the buyer
+    # Paying now: the API is down, she is told so and may retry.
+    resp = client.post(f"/orders/{order.id}/pay", json={"token": "tok_123", "card": "card_123"})
+    assert resp.status_code == 503 and resp.get_json()["status"] == "unavailable"
 
     # The API comes back: the buyer retries and pays; nothing was lost.
     use_localstripe(app, localstripe_url)
     assert 'id="payment-form"' in client.get(f"/orders/{order.id}/pay").get_data(as_text=True)
     db.session.expire_all()
     assert pay_card(db.session.get(Order, order.id)).status == "paid"
+    assert len(payment_intents(localstripe_url, order.id)) == 1
 
     # Another order placed while the API is down, never paid: the reservation expires.
     use_unreachable_api(app)
@@ -177,8 +184,9 @@ def test_payments_api_unreachable_keeps_the_order_then_expiry_releases_stock(app
         payments.ensure_payment_intent(other)
     db.session.execute(db.update(Order).where(Order.id == other.id).values(expires_at=orders.utcnow()))
     db.session.commit()
-    result = runner.invoke(args=["expire-reservations"])
-    assert "released 1" in result.output
+    use_localstripe(app, localstripe_url)
+    result = runner.invoke(args=["reconcile-payments"])
+    assert "released 1" in result.output, result.output
     db.session.expire_all()
     assert db.session.get(Order, other.id).status == "cancelled"
     assert stock_of(scarf) == 3
@@ -218,9 +226,7 @@ def test_overdue_order_that_was_in_fact_paid_is_marked_paid_not_released(stripe_
     order = place(buyer, {scarf: 2})
     payments.ensure_payment_intent(order)
     # The payment succeeds at the API but the webhook and the browser's return are lost.
-    pm = payments.client().create_card_payment_method(number=VISA, exp_month=1, exp_year=2035, cvc="123")
-    payments.client().attach_payment_method(order.payment_intent_id, pm["id"], idempotency_key="t1")
-    payments.client().confirm_payment_intent(order.payment_intent_id, idempotency_key="t2")
+    succeed_at_api(order)
     db.session.execute(db.update(Order).where(Order.id == order.id).values(expires_at=orders.utcnow()))
     db.session.commit()
     assert payments.expire_reservations() == 0
@@ -246,7 +252,7 @@ def test_staff_refunds_a_line_then_a_sub_order_then_the_rest(stripe_url, shop, m
     assert resp.status_code == 302
     db.session.expire_all()
     order = orders.get_order(order.id)
-    assert order.status == "partially_refunded" and order.refunded_fen == 5000
+    assert order.status == "paid" and order.refunded_fen == 5000 and order.refundable_fen == order.total_fen - 5000
     assert next(ln for ln in order.lines if ln.id == scarf_line.id).refunded_fen == 5000
 
     client.post(f"/staff/orders/{order.id}", data={"target": f"sub-{fish_sub.id}", "reason": "海鲜缺货"})
@@ -265,9 +271,13 @@ def test_staff_refunds_a_line_then_a_sub_order_then_the_rest(stripe_url, shop, m
     client.post(f"/staff/orders/{order.id}", data={"target": "order"})
     db.session.expire_all()
     order = orders.get_order(order.id)
-    assert order.status == "refunded" and order.refunded_fen == order.total_fen
+    # Everything refunded before anything shipped: the order is cancelled, reason "refunded".
+    assert order.status == "cancelled" and order.cancel_reason == "refunded"
+    assert order.refunded_fen == order.paid_fen == order.total_fen
+    assert {s.status for s in order.sub_orders} == {"cancelled"}
     refunds = db.session.query(Refund).filter_by(order_id=order.id).all()
-    assert len(refunds) == 3 and all(r.stripe_refund_id.startswith("re_") for r in refunds)
+    assert len(refunds) == 3 and all(r.stripe_refund_id.startswith("re_") and r.status == "succeeded" for r in refunds)
+    assert refund_totals_consistent(order.id)
     charge = requests.get(f"{stripe_url}/v1/charges", auth=("sk_test_x", ""), timeout=5).json()["data"][0]
     assert charge["amount_refunded"] == order.total_fen
 
@@ -275,8 +285,9 @@ def test_staff_refunds_a_line_then_a_sub_order_then_the_rest(stripe_url, shop, m
 def test_refund_of_an_unpaid_order_is_refused(stripe_url, shop, make_user):
     buyer, _, _, scarf, _ = shop
     order = place(buyer, {scarf: 1})
-    with pytest.raises(payments.PaymentError):
+    with pytest.raises(orders.OrderError):
         payments.refund(make_user(("staff",)), order.id)
+    assert db.session.query(Refund).count() == 0
 
 
 def test_refund_when_api_unreachable_records_nothing(app, stripe_url, shop, make_user):
@@ -289,4 +300,19 @@ def test_refund_when_api_unreachable_records_nothing(app, stripe_url, shop, make
     db.session.expire_all()
     order = db.session.get(Order, order.id)
     assert order.status == "paid" and order.refunded_fen == 0
-    assert db.session.query(Refund).count() == 0
+    # Nothing can have reached the API (connection refused): the reservation was released.
+    assert [r.status for r in db.session.query(Refund).all()] == ["failed"]
+    assert refund_totals_consistent(order.id)
+
+
+def test_refund_form_with_a_target_that_names_nothing_is_404_and_refunds_nothing(stripe_url, shop, make_user,
+                                                                                 client, login_as):
+    buyer, _, _, scarf, _ = shop
+    order = place(buyer, {scarf: 1})
+    assert pay_card(order).status == "paid"
+    login_as(make_user(("staff",)))
+    for target in ("line-99999999999999999999", "sub-abc", "line-", "bogus-1", "line-999999"):
+        resp = client.post(f"/staff/orders/{order.id}", data={"target": target, "amount": "1.00"})
+        assert resp.status_code == 404, target
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).refunded_fen == 0 and db.session.query(Refund).count() == 0

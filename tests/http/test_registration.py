@@ -8,7 +8,7 @@ import pytest
 from market.accounts import services
 from market.extensions import db
 from market.models import CartItem, User
-from tests.support import DEFAULT_PASSWORD, link_in, mails_to, page_form, submit_form
+from tests.support import DEFAULT_PASSWORD, link_in, mails_to, page_form, race_in_threads, submit_form
 
 PASSWORD = "jade-mountain-tea-5"
 
@@ -182,35 +182,18 @@ def test_page_forms_reads_the_register_form_as_a_browser_would(client):
 
 
 def test_two_clicks_on_one_verification_link_at_once_verify_once(app, make_user):
-    import threading
-
     user = make_user()
     token = services.verification_token(user)
-    start = threading.Barrier(3)
-    outcomes, errors = [], []
-    lock = threading.Lock()
 
-    def click() -> None:
-        with app.app_context():
-            try:
-                start.wait(timeout=30)
-                services.verify_email(token)
-                outcome = "verified"
-            except services.LinkInvalid as e:
-                outcome = e.reason
-            except BaseException as e:  # anything else is a bug the test must show
-                with lock:
-                    errors.append(e)
-                return
-            finally:
-                db.session.remove()
-            with lock:
-                outcomes.append(outcome)
+    def click() -> str:
+        try:
+            services.verify_email(token)
+            return "verified"
+        except services.LinkInvalid as e:
+            return e.reason
 
-    threads = [threading.Thread(target=click) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results = race_in_threads(app, [click] * 3)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    outcomes = [r for r in results if isinstance(r, str)]
     assert not errors, errors
     assert sorted(outcomes) == ["used", "used", "verified"]

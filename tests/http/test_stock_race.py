@@ -3,49 +3,29 @@ and connection (as concurrent requests are): exactly the stock is sold, never mo
 SQLite and on PostgreSQL."""
 from __future__ import annotations
 
-import threading
 import uuid
 
 from market.extensions import db
 from market.models import Order, OrderLine, Product
-from market.orders import services as orders
-from tests.support import ADDRESS
+from market.orders import operations as orders
+from tests.support import ADDRESS, race_in_threads
 
 
 def _race(app, buyer_ids: list[int], items_for) -> tuple[list[int], list[str]]:
     """Start every checkout at the same moment; returns (order ids placed, refusals)."""
     from market.models import User
 
-    start = threading.Barrier(len(buyer_ids))
-    placed: list[int] = []
-    refused: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
+    def checkout(buyer_id: int):
+        def job() -> int:
+            buyer = db.session.get(User, buyer_id)
+            return orders.place_order(buyer, items_for(buyer_id), ADDRESS, uuid.uuid4().hex).id
+        return job
 
-    def checkout(buyer_id: int) -> None:
-        with app.app_context():
-            try:
-                buyer = db.session.get(User, buyer_id)
-                items = items_for(buyer_id)
-                start.wait(timeout=30)
-                order = orders.place_order(buyer, items, ADDRESS, uuid.uuid4().hex)
-                with lock:
-                    placed.append(order.id)
-            except orders.OutOfStock as e:
-                with lock:
-                    refused.append(str(e))
-            except BaseException as e:  # anything else is a bug the test must show
-                with lock:
-                    errors.append(e)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=checkout, args=(bid,)) for bid in buyer_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results = race_in_threads(app, [checkout(b) for b in buyer_ids])
+    errors = [r for r in results if isinstance(r, BaseException) and not isinstance(r, orders.OutOfStock)]
     assert not errors, errors
+    placed = [r for r in results if isinstance(r, int)]
+    refused = [str(r) for r in results if isinstance(r, orders.OutOfStock)]
     return placed, refused
 
 

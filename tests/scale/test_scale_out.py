@@ -302,8 +302,8 @@ def test_paid_order_mail_goes_through_the_shared_queue_and_metrics_count_it(clus
     assert queue.count == 0
     assert len(FinishedJobRegistry(cluster.queue, connection=connection).get_job_ids()) >= 2
 
-    # The periodic expiry is enqueued once per period, however many schedulers run.
-    period = PERIODIC["expire_reservations"]
+    # The periodic reconciliation is enqueued once per period, however many schedulers run.
+    period = PERIODIC["reconcile_payments"]
     started = time.time()
     flask_cli(["scheduler", "--once"], cluster.env, timeout=60)
     flask_cli(["scheduler", "--once"], cluster.env, timeout=60)

@@ -48,6 +48,117 @@ def _include_object(obj, name, type_, reflected, compare_to):
     return not (type_ == "index" and name in ("ix_products_search", "ix_products_search_title"))
 
 
+# ---- 0006: orders carried into the payment records ---------------------------------------
+
+# What the code before 0006 wrote, one order per case it could leave behind:
+# (id, status, total, refunded_fen, payment_intent_id, payment_error, cancel_reason, parcels)
+OLD_ORDERS = [
+    (1, "pending_payment", 10000, 0, "pi_pending", None, None, ["awaiting_shipment"]),
+    (2, "pending_payment", 10000, 0, None, None, None, ["awaiting_shipment"]),
+    (3, "paid", 10000, 0, "pi_paid", None, None, ["awaiting_shipment", "awaiting_shipment"]),
+    (4, "partially_refunded", 20000, 5000, "pi_part", None, None, ["shipped", "awaiting_shipment"]),
+    (5, "refunded", 10000, 10000, "pi_full", None, None, ["awaiting_shipment"]),
+    (6, "cancelled", 10000, 0, "pi_declined", "card_declined", "payment_failed", ["awaiting_shipment"]),
+    (7, "cancelled", 10000, 0, None, "expired", "expired", ["awaiting_shipment"]),
+    # A late payment refunded by the old code: refunded_fen was left at 0.
+    (8, "cancelled", 10000, 0, "pi_late", "expired", "expired", ["awaiting_shipment"]),
+    (9, "paid", 10000, 0, "pi_done", None, None, ["delivered", "delivered"]),
+    (10, "refunded", 10000, 10000, "pi_shipped", None, None, ["shipped"]),
+]
+OLD_REFUNDS = [(4, 5000, "re_1", 2, "一条围巾有瑕疵"), (5, 10000, "re_2", 2, ""),
+               (8, 10000, "re_3", None, "late payment, stock gone"), (10, 10000, "re_4", 2, "")]
+
+
+def _fill_like_the_old_code(conn) -> None:
+    conn.execute(text("INSERT INTO users (id, email, name, password_hash, active) VALUES "
+                      "(1, 'b@x.cn', '买家', '!', true), (2, 's@x.cn', '员工', '!', true), "
+                      "(3, 'a@x.cn', '手艺人', '!', true), (4, 'c@x.cn', '阿梅', '!', true)"))
+    conn.execute(text("INSERT INTO artisans (id, user_id, display_name, story, district, kind, status) "
+                      "VALUES (1, 3, '秀英绣坊', '', '象山县', 'craftswoman', 'approved'), "
+                      "(2, 4, '阿梅海鲜', '', '象山县', 'food_producer', 'approved')"))
+    conn.execute(text("INSERT INTO products (id, artisan_id, title, description, category, price_fen, stock, status, "
+                      "search_tokens) VALUES (1, 1, '围巾', '', 'embroidery', 10000, 5, 'published', '')"))
+    sub_id = 0
+    for oid, status, total, refunded, pi, error, reason, parcels in OLD_ORDERS:
+        conn.execute(text(
+            "INSERT INTO orders (id, buyer_id, status, checkout_token, currency, total_fen, refunded_fen, ship_name, "
+            "ship_phone, ship_address, payment_intent_id, payment_client_secret, payment_error, stock_reserved, "
+            "expires_at, cancel_reason) VALUES (:id, 1, :status, :token, 'cny', :total, :refunded, '林小雨', "
+            "'13800138000', '宁波市象山县', :pi, :secret, :error, true, CURRENT_TIMESTAMP, :reason)"),
+            {"id": oid, "status": status, "token": f"t{oid}", "total": total, "refunded": refunded, "pi": pi,
+             "secret": f"{pi}_secret" if pi else None, "error": error, "reason": reason})
+        share = total // len(parcels)
+        for artisan_id, parcel in enumerate(parcels, start=1):
+            sub_id += 1
+            conn.execute(text(
+                "INSERT INTO sub_orders (id, order_id, artisan_id, artisan_name, status, subtotal_fen, refunded_fen) "
+                "VALUES (:id, :order, :artisan, '小店', :status, :share, 0)"),
+                {"id": sub_id, "order": oid, "artisan": artisan_id, "status": parcel, "share": share})
+            conn.execute(text(
+                "INSERT INTO order_lines (order_id, sub_order_id, product_id, title, unit_price_fen, quantity, "
+                "artisan_id, artisan_name, refunded_fen) VALUES (:order, :sub, 1, '围巾', :share, 1, :artisan, '小店', 0)"),
+                {"order": oid, "sub": sub_id, "share": share, "artisan": artisan_id})
+    for oid, amount, re_id, staff, reason in OLD_REFUNDS:
+        conn.execute(text("INSERT INTO refunds (order_id, amount_fen, stripe_refund_id, reason, created_by_id) "
+                          "VALUES (:o, :a, :r, :reason, :staff)"),
+                     {"o": oid, "a": amount, "r": re_id, "reason": reason, "staff": staff})
+
+
+def test_0006_carries_existing_orders_into_payment_records(empty_database, tmp_path):
+    from flask_migrate import downgrade
+
+    app = create_app(app_config(empty_database, tmp_path / "uploads"))
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as conn:
+            _fill_like_the_old_code(conn)
+        upgrade()
+        with db.engine.connect() as conn:
+            orders = {row.id: row for row in conn.execute(text(
+                "SELECT id, status, cancel_reason, paid_fen, refunded_fen, total_fen FROM orders"))}
+            payments = {row.order_id: row for row in conn.execute(text(
+                "SELECT order_id, stripe_payment_intent_id, status, last_error_code, client_secret FROM payments"))}
+            refunds = conn.execute(text("SELECT order_id, amount_fen, status, origin FROM refunds")).all()
+            subs = dict(conn.execute(text("SELECT id, status FROM sub_orders")).all())
+            lines = conn.execute(text("SELECT count(*) FROM order_lines")).scalar()
+            columns = {c["name"] for c in inspect(conn).get_columns("orders")}
+
+        assert {oid: (o.status, o.cancel_reason) for oid, o in orders.items()} == {
+            1: ("pending_payment", None), 2: ("pending_payment", None), 3: ("paid", None), 4: ("paid", None),
+            5: ("cancelled", "refunded"), 6: ("cancelled", "card_declined"), 7: ("cancelled", "expired"),
+            8: ("cancelled", "expired"), 9: ("completed", None), 10: ("fulfilled", None)}
+        assert {oid: (p.stripe_payment_intent_id, p.status, p.last_error_code) for oid, p in payments.items()} == {
+            1: ("pi_pending", "requires_payment_method", None), 3: ("pi_paid", "succeeded", None),
+            4: ("pi_part", "succeeded", None), 5: ("pi_full", "succeeded", None),
+            6: ("pi_declined", "canceled", "card_declined"), 8: ("pi_late", "succeeded", None),
+            9: ("pi_done", "succeeded", None), 10: ("pi_shipped", "succeeded", None)}
+        assert payments[1].client_secret == "pi_pending_secret"
+        assert {oid for oid, o in orders.items() if o.paid_fen == o.total_fen} == {3, 4, 5, 8, 9, 10}
+        assert {oid for oid, o in orders.items() if o.paid_fen == 0} == {1, 2, 6, 7}
+        # refunded_fen is the sum of the succeeded refunds, the late payment's included.
+        for oid, o in orders.items():
+            assert o.refunded_fen == sum(r.amount_fen for r in refunds if r.order_id == oid and r.status == "succeeded")
+        assert orders[8].refunded_fen == 10000
+        assert {(r.order_id, r.origin) for r in refunds} == {(4, "staff"), (5, "staff"), (8, "late_payment"),
+                                                             (10, "staff")}
+        # Nothing was lost rebuilding the table (foreign keys cascade on SQLite).
+        assert len(subs) == 13 and lines == 13
+        assert subs[7] == "cancelled" and subs[5] == "shipped"  # order 5's only parcel: refunded before it shipped
+        assert not {"payment_intent_id", "payment_client_secret", "payment_error"} & columns
+
+        # And back: the old columns return with the PaymentIntent ids.
+        downgrade(revision="0005_accounts_sessions")
+        with db.engine.connect() as conn:
+            back = dict(conn.execute(text("SELECT id, payment_intent_id FROM orders")).all())
+            statuses = dict(conn.execute(text("SELECT id, status FROM orders")).all())
+            assert conn.execute(text("SELECT count(*) FROM sub_orders")).scalar() == 13
+        assert back[3] == "pi_paid" and back[2] is None
+        assert statuses[4] == "partially_refunded" and statuses[5] == "refunded"
+        db.engine.dispose()
+
+
+# ---- 0005: sessions that can be ended ---------------------------------------------------
+
 def test_session_tokens_migration_gives_each_existing_user_a_fresh_token(empty_database, tmp_path):
     """0005: users created before it get distinct random session tokens (so the cookies signed
     before it, which hold the numeric id, open nothing) and stay unverified."""
@@ -58,6 +169,7 @@ def test_session_tokens_migration_gives_each_existing_user_a_fresh_token(empty_d
             for i in range(3):
                 conn.execute(text("INSERT INTO users (email, name, password_hash, active) "
                                   "VALUES (:e, :n, 'x', :a)"), {"e": f"old{i}@example.cn", "n": f"老用户{i}", "a": True})
+            conn.execute(text("INSERT INTO user_roles (user_id, role) SELECT id, 'buyer' FROM users"))
         upgrade()
         with db.engine.connect() as conn:
             rows = conn.execute(text("SELECT id, session_token, email_verified_at FROM users ORDER BY id")).all()
@@ -66,6 +178,8 @@ def test_session_tokens_migration_gives_each_existing_user_a_fresh_token(empty_d
         assert all(t and len(t) >= 40 for t in tokens) and len(set(tokens)) == 3
         assert all(t != str(r.id) for t, r in zip(tokens, rows, strict=True))
         assert [r.email_verified_at for r in rows] == [None, None, None]
+        with db.engine.connect() as conn:  # rebuilding users on SQLite must not cascade into roles
+            assert conn.execute(text("SELECT count(*) FROM user_roles")).scalar() == 3
         with pytest.raises(IntegrityError), db.engine.begin() as conn:  # the tokens are unique
             conn.execute(text("UPDATE users SET session_token = :t"), {"t": tokens[0]})
         db.engine.dispose()
