@@ -76,3 +76,46 @@ PG_TITLE_VECTOR = "array_to_tsvector(string_to_array(split_part(products.search_
 
 def tsquery(terms: list[tuple[str, bool]]) -> str:
     return " & ".join(f"'{tok}':*" if prefix else f"'{tok}'" for tok, prefix in terms)
+
+
+# ---- expanded queries ---------------------------------------------------------------
+# A query expanded with synonyms is a list of pieces that must all match; each piece is
+# a list of alternatives, any of which may match; each alternative is a list of terms that
+# must all match (what query_terms gives for one word). 绣花扇子 ->
+# [[[("绣花", False)], [("刺绣", False)], ...], [[("扇子", False)], [("团扇", False)], ...]]
+Terms = list[tuple[str, bool]]
+Pieces = list[list[Terms]]
+MAX_EXPANDED_TERMS = 60
+
+
+def literal_pieces(query: str) -> Pieces:
+    """The query as typed, with no expansion: one piece, one alternative."""
+    terms = query_terms(query)
+    return [[terms]] if terms else []
+
+
+def expanded_pieces(alternatives: list[tuple[str, ...]]) -> Pieces:
+    """Pieces from `synonyms.Thesaurus.alternatives`: each text becomes its terms; empty
+    ones and duplicates are dropped, and the whole stays under MAX_EXPANDED_TERMS terms."""
+    pieces: Pieces = []
+    budget = MAX_EXPANDED_TERMS
+    for texts in alternatives:
+        piece: list[Terms] = []
+        for text_ in texts:
+            terms = query_terms(text_)
+            if terms and terms not in piece and (not piece or len(terms) <= budget):
+                piece.append(terms)
+                budget -= len(terms)
+        if piece:
+            pieces.append(piece)
+    return pieces
+
+
+def fts5_expression(pieces: Pieces) -> str:
+    return " AND ".join(
+        "(" + " OR ".join(f"({fts5_query(terms)})" for terms in piece) + ")" for piece in pieces
+    )
+
+
+def tsquery_expression(pieces: Pieces) -> str:
+    return " & ".join("(" + " | ".join(f"({tsquery(terms)})" for terms in piece) + ")" for piece in pieces)

@@ -3,3 +3,4 @@ from market.models.accounts import ROLES, User, UserRole  # noqa: F401
 from market.models.catalog import Artisan, Brand, Product, ProductImage, brand_members  # noqa: F401
 from market.models.mentoring import CaseEntry, HelpRequest, Introduction, MentorProfile  # noqa: F401
 from market.models.orders import CartItem, Order, OrderLine, Refund, SubOrder, WebhookEvent  # noqa: F401
+from market.models.search import SearchQueryDay, SynonymGroup  # noqa: F401
