@@ -103,7 +103,9 @@ class Speller:
         return self._correct_latin(word)
 
     def _correct_cjk(self, word: str) -> str | None:
-        if not MIN_CJK <= len(word) <= MAX_CJK:
+        if len(word) > MAX_CJK:
+            return self._correct_long_cjk(word)
+        if len(word) < MIN_CJK:
             return None
         best, best_key = None, None
         for i, typed in enumerate(word):
@@ -112,6 +114,35 @@ class Speller:
                 if best_key is None or key > best_key:
                     best, best_key = candidate, key
         return best
+
+    def _unknown_pairs(self, run: str) -> int:
+        return sum(run[i : i + 2] not in self.cjk_ for i in range(len(run) - 1))
+
+    def _correct_long_cjk(self, run: str) -> str | None:
+        """A run longer than a word (several words typed without spaces, 手工剌绣团扇): for
+        each pair of characters the vocabulary has never seen, correct the two- to
+        four-character windows around it; a fix counts when both pairs touching the changed
+        character are known words afterwards (手工刺绣火星 is not "corrected" to 团星)."""
+        for first in range(len(run) - 1):
+            if run[first : first + 2] in self.cjk_:
+                continue
+            best, best_key = None, None
+            for n in range(MAX_CJK, MIN_CJK - 1, -1):
+                for start in range(max(0, first + 2 - n), min(first + 1, len(run) - n) + 1):
+                    window = run[start : start + n]
+                    fixed_window = None if window in self.cjk_ else self._correct_cjk(window)
+                    if not fixed_window:
+                        continue
+                    fixed = run[:start] + fixed_window + run[start + n :]
+                    k = next(i for i in range(len(run)) if run[i] != fixed[i])
+                    touching = [fixed[j : j + 2] for j in (k - 1, k) if 0 <= j < len(fixed) - 1]
+                    if all(pair in self.cjk_ for pair in touching):
+                        key = (-self._unknown_pairs(fixed), self.cjk_[fixed_window], n)
+                        if best_key is None or key > best_key:
+                            best, best_key = fixed, key
+            if best:
+                return best
+        return None
 
     def _correct_latin(self, word: str) -> str | None:
         if len(word) < 3:
@@ -129,8 +160,8 @@ class Speller:
 
     def correct(self, text: str) -> str | None:
         """`text` with every unknown word corrected, or None when nothing was changed.
-        Only words the vocabulary can judge are touched: CJK runs of two to four
-        characters and Latin words of three letters or more."""
+        CJK runs of two to four characters are corrected as words; a longer run has its
+        first unknown pair of characters corrected; Latin words of three letters or more."""
         self._check_fitted()
         query = normalise(text)
         changed = False

@@ -60,6 +60,7 @@ def test_typos_are_corrected_when_nothing_matches(client, make_artisan, make_pro
     assert _titles(resp) == ["手工刺绣团扇"]
     assert 'id="did-you-mean"' in page and "剌绣" in page and "刺绣" in page
     assert _titles(client.get("/products?q=竹编果蓝")) == ["竹编果篮"]
+    assert _titles(client.get("/products?q=手工剌绣团扇")) == ["手工刺绣团扇"]  # words typed without spaces
     assert _titles(client.get("/products?q=蜂密")) == ["野生蜂蜜"]
     assert _titles(client.get("/products?q=embroidry")) == ["手工刺绣团扇"]
     assert _titles(client.get("/products?q=hony")) == ["野生蜂蜜"]

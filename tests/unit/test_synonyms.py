@@ -92,3 +92,11 @@ def test_speller_corrects_english_typos_but_not_prefixes():
 def test_speller_must_be_fitted():
     with pytest.raises(RuntimeError):
         Speller().correct("刺绣")
+
+
+def test_speller_corrects_a_typo_inside_words_typed_without_spaces():
+    s = Speller().fit({"刺绣": 40, "手工": 30, "团扇": 10, "工刺": 5, "绣团": 3, "竹编": 10, "果篮": 4, "编果": 3})
+    assert s.correct("手工剌绣团扇") == "手工刺绣团扇"
+    assert s.correct("我要竹编果蓝") == "我要竹编果篮"
+    assert s.correct("手工刺绣团扇") is None
+    assert s.correct("手工刺绣火星") is None  # 团星 is no word: no guess
