@@ -35,6 +35,18 @@ SEARCHES = [("search 刺绣 (word as typed)", "刺绣"), ("search 绣花 (synony
             ("search embroidry (English typo)", "embroidry")]
 
 
+def distinct_titles(n: int) -> list[str]:
+    """n different product titles made of the demo seed's words (items, adjectives, places,
+    makers), as a catalogue where every product has a title of its own would have."""
+    import itertools
+
+    from market.demo_data import ARTISAN_NAMES, DISTRICT_LIST, PRODUCT_SPECS
+
+    parts = [(adj, item) for items, adjs, _ in PRODUCT_SPECS.values() for item in items for adj in adjs]
+    combos = itertools.product(range(1, 10**6), ARTISAN_NAMES, DISTRICT_LIST, parts)
+    return [f"{district[:2]}{adj}{item}·{name}{k}号" for k, name, district, (adj, item) in itertools.islice(combos, n)]
+
+
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -102,6 +114,18 @@ def main(argv: list[str] | None = None) -> int:
         searches.append((label, timed(lambda q=q: client.get(f"/products?q={quote(q)}&sort=relevance"),
                                       args.searches)))
 
+    # The demo seed repeats a few hundred titles; a real catalogue has a title per product.
+    # Worst case for the in-memory index: 100,000 distinct titles.
+    with app.app_context():
+        titles = distinct_titles(args.products)
+        started = time.perf_counter()
+        synthetic = searching.vocabulary_from([(t, 1) for t in titles], vocab.brands)
+        synthetic_build_ms = (time.perf_counter() - started) * 1000
+    app.config["SEARCH_VOCAB_SECONDS"] = 10**9
+    app.extensions["search_vocabulary"] = {"vocab": synthetic, "checked": time.monotonic()}
+    queries = iter(TYPED * (args.requests // len(TYPED) + 1))
+    distinct_ms = timed(lambda: client.get(f"/api/search/suggest?q={quote(next(queries))}"), args.requests)
+
     print(f"\n{products} products on PostgreSQL, in process, one request at a time; "
           f"\"p99 ×\" is the ratio to the p99 of a bare SELECT 1 round trip.")
     print("| what | n | p50 ms | p99 ms | p99 × SELECT 1 |")
@@ -111,9 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     print(row(f"GET /api/search/suggest ({len(TYPED)} typed prefixes)", suggest_ms, select_one_ms))
     for label, samples in searches:
         print(row(f"GET /products, {label}", samples, select_one_ms))
+    print(row(f"GET /api/search/suggest, {len(titles):,} distinct titles (synthetic vocabulary)",
+              distinct_ms, select_one_ms))
     print(row("vocabulary staleness check (count, last update)", stamp_ms, select_one_ms))
-    print(f"| vocabulary build (once per process, and when products change) | 1 | {build_ms:.0f} | | |")
-    p99 = percentile(suggest_ms, 99)
+    print(f"| vocabulary build from the seed ({len(vocab.titles)} distinct titles) | 1 | {build_ms:.0f} | | |")
+    print(f"| vocabulary build, {len(titles):,} distinct titles (in memory, no query) | 1 | "
+          f"{synthetic_build_ms:.0f} | | |")
+    p99 = max(percentile(suggest_ms, 99), percentile(distinct_ms, 99))
     print(f"\nSuggestions p99 {p99:.1f} ms (target < 30 ms): {'met' if p99 < 30 else 'NOT met'}; "
           f"{p99 / percentile(healthz_ms, 99):.2f}× the p99 of /healthz.")
     return 0

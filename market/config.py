@@ -81,13 +81,13 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "PAGE_CACHE_SECONDS": (int, 30),
     # Search (market/catalog/searching.py): synonyms and typo correction (0: the literal
     # words only); how often a process checks whether its search vocabulary is stale;
-    # how long staff synonym groups and popular searches are cached; how many matching
-    # rows facets count exactly before they scale a sample up to an estimate.
+    # how long staff synonym groups and popular searches are cached; above how many
+    # matches facet counts are shown rounded ("≈1,200").
     "SEARCH_EXPANSION": (_flag, True),
     "SEARCH_VOCAB_SECONDS": (int, 300),
     "SYNONYMS_CACHE_SECONDS": (int, 60),
     "POPULAR_CACHE_SECONDS": (int, 300),
-    "FACET_SAMPLE": (int, 2000),
+    "FACET_EXACT_MAX": (int, 10_000),
     "LOG_FORMAT": (str, "text"),  # "json" under gunicorn (gunicorn.conf.py)
     "LOG_LEVEL": (str, "INFO"),
     # /metrics answers loopback clients that came through no proxy, or a bearer token.

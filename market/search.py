@@ -94,18 +94,33 @@ def literal_pieces(query: str) -> Pieces:
     return [[terms]] if terms else []
 
 
+MAX_ALTERNATIVES = 10
+
+
+def _covers(general: Terms, specific: Terms) -> bool:
+    """Whether every product matching `specific` matches `general` too (each term of
+    `general` is a term of `specific`, or a prefix of one): `specific` is then redundant."""
+    return all(any(t == g or (g_prefix and t_prefix and t.startswith(g)) for t, t_prefix in specific)
+               for g, g_prefix in general)
+
+
 def expanded_pieces(alternatives: list[tuple[str, ...]]) -> Pieces:
-    """Pieces from `synonyms.Thesaurus.alternatives`: each text becomes its terms; empty
-    ones and duplicates are dropped, and the whole stays under MAX_EXPANDED_TERMS terms."""
+    """Pieces from `synonyms.Thesaurus.alternatives`: each text becomes its terms; empty and
+    redundant ones are dropped ("embroider" covers "embroidered"), at most MAX_ALTERNATIVES
+    per piece, and the whole stays under MAX_EXPANDED_TERMS terms. The typed word stays first."""
     pieces: Pieces = []
     budget = MAX_EXPANDED_TERMS
     for texts in alternatives:
+        candidates = [t for t in (query_terms(text_) for text_ in texts) if t]
         piece: list[Terms] = []
-        for text_ in texts:
-            terms = query_terms(text_)
-            if terms and terms not in piece and (not piece or len(terms) <= budget):
-                piece.append(terms)
-                budget -= len(terms)
+        for i, terms in enumerate(candidates):
+            if i and any(_covers(other, terms) for j, other in enumerate(candidates) if j != i and
+                         (not _covers(terms, other) or j < i)):
+                continue
+            if terms in piece or (piece and len(terms) > budget) or len(piece) >= MAX_ALTERNATIVES:
+                continue
+            piece.append(terms)
+            budget -= len(terms)
         if piece:
             pieces.append(piece)
     return pieces

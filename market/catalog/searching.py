@@ -124,6 +124,12 @@ def build_vocabulary(stamp: tuple | None = None) -> Vocabulary:
         .order_by(count.desc(), Product.title).limit(VOCAB_MAX_TITLES)
     ).all()
     brands = [(b.slug, b.name, b.name_en or "") for b in db.session.scalars(select(Brand).order_by(Brand.name))]
+    return vocabulary_from([(title, n) for title, n in rows], brands, stamp)
+
+
+def vocabulary_from(rows: list[tuple[str, int]], brands: list[tuple[str, str, str]],
+                    stamp: tuple | None = None) -> Vocabulary:
+    """The vocabulary of (title, count) rows, commonest first, and (slug, name, name_en) brands."""
     words: dict[str, int] = defaultdict(int)
     vocab = Vocabulary(speller=Speller(), brands=brands)
     by_char: dict[str, list[int]] = defaultdict(list)

@@ -171,8 +171,8 @@ def test_facets_count_categories_brands_districts_and_price_bands(app, client, m
     assert "seafood" not in facets and "(1)" in facets and "q=%E5%88%BA%E7%BB%A3" in facets
     # Following a facet link narrows the listing to the counted products.
     assert _count(client.get("/products?min_price=50&max_price=99.99")) == 1
-    # Above FACET_SAMPLE matches the counts are estimates, flagged as such.
-    app.config["FACET_SAMPLE"] = 2
+    # Above FACET_EXACT_MAX matches the counts are rounded, flagged as such.
+    app.config["FACET_EXACT_MAX"] = 2
     page = client.get("/products").get_data(as_text=True)
     assert "≈" in page.split('id="facets"')[1].split("</nav>")[0]
 
