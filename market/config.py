@@ -81,7 +81,7 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "PAGE_CACHE_SECONDS": (int, 30),
     # Search (market/catalog/searching.py): synonyms and typo correction (0: the literal
     # words only); how often a process checks whether its search vocabulary is stale;
-    # how long staff synonym groups and popular searches are cached; above how many
+    # how long each process keeps the staff's synonym groups and popular searches; above how many
     # matches facet counts are shown rounded ("≈1,200").
     "SEARCH_EXPANSION": (_flag, True),
     "SEARCH_VOCAB_SECONDS": (int, 300),
@@ -113,6 +113,7 @@ class TestConfig:
     PAGE_CACHE_SECONDS = 0
     CATALOG_CACHE_SECONDS = 0
     SEARCH_VOCAB_SECONDS = 0  # rebuilt on every use, so a product made in a test is known at once
+    SYNONYMS_CACHE_SECONDS = 0
     LOG_FORMAT = "text"
     BENCH_HELLO_ROUTE = False
     ENV_NAME = "test"

@@ -20,21 +20,20 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g
+from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from market import search
 from market.caching import remember
-from market.extensions import cache, db
+from market.extensions import db
 from market.models import Brand, Product, SearchQueryDay, SynonymGroup
 from market.vocab import CATEGORIES
 from synonyms import Speller, Thesaurus, normalise, parse_group
 
 log = logging.getLogger(__name__)
 BEIJING = ZoneInfo("Asia/Shanghai")
-SYNONYMS_KEY = "search:synonym-groups"
 POPULAR_KEY = "search:popular"
 MAX_QUERY_CHARS = 100
 VOCAB_MAX_TITLES = 100_000
@@ -46,20 +45,21 @@ _LATIN_WORD = re.compile(r"[a-z][a-z0-9]*")
 # ---- synonyms ------------------------------------------------------------------------
 
 def staff_group_lines() -> list[str]:
-    """The staff's synonym groups as lines, oldest first (cached, and read once per request;
-    staff edits clear the cache)."""
-    if "synonym_lines" not in g:
-        g.synonym_lines = remember(
-            SYNONYMS_KEY, int(current_app.config.get("SYNONYMS_CACHE_SECONDS", 0)),
-            lambda: list(db.session.scalars(select(SynonymGroup.line).order_by(SynonymGroup.id))))
-    return g.synonym_lines
+    """The staff's synonym groups as lines, oldest first. Each process keeps them for
+    SYNONYMS_CACHE_SECONDS (no round trip per search or keystroke); an edit clears the
+    copy of the process that made it, the others follow within that time."""
+    app = current_app._get_current_object()
+    ttl = float(app.config.get("SYNONYMS_CACHE_SECONDS", 60))
+    state = app.extensions.setdefault("search_synonyms", {"lines": None, "at": 0.0})
+    now = time.monotonic()
+    if state["lines"] is None or ttl <= 0 or now - state["at"] >= ttl:
+        state["lines"] = list(db.session.scalars(select(SynonymGroup.line).order_by(SynonymGroup.id)))
+        state["at"] = now
+    return state["lines"]
 
 
 def forget_staff_groups() -> None:
-    try:
-        cache.delete(SYNONYMS_KEY)
-    except Exception as exc:  # noqa: BLE001  a cache outage only delays the edit
-        log.warning("could not clear the synonym cache: %s", exc)
+    current_app.extensions.setdefault("search_synonyms", {})["lines"] = None
 
 
 @lru_cache(maxsize=16)

@@ -98,7 +98,7 @@ def synonyms():
         except services.StaffError as e:
             form.terms.errors.append(str(e))
         else:
-            flash(_("Saved. Searches use the new group from now on."), "success")
+            flash(_("Saved. Searches use the new group within a minute."), "success")
             return redirect(url_for("staff.synonyms"))
     return render_template("staff/synonyms.html", form=form, groups=services.synonym_groups(),
                            defaults=Thesaurus.default().groups)
