@@ -159,7 +159,7 @@ def test_facets_count_categories_brands_districts_and_price_bands(app, client, m
     make_product(nh, title="淡晒虾干", category="seafood", price_fen=4000)
 
     page = client.get("/products").get_data(as_text=True)
-    facets = page.split('id="facets"')[1].split("</nav>")[0]
+    facets = page.split('id="facets"')[1].split("</section>")[0]
     assert re.search(r'category=embroidery[^"]*">刺绣</a> <span class="count">\(3\)', facets)
     assert re.search(r'category=seafood[^"]*">[^<]+</a> <span class="count">\(1\)', facets)
     assert re.search(r'district=[^"]*">象山县</a> <span class="count">\(2\)', facets)
@@ -167,14 +167,14 @@ def test_facets_count_categories_brands_districts_and_price_bands(app, client, m
     assert re.search(r'min_price=50&amp;max_price=99\.99[^"]*">¥50–100</a> <span class="count">\(1\)', facets)
     # Facets follow the search and the other filters, and their links keep them.
     searched = client.get("/products?q=刺绣&district=宁海县").get_data(as_text=True)
-    facets = searched.split('id="facets"')[1].split("</nav>")[0]
+    facets = searched.split('id="facets"')[1].split("</section>")[0]
     assert "seafood" not in facets and "(1)" in facets and "q=%E5%88%BA%E7%BB%A3" in facets
     # Following a facet link narrows the listing to the counted products.
     assert _count(client.get("/products?min_price=50&max_price=99.99")) == 1
     # Above FACET_EXACT_MAX matches the counts are rounded, flagged as such.
     app.config["FACET_EXACT_MAX"] = 2
     page = client.get("/products").get_data(as_text=True)
-    assert "≈" in page.split('id="facets"')[1].split("</nav>")[0]
+    assert "≈" in page.split('id="facets"')[1].split("</section>")[0]
 
 
 def test_a_page_past_the_end_says_so(app, client, make_artisan, make_product):
