@@ -113,6 +113,15 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "CATALOG_CACHE_SECONDS": (int, 60),
     # Pages for visitors without a session are shared for this long (0: off); market.serving.
     "PAGE_CACHE_SECONDS": (int, 30),
+    # Search (market/catalog/searching.py): synonyms and typo correction (0: the literal
+    # words only); how often a process checks whether its search vocabulary is stale;
+    # how long each process keeps the staff's synonym groups and popular searches; above how many
+    # matches facet counts are shown rounded ("≈1,200").
+    "SEARCH_EXPANSION": (_flag, True),
+    "SEARCH_VOCAB_SECONDS": (int, 300),
+    "SYNONYMS_CACHE_SECONDS": (int, 60),
+    "POPULAR_CACHE_SECONDS": (int, 300),
+    "FACET_EXACT_MAX": (int, 10_000),
     "LOG_FORMAT": (str, "text"),  # "json" under gunicorn (gunicorn.conf.py)
     "LOG_LEVEL": (str, "INFO"),
     # /metrics answers loopback clients that came through no proxy, or a bearer token.
@@ -143,6 +152,8 @@ class TestConfig:
     CACHE_NO_NULL_WARNING = True
     PAGE_CACHE_SECONDS = 0
     CATALOG_CACHE_SECONDS = 0
+    SEARCH_VOCAB_SECONDS = 0  # rebuilt on every use, so a product made in a test is known at once
+    SYNONYMS_CACHE_SECONDS = 0
     LOG_FORMAT = "text"
     BENCH_HELLO_ROUTE = False
     ENV_NAME = "test"

@@ -76,3 +76,61 @@ PG_TITLE_VECTOR = "array_to_tsvector(string_to_array(split_part(products.search_
 
 def tsquery(terms: list[tuple[str, bool]]) -> str:
     return " & ".join(f"'{tok}':*" if prefix else f"'{tok}'" for tok, prefix in terms)
+
+
+# ---- expanded queries ---------------------------------------------------------------
+# A query expanded with synonyms is a list of pieces that must all match; each piece is
+# a list of alternatives, any of which may match; each alternative is a list of terms that
+# must all match (what query_terms gives for one word). 绣花扇子 ->
+# [[[("绣花", False)], [("刺绣", False)], ...], [[("扇子", False)], [("团扇", False)], ...]]
+Terms = list[tuple[str, bool]]
+Pieces = list[list[Terms]]
+MAX_EXPANDED_TERMS = 60
+
+
+def literal_pieces(query: str) -> Pieces:
+    """The query as typed, with no expansion: one piece, one alternative."""
+    terms = query_terms(query)
+    return [[terms]] if terms else []
+
+
+MAX_ALTERNATIVES = 10
+
+
+def _covers(general: Terms, specific: Terms) -> bool:
+    """Whether every product matching `specific` matches `general` too (each term of
+    `general` is a term of `specific`, or a prefix of one): `specific` is then redundant."""
+    return all(any(t == g or (g_prefix and t_prefix and t.startswith(g)) for t, t_prefix in specific)
+               for g, g_prefix in general)
+
+
+def expanded_pieces(alternatives: list[tuple[str, ...]]) -> Pieces:
+    """Pieces from `synonyms.Thesaurus.alternatives`: each text becomes its terms; empty and
+    redundant ones are dropped ("embroider" covers "embroidered"), at most MAX_ALTERNATIVES
+    per piece, and the whole stays under MAX_EXPANDED_TERMS terms. The typed word stays first."""
+    pieces: Pieces = []
+    budget = MAX_EXPANDED_TERMS
+    for texts in alternatives:
+        candidates = [t for t in (query_terms(text_) for text_ in texts) if t]
+        piece: list[Terms] = []
+        for i, terms in enumerate(candidates):
+            if i and any(_covers(other, terms) for j, other in enumerate(candidates) if j != i and
+                         (not _covers(terms, other) or j < i)):
+                continue
+            if terms in piece or (piece and len(terms) > budget) or len(piece) >= MAX_ALTERNATIVES:
+                continue
+            piece.append(terms)
+            budget -= len(terms)
+        if piece:
+            pieces.append(piece)
+    return pieces
+
+
+def fts5_expression(pieces: Pieces) -> str:
+    return " AND ".join(
+        "(" + " OR ".join(f"({fts5_query(terms)})" for terms in piece) + ")" for piece in pieces
+    )
+
+
+def tsquery_expression(pieces: Pieces) -> str:
+    return " & ".join("(" + " | ".join(f"({tsquery(terms)})" for terms in piece) + ")" for piece in pieces)

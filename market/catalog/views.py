@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
 
-from market.catalog import services
+from market.catalog import searching, services
 
 bp = Blueprint("catalog", __name__)
 
@@ -19,8 +20,22 @@ def home():
 @bp.get("/products")
 def products():
     cq = services.CatalogQuery.from_args(request.args)
-    page = services.list_products(cq, current_app.config["PRODUCTS_PER_PAGE"])
-    return render_template("catalog/products.html", page=page, cq=cq, brands=services.all_brands())
+    outcome = services.search_products(cq, current_app.config["PRODUCTS_PER_PAGE"])
+    return render_template("catalog/products.html", page=outcome.page, cq=outcome.cq, outcome=outcome,
+                           brands=services.all_brands())
+
+
+@bp.get("/api/search/suggest")
+def suggest():
+    """Suggestions while typing: {"q": ..., "suggestions": [{"text", "kind", "url"}]}."""
+    q = request.args.get("q", "")
+    if len(q) > searching.MAX_QUERY_CHARS:
+        return jsonify(error={"code": "query_too_long",
+                              "message": _("Type at most %(n)d characters.", n=searching.MAX_QUERY_CHARS)}), 400
+    items = searching.suggest(q, limit=min(max(request.args.get("limit", 8, type=int) or 8, 1), 12))
+    return jsonify(q=q, suggestions=[
+        {"text": s.text, "kind": s.kind, "url": url_for("catalog.products", **dict(s.args))} for s in items
+    ])
 
 
 @bp.get("/products/<int:product_id>")

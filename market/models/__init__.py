@@ -4,3 +4,4 @@ from market.models.catalog import Artisan, Brand, Product, ProductImage, brand_m
 from market.models.mentoring import CaseEntry, HelpRequest, Introduction, MentorProfile  # noqa: F401
 from market.models.orders import CartItem, Order, OrderLine, SubOrder  # noqa: F401
 from market.models.payments import Payment, Refund, WebhookEvent  # noqa: F401
+from market.models.search import SearchQueryDay, SynonymGroup  # noqa: F401

@@ -13,3 +13,7 @@ class BrandForm(FlaskForm):
     district = SelectField(_l("District or county"), choices=[("", "—")] + list(DISTRICTS.items()))
     story = TextAreaField(_l("Story"), validators=[Length(max=5000)])
     featured = BooleanField(_l("Feature on the home page"))
+
+
+class SynonymGroupForm(FlaskForm):
+    terms = StringField(_l("Synonym group"), validators=[DataRequired(), Length(max=600)])

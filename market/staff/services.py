@@ -82,3 +82,59 @@ def set_membership(actor: User, brand_id: int, artisan_id: int, member: bool) ->
         brand.members.remove(artisan)
     db.session.commit()
     log.info("brand %s member %s -> %s by staff=%s", brand.id, artisan.id, member, actor.id)
+
+
+# ---- search synonyms ------------------------------------------------------------------
+
+def synonym_groups() -> list:
+    from market.models import SynonymGroup
+
+    return list(db.session.scalars(select(SynonymGroup).order_by(SynonymGroup.id)))
+
+
+def add_synonym_group(actor: User, text: str):
+    """Store a staff synonym group (``a, b, c`` or ``a => b, c``) in its normalised form;
+    search uses it from the next request on (each process's cache is cleared or expires
+    within SYNONYMS_CACHE_SECONDS)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from market.catalog import searching
+    from market.models import SynonymGroup
+    from synonyms import parse_group
+
+    _require_staff(actor)
+    try:
+        line = parse_group(text).as_line()
+    except ValueError as exc:
+        log.info("synonym group refused (%s): %r", exc, text)
+        raise StaffError(_l("Write at least two different terms separated by commas (绣花, 刺绣), or one "
+                            "term, then =>, then the terms it covers (海鲜干货 => 鱼鲞, 虾干).")) from None
+    if len(line) > 600:
+        raise StaffError(_l("This group is too long: split it into several."))
+    if db.session.scalar(select(SynonymGroup.id).where(SynonymGroup.line == line)) is not None:
+        raise StaffError(_l("This group exists already."))
+    group = SynonymGroup(line=line, created_by_id=actor.id)
+    db.session.add(group)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same group added at the same moment by someone else
+        db.session.rollback()
+        raise StaffError(_l("This group exists already.")) from None
+    searching.forget_staff_groups()
+    log.info("synonym group %s added by staff=%s: %s", group.id, actor.id, line)
+    return group
+
+
+def remove_synonym_group(actor: User, group_id: int) -> None:
+    from market.catalog import searching
+    from market.models import SynonymGroup
+
+    _require_staff(actor)
+    group = db.session.get(SynonymGroup, group_id)
+    if group is None:
+        raise LookupError(group_id)
+    line = group.line
+    db.session.delete(group)
+    db.session.commit()
+    searching.forget_staff_groups()
+    log.info("synonym group %s removed by staff=%s: %s", group_id, actor.id, line)

@@ -10,7 +10,7 @@ from market.extensions import db
 from market.ids import parse_id
 from market.models import Brand
 from market.staff import services
-from market.staff.forms import BrandForm
+from market.staff.forms import BrandForm, SynonymGroupForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -84,3 +84,32 @@ def brand_member(brand_id: int):
     except (LookupError, ValueError):
         abort(404)
     return redirect(url_for("staff.edit_brand", brand_id=brand_id))
+
+
+@bp.route("/synonyms", methods=["GET", "POST"])
+@staff_required
+def synonyms():
+    from synonyms import Thesaurus
+
+    form = SynonymGroupForm()
+    if form.validate_on_submit():
+        try:
+            services.add_synonym_group(current_user, form.terms.data)
+        except services.StaffError as e:
+            form.terms.errors.append(str(e))
+        else:
+            flash(_("Saved. Searches use the new group within a minute."), "success")
+            return redirect(url_for("staff.synonyms"))
+    return render_template("staff/synonyms.html", form=form, groups=services.synonym_groups(),
+                           defaults=Thesaurus.default().groups)
+
+
+@bp.post("/synonyms/<int:group_id>/delete")
+@staff_required
+def delete_synonym_group(group_id: int):
+    try:
+        services.remove_synonym_group(current_user, group_id)
+    except LookupError:
+        abort(404)
+    flash(_("Removed."), "success")
+    return redirect(url_for("staff.synonyms"))

@@ -1,0 +1,291 @@
+"""Search that understands how people say things: synonyms (the `synonyms` package, with
+staff groups from the database passed in as data), typo tolerance against the catalogue's
+own vocabulary, suggestions while typing, and popular searches.
+
+The vocabulary (distinct public titles with their counts, brands, the words of categories
+and synonyms) is built from the database once per process and rebuilt only when the
+products changed: every SEARCH_VOCAB_SECONDS a process compares one cheap stamp (count and
+last update of products) with the one it built from. Suggestions are answered from it in
+memory, without a database round trip.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from market import search
+from market.caching import remember
+from market.extensions import db
+from market.models import Brand, Product, SearchQueryDay, SynonymGroup
+from market.vocab import CATEGORIES
+from synonyms import Speller, Thesaurus, normalise, parse_group
+
+log = logging.getLogger(__name__)
+BEIJING = ZoneInfo("Asia/Shanghai")
+POPULAR_KEY = "search:popular"
+MAX_QUERY_CHARS = 100
+VOCAB_MAX_TITLES = 100_000
+VOCAB_MAX_GRAMS = 50_000
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9]*")
+
+
+# ---- synonyms ------------------------------------------------------------------------
+
+def staff_group_lines() -> list[str]:
+    """The staff's synonym groups as lines, oldest first. Each process keeps them for
+    SYNONYMS_CACHE_SECONDS (no round trip per search or keystroke); an edit clears the
+    copy of the process that made it, the others follow within that time."""
+    app = current_app._get_current_object()
+    ttl = float(app.config.get("SYNONYMS_CACHE_SECONDS", 60))
+    state = app.extensions.setdefault("search_synonyms", {"lines": None, "at": 0.0})
+    now = time.monotonic()
+    if state["lines"] is None or ttl <= 0 or now - state["at"] >= ttl:
+        state["lines"] = list(db.session.scalars(select(SynonymGroup.line).order_by(SynonymGroup.id)))
+        state["at"] = now
+    return state["lines"]
+
+
+def forget_staff_groups() -> None:
+    current_app.extensions.setdefault("search_synonyms", {})["lines"] = None
+
+
+@lru_cache(maxsize=16)
+def _thesaurus_for(lines: tuple[str, ...]) -> Thesaurus:
+    groups = []
+    for line in lines:
+        try:
+            groups.append(parse_group(line))
+        except ValueError as exc:  # stored before a rule changed: skip it, keep searching
+            log.warning("skipping synonym group %r: %s", line, exc)
+    return Thesaurus.default().merged(groups)
+
+
+def thesaurus() -> Thesaurus:
+    """The shipped lists merged with the staff's groups."""
+    return _thesaurus_for(tuple(staff_group_lines()))
+
+
+def expansion_on() -> bool:
+    return bool(current_app.config.get("SEARCH_EXPANSION", True))
+
+
+def query_pieces(q: str) -> search.Pieces:
+    """What to look for: the query's words, each with its synonyms when expansion is on."""
+    if not expansion_on():
+        return search.literal_pieces(q)
+    return search.expanded_pieces(thesaurus().alternatives(q))
+
+
+# ---- the catalogue's vocabulary --------------------------------------------------------
+
+@dataclass
+class Vocabulary:
+    speller: Speller
+    titles: list[str] = field(default_factory=list)          # most common first
+    keys: list[str] = field(default_factory=list)            # normalised titles
+    by_char: dict[str, list[int]] = field(default_factory=dict)  # CJK char / Latin initial -> titles
+    brands: list[tuple[str, str, str]] = field(default_factory=list)  # slug, name, name_en
+    stamp: tuple | None = None
+
+
+def _stamp() -> tuple:
+    row = db.session.execute(select(func.count(Product.id), func.max(Product.updated_at))).one()
+    brands = db.session.execute(select(func.count(Brand.id), func.max(Brand.id))).one()
+    return (*row, *brands, tuple(staff_group_lines()))
+
+
+def _grams(text: str):
+    for run in _CJK.findall(text):
+        for n in range(2, 5):
+            for i in range(len(run) - n + 1):
+                yield run[i : i + n]
+    yield from _LATIN_WORD.findall(text)
+
+
+def build_vocabulary(stamp: tuple | None = None) -> Vocabulary:
+    from market.catalog.services import public_products
+
+    count = func.count(Product.id)
+    rows = db.session.execute(
+        public_products().with_only_columns(Product.title, count).group_by(Product.title)
+        .order_by(count.desc(), Product.title).limit(VOCAB_MAX_TITLES)
+    ).all()
+    brands = [(b.slug, b.name, b.name_en or "") for b in db.session.scalars(select(Brand).order_by(Brand.name))]
+    return vocabulary_from([(title, n) for title, n in rows], brands, stamp)
+
+
+def vocabulary_from(rows: list[tuple[str, int]], brands: list[tuple[str, str, str]],
+                    stamp: tuple | None = None) -> Vocabulary:
+    """The vocabulary of (title, count) rows, commonest first, and (slug, name, name_en) brands."""
+    words: dict[str, int] = defaultdict(int)
+    vocab = Vocabulary(speller=Speller(), brands=brands)
+    by_char: dict[str, list[int]] = defaultdict(list)
+    for i, (title, n) in enumerate(rows):
+        key = normalise(title)
+        vocab.titles.append(title)
+        vocab.keys.append(key)
+        for gram in set(_grams(key)):
+            words[gram] += n
+        for ch in set("".join(_CJK.findall(key))) | {w[0] for w in _LATIN_WORD.findall(key)}:
+            by_char[ch].append(i)
+    extra = [name for _, name, _ in brands] + [en for _, _, en in brands]
+    for locale in ("zh", "en"):
+        with force_locale(locale):
+            extra += [str(label) for label in CATEGORIES.values()]
+    extra += [term for group in thesaurus().groups for term in (*group.terms, group.broader or "")]
+    for text in extra:
+        for gram in set(_grams(normalise(text))):
+            words[gram] += 1
+    if len(words) > VOCAB_MAX_GRAMS:
+        words = dict(sorted(words.items(), key=lambda kv: kv[1], reverse=True)[:VOCAB_MAX_GRAMS])
+    vocab.speller.fit(words)
+    vocab.by_char = dict(by_char)
+    vocab.stamp = stamp
+    return vocab
+
+
+_lock = threading.Lock()
+
+
+def vocabulary() -> Vocabulary:
+    """This process's vocabulary, rebuilt when the stamp has changed (checked at most every
+    SEARCH_VOCAB_SECONDS; 0: rebuilt on every call, for tests)."""
+    app = current_app._get_current_object()
+    ttl = float(app.config.get("SEARCH_VOCAB_SECONDS", 300))
+    state = app.extensions.setdefault("search_vocabulary", {"vocab": None, "checked": 0.0})
+    now = time.monotonic()
+    if state["vocab"] is not None and ttl > 0 and now - state["checked"] < ttl:
+        return state["vocab"]
+    with _lock:
+        if state["vocab"] is not None and ttl > 0 and now - state["checked"] < ttl:
+            return state["vocab"]
+        stamp = _stamp() if ttl > 0 else None
+        if state["vocab"] is None or stamp is None or stamp != state["vocab"].stamp:
+            started = time.monotonic()
+            state["vocab"] = build_vocabulary(stamp)
+            log.info("search vocabulary built: %d titles in %.0f ms", len(state["vocab"].titles),
+                     (time.monotonic() - started) * 1000)
+        state["checked"] = time.monotonic()
+        return state["vocab"]
+
+
+def correct(q: str) -> str | None:
+    """The query with its typos corrected against the catalogue, or None."""
+    if not expansion_on():
+        return None
+    return vocabulary().speller.correct(q)
+
+
+# ---- suggestions while typing -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str
+    kind: str  # "category", "brand" or "title"
+    args: tuple[tuple[str, str], ...]  # query-string arguments of /products
+
+
+def _titles_containing(vocab: Vocabulary, key: str, limit: int, seen: set[str]) -> list[str]:
+    if not key:
+        return []
+    latin = _LATIN_WORD.match(key)
+    chars = [key[0]] if latin else [c for c in set(key) if _CJK.match(c)] or [key[0]]
+    lists = [vocab.by_char.get(c, []) for c in chars]
+    candidates = min(lists, key=len)
+    found = []
+    for i in candidates:
+        title_key = vocab.keys[i]
+        if key in title_key and vocab.titles[i] not in seen:
+            found.append(vocab.titles[i])
+            seen.add(vocab.titles[i])
+            if len(found) >= limit:
+                break
+    return found
+
+
+def suggest(q: str, limit: int = 8) -> list[Suggestion]:
+    """Categories, brands and product titles for what has been typed so far: the first few
+    that contain it, the commonest titles first; synonyms fill up when titles run short."""
+    key = normalise(q)[:MAX_QUERY_CHARS]
+    if not key:
+        return []
+    vocab = vocabulary()
+    out: list[Suggestion] = []
+    for code, label in CATEGORIES.items():
+        with force_locale("zh"):
+            zh = str(label)
+        with force_locale("en"):
+            en = str(label)
+        if key in normalise(zh) or key in normalise(en) or key in code:
+            out.append(Suggestion(str(label), "category", (("category", code),)))
+    for slug, name, name_en in vocab.brands:
+        if key in normalise(name) or (name_en and key in normalise(name_en)):
+            out.append(Suggestion(name, "brand", (("brand", slug),)))
+    out = out[: max(limit // 2, 1)]
+    seen: set[str] = set()
+    keys = [key] + (thesaurus().synonyms(key) if expansion_on() else [])
+    for k in keys:
+        room = limit - len(out)
+        if room <= 0:
+            break
+        out += [Suggestion(t, "title", (("q", t),)) for t in _titles_containing(vocab, k, room, seen)]
+    return out
+
+
+# ---- popular searches -------------------------------------------------------------------
+
+def beijing_today() -> date:
+    return datetime.now(BEIJING).date()
+
+
+def _insert(table):
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def record_search(q: str, results: int) -> None:
+    """Count one search of `q` today (one atomic upsert, safe under concurrency). A failure
+    is logged and forgotten: counting must never break searching."""
+    query = normalise(q)[:MAX_QUERY_CHARS]
+    if not query:
+        return
+    stmt = _insert(SearchQueryDay).values(day=beijing_today(), query=query, searches=1, results=results)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["day", "query"],
+        set_={"searches": SearchQueryDay.searches + 1, "results": stmt.excluded.results},
+    )
+    try:
+        # Its own connection and transaction: committing the request's session would
+        # expire the products the page is about to render.
+        with db.engine.begin() as conn:
+            conn.execute(stmt)
+    except SQLAlchemyError as exc:
+        log.warning("could not count the search %r: %s", query, exc)
+
+
+def popular_searches(limit: int = 8, days: int = 30) -> list[str]:
+    """The most searched queries of the last `days` days whose last search found something."""
+    def compute() -> list[str]:
+        total = func.sum(SearchQueryDay.searches)
+        return list(db.session.scalars(
+            select(SearchQueryDay.query)
+            .where(SearchQueryDay.day >= beijing_today() - timedelta(days=days), SearchQueryDay.results > 0)
+            .group_by(SearchQueryDay.query).order_by(total.desc(), SearchQueryDay.query).limit(limit)
+        ))
+    return remember(POPULAR_KEY, int(current_app.config.get("POPULAR_CACHE_SECONDS", 0)), compute)
