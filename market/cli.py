@@ -58,7 +58,9 @@ def load_demo_data(*, n_products: int = 200, n_artisans: int = 20, rnd_seed: int
     from market import demo_data as d
     from market import images, search
     from market.models import Artisan, Brand, Product, User, UserRole
+    from market.reference import seed_reference_data
 
+    seed_reference_data()
     rnd = random.Random(rnd_seed)
     folder = Path(current_app.config["UPLOAD_FOLDER"])
     password_hash = generate_password_hash(DEMO_PASSWORD)

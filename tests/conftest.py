@@ -83,9 +83,12 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture
 def app(_schema_ready, tmp_path):
+    from market.reference import seed_reference_data
+
     app = create_app(app_config(_schema_ready, tmp_path / "uploads"))
     app.test_client_class = IsolatedClient
     with app.app_context():
+        seed_reference_data()  # what the migrations insert: Ningbo's districts, the mentor groups
         yield app
         db.session.remove()
         _truncate_all()

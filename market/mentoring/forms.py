@@ -5,9 +5,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from market import areas
 from market.accounts.forms import MultiCheckboxField
-from market.vocab import DISTRICTS
-from matching.schema import BUSINESS_STAGES, DIFFICULTIES, GROUPS, INDUSTRIES
+from market.mentoring import groups
+from matching.schema import BUSINESS_STAGES, DIFFICULTIES, INDUSTRIES
 
 
 def lang() -> str:
@@ -25,7 +26,7 @@ class MentorForm(FlaskForm):
     group = RadioField(_l("My group in the mutual-aid team"), validators=[DataRequired()])
     industries = MultiCheckboxField(_l("Industries I know well"))
     skills = MultiCheckboxField(_l("Help I can give"))
-    district = SelectField(_l("District or county"), choices=list(DISTRICTS.items()), validators=[DataRequired()])
+    district = SelectField(_l("District or county"), validators=[DataRequired()])
     capacity = IntegerField(_l("How many entrepreneurs I can help at once"), default=3,
                             validators=[InputRequired(), NumberRange(min=1, max=20)])
     availability = StringField(_l("When I am available"), validators=[Length(max=200)])
@@ -33,7 +34,8 @@ class MentorForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.group.choices = labelled(GROUPS)
+        self.group.choices = groups.choices()
+        self.district.choices = areas.district_choices()
         self.industries.choices = labelled(INDUSTRIES)
         self.skills.choices = labelled(DIFFICULTIES)
 
@@ -42,7 +44,7 @@ class RequestForm(FlaskForm):
     business_name = StringField(_l("Business name"), validators=[DataRequired(), Length(max=80)])
     industry = SelectField(_l("Industry"), validators=[DataRequired()])
     stage = SelectField(_l("Stage of the business"), validators=[DataRequired()])
-    district = SelectField(_l("District or county"), choices=list(DISTRICTS.items()), validators=[DataRequired()])
+    district = SelectField(_l("District or county"), validators=[DataRequired()])
     difficulties = MultiCheckboxField(_l("Difficulties I face"))
     description = TextAreaField(_l("Describe the situation"), validators=[Length(max=4000)])
     consent_to_share = BooleanField(_l("I agree to share this request with the mentor I am matched with"))
@@ -53,6 +55,7 @@ class RequestForm(FlaskForm):
         self.industry.choices = labelled(INDUSTRIES)
         self.stage.choices = labelled(BUSINESS_STAGES)
         self.difficulties.choices = labelled(DIFFICULTIES)
+        self.district.choices = areas.district_choices()
 
 
 class EntryForm(FlaskForm):

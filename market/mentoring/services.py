@@ -24,13 +24,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
+from market import areas
 from market.extensions import db
 from market.mail import send_mail
-from market.mentoring import states
+from market.mentoring import groups, states
 from market.mentoring.matcher import get_matcher, reasons_as_json, to_request
 from market.models import Artisan, CaseEntry, HelpRequest, Introduction, MentorProfile, User, UserRole
-from market.vocab import DISTRICTS
-from matching.schema import BUSINESS_STAGES, DIFFICULTIES, GROUPS, INDUSTRIES
+from matching.schema import BUSINESS_STAGES, DIFFICULTIES, INDUSTRIES
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class MentorData:
         name = " ".join((self.display_name or "").split())
         if not 1 <= len(name) <= 80:
             raise MentoringError(_l("Enter the name mentees will see (at most 80 characters)."))
-        if self.group not in GROUPS:
+        if not groups.is_group(self.group):
             raise MentoringError(_l("Choose your group in the mutual-aid team."))
         industries = [c for c in dict.fromkeys(self.industries or []) if c in INDUSTRIES]
         if not industries or len(industries) != len(set(self.industries or [])):
@@ -104,7 +104,7 @@ class MentorData:
         skills = [c for c in dict.fromkeys(self.skills or []) if c in DIFFICULTIES]
         if not skills or len(skills) != len(set(self.skills or [])):
             raise MentoringError(_l("Choose at least one kind of help you can give."))
-        if self.district not in DISTRICTS:
+        if not areas.is_district(self.district):
             raise MentoringError(_l("Choose your district or county."))
         if not isinstance(self.capacity, int) or not 1 <= self.capacity <= 20:
             raise MentoringError(_l("You can take between 1 and 20 mentees at a time."))
@@ -200,7 +200,7 @@ class RequestData:
             raise MentoringError(_l("Choose your industry."))
         if self.stage not in BUSINESS_STAGES:
             raise MentoringError(_l("Choose the stage of your business."))
-        if self.district not in DISTRICTS:
+        if not areas.is_district(self.district):
             raise MentoringError(_l("Choose your district or county."))
         difficulties = [c for c in dict.fromkeys(self.difficulties or []) if c in DIFFICULTIES]
         if not difficulties or len(difficulties) != len(set(self.difficulties or [])):
@@ -718,7 +718,7 @@ def dashboard(now: datetime | None = None) -> Dashboard:
         by_status[status] = n
     # Difficulties are a JSON list per request: counted here, portable across databases.
     by_difficulty = dict.fromkeys(DIFFICULTIES, 0)
-    by_district = dict.fromkeys(DISTRICTS, 0)
+    by_district = dict.fromkeys(areas.districts(), 0)
     match_times, resolve_times, ratings = [], [], []
     resolved_this_year = 0
     for difficulties, district, created, matched, resolved, rating in db.session.execute(

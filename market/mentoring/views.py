@@ -9,11 +9,11 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from market import areas
 from market.auth import role_required, staff_required
-from market.mentoring import services, states
+from market.mentoring import groups, services, states
 from market.mentoring.forms import CloseForm, DeclineForm, EntryForm, MentorForm, RequestForm, ResolveForm, lang
 from market.mentoring.matcher import reason_texts
-from market.vocab import DISTRICTS
 from matching import schema
 
 bp = Blueprint("mentoring", __name__)
@@ -23,8 +23,10 @@ bp = Blueprint("mentoring", __name__)
 def mentoring_helpers():
     def vocab_label(kind: str, code: str) -> str:
         if kind == "district":
-            return str(DISTRICTS.get(code, code))
-        vocabulary = {"group": schema.GROUPS, "industry": schema.INDUSTRIES, "difficulty": schema.DIFFICULTIES,
+            return areas.district_label(code, lang())
+        if kind == "group":
+            return groups.label(code, lang())
+        vocabulary = {"industry": schema.INDUSTRIES, "difficulty": schema.DIFFICULTIES,
                       "stage": schema.BUSINESS_STAGES}[kind]
         return schema.label(vocabulary, code, lang())
 
@@ -230,7 +232,7 @@ def dashboard():
     i = 0 if lang() == "zh" else 1
     charts = {
         "status": [(str(states.LABELS[k]), n) for k, n in d.by_status.items()],
-        "district": [(k if i == 0 else str(DISTRICTS[k]), n) for k, n in d.by_district.items()],
+        "district": [(areas.district_label(k), n) for k, n in d.by_district.items()],
         "difficulty": sorted(((schema.DIFFICULTIES[k][i], n) for k, n in d.by_difficulty.items()),
                              key=lambda row: -row[1]),
     }

@@ -21,6 +21,23 @@ INTRODUCTION_STATES = ("suggested", "asked", "accepted", "declined", "withdrawn"
 LOG_KINDS = ("visit", "call", "wechat", "meeting", "note", "measure")
 
 
+class MentorGroup(db.Model):
+    """A team of the mutual-aid group (创业互助帮帮团), and how well it suits each difficulty
+    (`affinities`: {difficulty code: 0..1}), which the matcher receives as data."""
+
+    __tablename__ = "mentor_groups"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(40))
+    name_en: Mapped[str] = mapped_column(String(80), default="")
+    affinities: Mapped[dict] = mapped_column(JSON, default=dict)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def label(self, lang: str) -> str:
+        return self.name_zh if lang == "zh" or not self.name_en else self.name_en
+
+
 class MentorProfile(db.Model):
     """A mentor's enrolment. `current_load` counts her active cases; it only changes through
     conditional updates in the services, so it can never pass `capacity`."""
