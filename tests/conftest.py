@@ -269,12 +269,12 @@ def make_mentor(make_user):
 
 @pytest.fixture
 def make_help_request(make_user):
-    from market.mentoring.services import RequestData, file_request
+    from market.mentoring.services import CaseData, file_case
 
     def make(user=None, *, industry="seafood", difficulties=("e_commerce",), district="象山县",
              description="想在网上卖象山海鲜干货，不会直播带货。", consent=True, business_name="阿芳海鲜干货"):
         user = user or make_user(("entrepreneur",))
-        return file_request(user, RequestData(business_name, industry, "startup", district, list(difficulties),
+        return file_case(user, CaseData(business_name, industry, "startup", district, list(difficulties),
                                               description, consent))
 
     return make

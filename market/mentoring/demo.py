@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from market.extensions import db
 from market.mentoring import services
-from market.models import HelpRequest, User, UserRole
+from market.models import Case, User, UserRole
 
 MENTORS = [
     # name, group, industries, skills, district, capacity, bio
@@ -69,8 +69,8 @@ def load_mentoring_demo(password_hash: str, rnd: random.Random) -> None:
     author = db.session.scalar(select(User).where(User.email == "entrepreneur@demo.sisters-market.cn"))
     for n, (business, industry, stage, district, difficulties, description, end) in enumerate(REQUESTS):
         user = author if n < 2 else _entrepreneur(password_hash, n)
-        req = services.file_request(user, services.RequestData(business, industry, stage, district, difficulties,
-                                                               description, True))
+        req = services.file_case(user, services.CaseData(business, industry, stage, district, difficulties,
+                                                         description, True))
         if end == "open":
             continue
         intro = sorted(req.introductions, key=lambda i: i.rank)[0]
@@ -83,7 +83,7 @@ def load_mentoring_demo(password_hash: str, rnd: random.Random) -> None:
             services.resolve(user, req.id, 5, "新设计的文创团扇和书签在景区卖得很好，合作社的订单翻了一番。")
         # Spread the dates so the dashboard's medians mean something.
         days = 5 + 7 * n
-        db.session.execute(update(HelpRequest).where(HelpRequest.id == req.id).values(
+        db.session.execute(update(Case).where(Case.id == req.id).values(
             created_at=services.utcnow() - timedelta(days=days + 3),
             matched_at=services.utcnow() - timedelta(days=days)))
         db.session.commit()

@@ -7,8 +7,29 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from market import areas
 from market.accounts.forms import MultiCheckboxField
-from market.mentoring import groups
+from market.mentoring import groups, states
 from matching.schema import BUSINESS_STAGES, DIFFICULTIES, INDUSTRIES
+
+BUSINESS_SIZE_LABELS = {
+    "solo": _l("Just me"),
+    "family": _l("My family (2–4 people)"),
+    "small": _l("Small (5–19 people)"),
+    "medium": _l("Larger (20 people or more)"),
+}
+CHANNEL_LABELS = {
+    "self_service": _l("Filed by herself"),
+    "visit": _l("Home or workplace visit"),
+    "committee": _l("执委直通车 (committee member's referral)"),
+    "hotline": _l("Hotline 12338"),
+    "early_warning": _l("Early warning"),
+    "questionnaire": _l("Questionnaire"),
+}
+DECLINE_LABELS = {
+    "busy": _l("I am too busy just now"),
+    "not_my_field": _l("Not my field"),
+    "too_far": _l("Too far away"),
+    "other": _l("Other reason"),
+}
 
 
 def lang() -> str:
@@ -42,6 +63,8 @@ class MentorForm(FlaskForm):
 
 class RequestForm(FlaskForm):
     business_name = StringField(_l("Business name"), validators=[DataRequired(), Length(max=80)])
+    business_size = SelectField(_l("Size of the business"), choices=list(BUSINESS_SIZE_LABELS.items()),
+                                default="solo", validators=[DataRequired()])
     industry = SelectField(_l("Industry"), validators=[DataRequired()])
     stage = SelectField(_l("Stage of the business"), validators=[DataRequired()])
     district = SelectField(_l("District or county"), validators=[DataRequired()])
@@ -61,7 +84,23 @@ class RequestForm(FlaskForm):
 class EntryForm(FlaskForm):
     kind = SelectField(_l("What happened"), validators=[DataRequired()])
     happened_on = DateField(_l("Date"), validators=[Optional()])
+    next_follow_up_on = DateField(_l("Next follow-up"), validators=[Optional()])
     body = TextAreaField(_l("Notes"), validators=[DataRequired(), Length(max=4000)])
+
+
+class DifficultyForm(FlaskForm):
+    status = SelectField(_l("Where it stands"), choices=list(states.DIFFICULTY_LABELS.items()),
+                         validators=[DataRequired()])
+    measures = TextAreaField(_l("Measures taken"), validators=[Length(max=4000)])
+    result = TextAreaField(_l("Result"), validators=[Length(max=4000)])
+
+
+class ContactNoteForm(FlaskForm):
+    note = TextAreaField(_l("How you contacted her and what she said"), validators=[DataRequired(), Length(max=4000)])
+
+
+class DismissForm(FlaskForm):
+    reason = TextAreaField(_l("Why dismiss it?"), validators=[DataRequired(), Length(max=2000)])
 
 
 class ResolveForm(FlaskForm):
@@ -76,4 +115,5 @@ class CloseForm(FlaskForm):
 
 
 class DeclineForm(FlaskForm):
-    reason = StringField(_l("Reason (optional, only staff see it)"), validators=[Length(max=200)])
+    code = RadioField(_l("Why can you not help this time?"), choices=list(DECLINE_LABELS.items()), default="busy")
+    reason = StringField(_l("A few words (only staff see them)"), validators=[Length(max=200)])

@@ -12,12 +12,13 @@ import threading
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 import matching
 from market import areas
 from market.extensions import db
 from market.mentoring import groups
-from market.models import HelpRequest, Introduction, MentorProfile
+from market.models import Case, Introduction, MentorProfile
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -31,10 +32,10 @@ def to_mentor(profile: MentorProfile) -> matching.Mentor:
     )
 
 
-def to_request(req: HelpRequest) -> matching.HelpRequest:
+def to_request(case: Case) -> matching.HelpRequest:
     return matching.HelpRequest(
-        id=req.id, industry=req.industry, difficulties=tuple(req.difficulties or ()), region=req.district,
-        description=req.description or "", stage=req.stage,
+        id=case.id, industry=case.industry, difficulties=tuple(case.difficulties or ()), region=case.district,
+        description=case.description or "", stage=case.stage,
     )
 
 
@@ -55,17 +56,18 @@ def _fingerprint(data: dict) -> tuple:
 def training_outcomes() -> list[matching.Outcome]:
     """Every introduction a mentor answered, with how the case ended when it has."""
     rows = db.session.execute(
-        select(Introduction, HelpRequest).join(HelpRequest, Introduction.request_id == HelpRequest.id)
-        .where(Introduction.status.in_(("accepted", "declined")))
+        select(Introduction, Case).join(Case, Introduction.case_id == Case.id)
+        .where(Introduction.status.in_(("accepted", "declined", "released")))
+        .options(selectinload(Case.difficulty_items))
     )
     outcomes = []
-    for intro, req in rows:
-        accepted = intro.status == "accepted"
+    for intro, case in rows:
+        accepted = intro.status in ("accepted", "released")
         resolved = None
-        if accepted and req.status in ("resolved", "closed_unresolved"):
-            resolved = req.status == "resolved"
-        outcomes.append(matching.Outcome(request=to_request(req), mentor_id=intro.mentor_id, accepted=accepted,
-                                         resolved=resolved, satisfaction=req.rating if accepted else None))
+        if intro.status == "accepted" and case.status in ("resolved", "closed_unresolved"):
+            resolved = case.status == "resolved"
+        outcomes.append(matching.Outcome(request=to_request(case), mentor_id=intro.mentor_id, accepted=accepted,
+                                         resolved=resolved, satisfaction=case.rating if resolved is not None else None))
     return outcomes
 
 

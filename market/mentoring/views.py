@@ -1,9 +1,7 @@
-"""The help desk pages: mentor enrolment, help requests with suggestions, answering asks,
-the case log, and the staff dashboard, assignment and export. Thin: each view reads the
-request, calls one service, and renders or redirects."""
+"""The help desk pages: mentor enrolment, cases with suggestions, answering asks, each
+difficulty and the case log, and the staff dashboard, proposed cases, assignment and export.
+Thin: each view reads the request, calls one service, and renders or redirects."""
 from __future__ import annotations
-
-from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,7 +10,21 @@ from flask_login import current_user, login_required
 from market import areas
 from market.auth import role_required, staff_required
 from market.mentoring import groups, services, states
-from market.mentoring.forms import CloseForm, DeclineForm, EntryForm, MentorForm, RequestForm, ResolveForm, lang
+from market.mentoring.forms import (
+    BUSINESS_SIZE_LABELS,
+    CHANNEL_LABELS,
+    DECLINE_LABELS,
+    CloseForm,
+    ContactNoteForm,
+    DeclineForm,
+    DifficultyForm,
+    DismissForm,
+    EntryForm,
+    MentorForm,
+    RequestForm,
+    ResolveForm,
+    lang,
+)
 from market.mentoring.matcher import reason_texts
 from matching import schema
 
@@ -32,7 +44,9 @@ def mentoring_helpers():
 
     staff_links = [{"url": url_for("mentoring.dashboard"), "label": _("Mutual-aid dashboard")}] \
         if current_user.is_authenticated and current_user.is_staff else []
-    return {"case_labels": states.LABELS, "intro_labels": states.INTRODUCTION_LABELS,
+    return {"case_labels": states.CASE_LABELS, "intro_labels": states.INTRODUCTION_LABELS,
+            "difficulty_labels": states.DIFFICULTY_LABELS, "channel_labels": CHANNEL_LABELS,
+            "size_labels": BUSINESS_SIZE_LABELS, "decline_labels": DECLINE_LABELS,
             "log_labels": services.LOG_LABELS, "vocab_label": vocab_label,
             "reason_texts": lambda reasons: reason_texts(reasons, lang()),
             "nav_items": [{"url": url_for("mentoring.index"), "label": _("Mutual aid")}], "staff_links": staff_links}
@@ -50,7 +64,7 @@ def index():
         return render_template("mentoring/index.html", profile=None, requests=[], asks=[], cases=[])
     profile, asks, cases = services.mentor_home(current_user)
     return render_template("mentoring/index.html", profile=profile, asks=asks, cases=cases,
-                           requests=services.my_requests(current_user))
+                           requests=services.my_cases(current_user), decline_form=DeclineForm())
 
 
 # ---- mentors -------------------------------------------------------------------------
@@ -90,14 +104,14 @@ def pause():
 @role_required("mentor")
 def accept(introduction_id: int):
     try:
-        req = services.accept(current_user, introduction_id)
+        case = services.accept(current_user, introduction_id)
     except services.NotFound:
         abort(404)
     except (services.MentoringError, states.InvalidTransition) as e:
         _error(e)
         return redirect(url_for("mentoring.index"))
     flash(_("Thank you! You are now this entrepreneur's mentor."), "success")
-    return redirect(url_for("mentoring.request_page", request_id=req.id))
+    return redirect(url_for("mentoring.case_page", case_id=case.id))
 
 
 @bp.post("/mentoring/asks/<int:introduction_id>/decline")
@@ -105,7 +119,7 @@ def accept(introduction_id: int):
 def decline(introduction_id: int):
     form = DeclineForm()
     try:
-        services.decline(current_user, introduction_id, form.reason.data or "")
+        services.decline(current_user, introduction_id, form.reason.data or "", request.form.get("code") or "busy")
     except services.NotFound:
         abort(404)
     except services.MentoringError as e:
@@ -115,7 +129,7 @@ def decline(introduction_id: int):
     return redirect(url_for("mentoring.index"))
 
 
-# ---- help requests -------------------------------------------------------------------
+# ---- cases ---------------------------------------------------------------------------
 
 @bp.route("/mentoring/requests/new", methods=["GET", "POST"])
 @login_required
@@ -125,102 +139,162 @@ def new_request():
         form.district.data = current_user.artisan.district
         form.business_name.data = current_user.artisan.display_name
     if form.validate_on_submit():
-        data = services.RequestData(form.business_name.data, form.industry.data, form.stage.data,
-                                    form.district.data, form.difficulties.data, form.description.data,
-                                    form.consent_to_share.data, form.link_shop.data)
+        data = services.CaseData(form.business_name.data, form.industry.data, form.stage.data,
+                                 form.district.data, form.difficulties.data, form.description.data,
+                                 form.consent_to_share.data, form.link_shop.data, form.business_size.data)
         try:
-            req = services.file_request(current_user, data)
+            case = services.file_case(current_user, data)
         except services.MentoringError as e:
             form.form_errors.append(str(e))
         else:
             flash(_("Your request is filed. Here are the mentors who suit it best."), "success")
-            return redirect(url_for("mentoring.request_page", request_id=req.id))
+            return redirect(url_for("mentoring.case_page", case_id=case.id))
     return render_template("mentoring/request_form.html", form=form)
 
 
-def _visible(request_id: int):
+def _visible(case_id: int):
     try:
-        return services.visible_request(current_user, request_id)
+        return services.visible_case(current_user, case_id)
     except services.NotFound:
         abort(404)
+
+
+def _back(case_id: int, anchor: str = ""):
+    return redirect(url_for("mentoring.case_page", case_id=case_id) + anchor)
 
 
 @bp.get("/mentoring/requests/<int:request_id>")
 @login_required
 def request_page(request_id: int):
-    req, acc = _visible(request_id)
-    entry_form = EntryForm()
-    kinds = ["note"] if not (acc.is_mentor or acc.is_staff) else \
-        [k for k in services.LOG_LABELS if k not in services.SYSTEM_LOG_KINDS]
-    entry_form.kind.choices = [(k, services.LOG_LABELS[k]) for k in kinds]
-    entry_form.happened_on.data = date.today()
-    return render_template("mentoring/request.html", req=req, acc=acc, entry_form=entry_form,
-                           resolve_form=ResolveForm(), close_form=CloseForm(),
-                           asked=next((i for i in req.introductions if i.status == "asked"), None))
+    """Where the older help desk's mails and bookmarks point."""
+    return redirect(url_for("mentoring.case_page", case_id=request_id), code=301)
 
 
-@bp.post("/mentoring/requests/<int:request_id>/ask/<int:introduction_id>")
+@bp.get("/mentoring/cases/<int:case_id>")
 @login_required
-def ask(request_id: int, introduction_id: int):
+def case_page(case_id: int):
+    case, acc = _visible(case_id)
+    entry_form = EntryForm()
+    kinds = services.TYPED_KINDS if acc.log_kinds_all else ("note",)
+    entry_form.kind.choices = [(k, services.LOG_LABELS[k]) for k in kinds]
+    entry_form.happened_on.data = services.common.today()
+    return render_template("mentoring/case.html", case=case, req=case, acc=acc, entry_form=entry_form,
+                           resolve_form=ResolveForm(), close_form=CloseForm(), timeline=services.timeline(case),
+                           contact_form=ContactNoteForm(), dismiss_form=DismissForm(),
+                           asked=next((i for i in case.introductions if i.status == "asked"), None))
+
+
+@bp.post("/mentoring/cases/<int:case_id>/ask/<int:introduction_id>")
+@login_required
+def ask(case_id: int, introduction_id: int):
     try:
-        intro = services.ask_mentor(current_user, request_id, introduction_id)
+        intro = services.ask_mentor(current_user, case_id, introduction_id)
     except services.NotFound:
         abort(404)
     except services.MentoringError as e:
         _error(e)
     else:
         flash(_("We have asked %(name)s. You will see her answer here.", name=intro.mentor.display_name), "success")
-    return redirect(url_for("mentoring.request_page", request_id=request_id))
+    return _back(case_id)
 
 
-@bp.post("/mentoring/requests/<int:request_id>/log")
+@bp.post("/mentoring/cases/<int:case_id>/log")
 @login_required
-def log_entry(request_id: int):
+def log_entry(case_id: int):
     form = EntryForm()
     happened = form.happened_on.data if form.happened_on.validate(form) else None
+    next_date = form.next_follow_up_on.data if form.next_follow_up_on.validate(form) else None
+    if form.happened_on.raw_data and form.happened_on.raw_data[0] and happened is None \
+            or form.next_follow_up_on.raw_data and form.next_follow_up_on.raw_data[0] and next_date is None:
+        flash(_("Enter dates as YYYY-MM-DD."), "error")
+        return _back(case_id, "#case-log")
     try:
-        services.add_entry(current_user, request_id, form.kind.data or "", form.body.data or "", happened)
+        services.add_entry(current_user, case_id, form.kind.data or "", form.body.data or "", happened, next_date)
     except services.NotFound:
         abort(404)
     except (services.MentoringError, states.InvalidTransition) as e:
         _error(e)
     else:
         flash(_("Added to the case log."), "success")
-    return redirect(url_for("mentoring.request_page", request_id=request_id) + "#case-log")
+    return _back(case_id, "#case-log")
 
 
-@bp.post("/mentoring/requests/<int:request_id>/resolve")
+@bp.post("/mentoring/cases/<int:case_id>/difficulties/<int:difficulty_id>")
 @login_required
-def resolve(request_id: int):
+def update_difficulty(case_id: int, difficulty_id: int):
+    form = DifficultyForm()
+    try:
+        services.update_difficulty(current_user, case_id, difficulty_id, request.form.get("status") or "",
+                                   form.measures.data or "", form.result.data or "")
+    except services.NotFound:
+        abort(404)
+    except (services.MentoringError, states.InvalidTransition) as e:
+        _error(e)
+    else:
+        flash(_("Saved."), "success")
+    return _back(case_id, "#difficulties")
+
+
+@bp.post("/mentoring/cases/<int:case_id>/resolve")
+@login_required
+def resolve(case_id: int):
     form = ResolveForm()
     try:
         rating = int(form.rating.data) if form.rating.data is not None else 0
     except (TypeError, ValueError):
         rating = 0
     try:
-        services.resolve(current_user, request_id, rating, form.outcome.data or "")
+        services.resolve(current_user, case_id, rating, form.outcome.data or "")
     except services.NotFound:
         abort(404)
     except (services.MentoringError, states.InvalidTransition) as e:
         _error(e)
     else:
         flash(_("Congratulations! The case is resolved. Thank you for your rating."), "success")
-    return redirect(url_for("mentoring.request_page", request_id=request_id))
+    return _back(case_id)
 
 
-@bp.post("/mentoring/requests/<int:request_id>/close")
+@bp.post("/mentoring/cases/<int:case_id>/close")
 @login_required
-def close(request_id: int):
+def close(case_id: int):
     form = CloseForm()
     try:
-        services.close_unresolved(current_user, request_id, form.reason.data or "")
+        services.close_unresolved(current_user, case_id, form.reason.data or "")
     except services.NotFound:
         abort(404)
     except (services.MentoringError, states.InvalidTransition) as e:
         _error(e)
     else:
         flash(_("The case is closed."), "info")
-    return redirect(url_for("mentoring.request_page", request_id=request_id))
+    return _back(case_id)
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/open")
+@staff_required
+def open_proposed(case_id: int):
+    try:
+        services.open_proposed(current_user, case_id, ContactNoteForm().note.data or "")
+    except services.NotFound:
+        abort(404)
+    except (services.MentoringError, states.InvalidTransition) as e:
+        _error(e)
+    else:
+        flash(_("The case is open and is being matched."), "success")
+    return _back(case_id)
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/dismiss")
+@staff_required
+def dismiss_proposed(case_id: int):
+    try:
+        services.dismiss_proposed(current_user, case_id, DismissForm().reason.data or "")
+    except services.NotFound:
+        abort(404)
+    except (services.MentoringError, states.InvalidTransition) as e:
+        _error(e)
+    else:
+        flash(_("The proposed case is dismissed."), "info")
+    return _back(case_id)
 
 
 # ---- staff ---------------------------------------------------------------------------
@@ -231,8 +305,9 @@ def dashboard():
     d = services.dashboard()
     i = 0 if lang() == "zh" else 1
     charts = {
-        "status": [(str(states.LABELS[k]), n) for k, n in d.by_status.items()],
+        "status": [(str(states.CASE_LABELS[k]), n) for k, n in d.by_status.items()],
         "district": [(areas.district_label(k), n) for k, n in d.by_district.items()],
+        "channel": [(str(CHANNEL_LABELS.get(k, k)), n) for k, n in d.by_channel.items()],
         "difficulty": sorted(((schema.DIFFICULTIES[k][i], n) for k, n in d.by_difficulty.items()),
                              key=lambda row: -row[1]),
     }
@@ -243,7 +318,7 @@ def dashboard():
 @staff_required
 def staff_requests():
     status = request.args.get("status") or None
-    return render_template("mentoring/staff_requests.html", requests=services.all_requests(status), status=status,
+    return render_template("mentoring/staff_requests.html", requests=services.all_cases(status), status=status,
                            overdue_ids={r.id for r in services.overdue_cases()})
 
 

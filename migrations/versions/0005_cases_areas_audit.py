@@ -1,5 +1,6 @@
-"""the area tree (seeded with Ningbo's districts), mentor groups as data (the federation's
-three teams), the audit log
+"""the closed-loop case: cases with difficulty items, case introductions and a typed case
+log (every help request carried over); the area tree (seeded with Ningbo's districts); mentor
+groups as data (the federation's three teams); the audit log
 
 Revision ID: 0005_cases_areas_audit
 Revises: 0004
@@ -75,6 +76,9 @@ def upgrade():
 
     # ### end Alembic commands ###
     _seed()
+    _create_case_tables()
+    _carry_over_help_requests()
+    _drop_help_request_tables()
 
 
 # Kept verbatim here (a migration must not change when the code does): market.areas and
@@ -122,8 +126,372 @@ def _seed():
     op.bulk_insert(groups, rows)
 
 
+def _create_case_tables():
+    op.create_table('cases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('filed_by_id', sa.Integer(), nullable=True),
+    sa.Column('business_name', sa.String(length=80), nullable=False),
+    sa.Column('business_size', sa.String(length=12), nullable=False),
+    sa.Column('industry', sa.String(length=20), nullable=False),
+    sa.Column('stage', sa.String(length=12), nullable=False),
+    sa.Column('district', sa.String(length=20), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('consent_to_share', sa.Boolean(), nullable=False),
+    sa.Column('artisan_id', sa.Integer(), nullable=True),
+    sa.Column('proposed_reason', sa.Text(), nullable=False),
+    sa.Column('dismissed_reason', sa.Text(), nullable=False),
+    sa.Column('mentor_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('opened_at', sa.DateTime(), nullable=True),
+    sa.Column('matched_at', sa.DateTime(), nullable=True),
+    sa.Column('resolved_at', sa.DateTime(), nullable=True),
+    sa.Column('closed_at', sa.DateTime(), nullable=True),
+    sa.Column('last_activity_at', sa.DateTime(), nullable=True),
+    sa.Column('next_follow_up_on', sa.Date(), nullable=True),
+    sa.Column('rating', sa.Integer(), nullable=True),
+    sa.Column('outcome', sa.Text(), nullable=False),
+    sa.CheckConstraint('rating IS NULL OR (rating >= 1 AND rating <= 5)', name=op.f('ck_cases_rating_range')),
+    sa.ForeignKeyConstraint(['artisan_id'], ['artisans.id'], name=op.f('fk_cases_artisan_id_artisans'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_cases_author_id_users')),
+    sa.ForeignKeyConstraint(['filed_by_id'], ['users.id'], name=op.f('fk_cases_filed_by_id_users')),
+    sa.ForeignKeyConstraint(['mentor_id'], ['mentor_profiles.id'], name=op.f('fk_cases_mentor_id_mentor_profiles')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cases'))
+    )
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cases_author_id'), ['author_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_channel'), ['channel'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_filed_by_id'), ['filed_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_mentor_id'), ['mentor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_status'), ['status'], unique=False)
+        batch_op.create_index('ix_cases_status_activity', ['status', 'last_activity_at'], unique=False)
+
+    op.create_table('case_difficulties',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('measures', sa.Text(), nullable=False),
+    sa.Column('result', sa.Text(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_difficulties_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_difficulties')),
+    sa.UniqueConstraint('case_id', 'code', name='uq_case_difficulties_case_code')
+    )
+    with op.batch_alter_table('case_difficulties', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_difficulties_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_difficulties_status'), ['status'], unique=False)
+
+    op.create_table('case_introductions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('mentor_id', sa.Integer(), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=False),
+    sa.Column('score', sa.Double(), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('source', sa.String(length=12), nullable=False),
+    sa.Column('role', sa.String(length=8), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('asked_at', sa.DateTime(), nullable=True),
+    sa.Column('expires_at', sa.DateTime(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('decline_code', sa.String(length=16), nullable=False),
+    sa.Column('decline_reason', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_introductions_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['mentor_id'], ['mentor_profiles.id'], name=op.f('fk_case_introductions_mentor_id_mentor_profiles'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_introductions')),
+    sa.UniqueConstraint('case_id', 'mentor_id', name='uq_case_introductions_case_mentor')
+    )
+    with op.batch_alter_table('case_introductions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_introductions_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_introductions_expires_at'), ['expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_introductions_mentor_id'), ['mentor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_introductions_status'), ['status'], unique=False)
+
+    op.create_table('case_log_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('happened_on', sa.Date(), nullable=True),
+    sa.Column('next_follow_up_on', sa.Date(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_case_log_entries_author_id_users')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_log_entries_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_log_entries'))
+    )
+    with op.batch_alter_table('case_log_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_log_entries_case_id'), ['case_id'], unique=False)
+
+
+
+def _drop_help_request_tables():
+    # Dependent tables first (PostgreSQL refuses to drop a table others still reference).
+    with op.batch_alter_table('case_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_entries_request_id'))
+    op.drop_table('case_entries')
+    with op.batch_alter_table('introductions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_introductions_mentor_id'))
+        batch_op.drop_index(batch_op.f('ix_introductions_request_id'))
+        batch_op.drop_index(batch_op.f('ix_introductions_status'))
+    op.drop_table('introductions')
+    with op.batch_alter_table('help_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_help_requests_author_id'))
+        batch_op.drop_index(batch_op.f('ix_help_requests_mentor_id'))
+        batch_op.drop_index(batch_op.f('ix_help_requests_status'))
+        batch_op.drop_index(batch_op.f('ix_help_requests_status_activity'))
+    op.drop_table('help_requests')
+
+
+# Statuses and kinds as the help desk before this revision wrote them.
+OLD_ENTRY_KINDS = {"visit", "call", "wechat", "meeting", "note", "measure", "status", "introduced"}
+DIFFICULTY_STATUS_BY_CASE = {"open": "open", "matched": "in_hand", "in_progress": "in_hand", "resolved": "solved",
+                             "closed_unresolved": "open"}
+ASK_HOURS = 72  # the default of MENTORING_ASK_HOURS: asks left unanswered expire on the next sweep
+
+
+def _rows(conn, sql):
+    return [dict(r._mapping) for r in conn.execute(sa.text(sql))]
+
+
+def _as_list(value):
+    if isinstance(value, str):
+        import json
+
+        value = json.loads(value or "[]")
+    return list(value or [])
+
+
+def _as_date(value):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        from datetime import datetime
+
+        return datetime.fromisoformat(value).date()
+    return value.date() if hasattr(value, "date") else value
+
+
+def _as_datetime(value):
+    if isinstance(value, str):
+        from datetime import datetime
+
+        return datetime.fromisoformat(value)
+    return value
+
+
+def _carry_over_help_requests():
+    """Every help request becomes a case with the same id: its difficulties list becomes
+    difficulty items, its introductions and log entries follow it, ratings and outcomes are
+    kept; `consent_to_share` stays on the case (the consent records of a later step read it)."""
+    from datetime import timedelta
+
+    conn = op.get_bind()
+    t = {name: sa.table(name, *[sa.column(c) for c in cols]) for name, cols in {
+        "cases": ("id", "channel", "status", "author_id", "filed_by_id", "business_name", "business_size",
+                  "industry", "stage", "district", "description", "consent_to_share", "artisan_id",
+                  "proposed_reason", "dismissed_reason", "mentor_id", "created_at", "opened_at", "matched_at",
+                  "resolved_at", "closed_at", "last_activity_at", "next_follow_up_on", "rating", "outcome"),
+        "case_difficulties": ("case_id", "code", "position", "status", "measures", "result", "updated_at"),
+        "case_introductions": ("id", "case_id", "mentor_id", "rank", "score", "reasons", "source", "role", "status",
+                               "asked_at", "expires_at", "decided_at", "decline_code", "decline_reason",
+                               "created_at"),
+        "case_log_entries": ("id", "case_id", "author_id", "kind", "body", "happened_on", "next_follow_up_on",
+                             "created_at"),
+    }.items()}
+    t["case_introductions"].c.reasons.type = sa.JSON()
+    requests = _rows(conn, "SELECT * FROM help_requests ORDER BY id")
+    cases, items = [], []
+    for r in requests:
+        cases.append({
+            "id": r["id"], "channel": "self_service", "status": r["status"], "author_id": r["author_id"],
+            "filed_by_id": r["author_id"], "business_name": r["business_name"], "business_size": "",
+            "industry": r["industry"], "stage": r["stage"], "district": r["district"],
+            "description": r["description"] or "", "consent_to_share": bool(r["consent_to_share"]),
+            "artisan_id": r["artisan_id"], "proposed_reason": "", "dismissed_reason": "", "mentor_id": r["mentor_id"],
+            "created_at": _as_datetime(r["created_at"]), "opened_at": _as_datetime(r["created_at"]),
+            "matched_at": _as_datetime(r["matched_at"]), "resolved_at": _as_datetime(r["resolved_at"]),
+            "closed_at": _as_datetime(r["closed_at"]), "last_activity_at": _as_datetime(r["last_activity_at"]),
+            "next_follow_up_on": None, "rating": r["rating"], "outcome": r["outcome"] or "",
+        })
+        for position, code in enumerate(dict.fromkeys(_as_list(r["difficulties"]))):
+            items.append({"case_id": r["id"], "code": str(code)[:20], "position": position,
+                          "status": DIFFICULTY_STATUS_BY_CASE.get(r["status"], "open"), "measures": "",
+                          "result": r["outcome"] or "" if r["status"] == "resolved" else "",
+                          "updated_at": _as_datetime(r["resolved_at"])})
+    if cases:
+        op.bulk_insert(t["cases"], cases)
+    if items:
+        op.bulk_insert(t["case_difficulties"], items)
+    intros = []
+    for r in _rows(conn, "SELECT * FROM introductions ORDER BY id"):
+        asked_at = _as_datetime(r["asked_at"])
+        status = "superseded" if r["status"] == "expired" else r["status"]
+        intros.append({
+            "id": r["id"], "case_id": r["request_id"], "mentor_id": r["mentor_id"], "rank": r["rank"],
+            "score": r["score"], "reasons": _as_list(r["reasons"]), "source": r["source"], "role": "lead",
+            "status": status, "asked_at": asked_at,
+            "expires_at": asked_at + timedelta(hours=ASK_HOURS) if asked_at and status == "asked" else None,
+            "decided_at": _as_datetime(r["decided_at"]), "decline_code": "other" if status == "declined" else "",
+            "decline_reason": r["decline_reason"] or "", "created_at": _as_datetime(r["created_at"]),
+        })
+    if intros:
+        op.bulk_insert(t["case_introductions"], intros)
+    entries = []
+    for r in _rows(conn, "SELECT * FROM case_entries ORDER BY id"):
+        created = _as_datetime(r["created_at"])
+        entries.append({
+            "id": r["id"], "case_id": r["request_id"], "author_id": r["author_id"],
+            "kind": r["kind"] if r["kind"] in OLD_ENTRY_KINDS else "note", "body": r["body"] or "",
+            "happened_on": _as_date(r["happened_on"]) or _as_date(created), "next_follow_up_on": None,
+            "created_at": created,
+        })
+    if entries:
+        op.bulk_insert(t["case_log_entries"], entries)
+    if conn.dialect.name == "postgresql":
+        for table in ("cases", "case_introductions", "case_log_entries", "case_difficulties"):
+            conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                 f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"))
+
+
 def downgrade():
-    # ### commands auto generated by Alembic - please adjust! ###
+    # The case tables go back to the help desk's three tables (without what they cannot hold:
+    # difficulty statuses, channels, proposed cases, next follow-up dates).
+    op.create_table('case_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('happened_on', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_case_entries_author_id_users')),
+    sa.ForeignKeyConstraint(['request_id'], ['help_requests.id'], name=op.f('fk_case_entries_request_id_help_requests'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_entries'))
+    )
+    with op.batch_alter_table('case_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_entries_request_id'), ['request_id'], unique=False)
+
+    op.create_table('introductions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sa.Integer(), nullable=False),
+    sa.Column('mentor_id', sa.Integer(), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=False),
+    sa.Column('score', sa.Float(), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('source', sa.String(length=12), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('asked_at', sa.DateTime(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('decline_reason', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['mentor_id'], ['mentor_profiles.id'], name=op.f('fk_introductions_mentor_id_mentor_profiles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['request_id'], ['help_requests.id'], name=op.f('fk_introductions_request_id_help_requests'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_introductions')),
+    sa.UniqueConstraint('request_id', 'mentor_id', name=op.f('uq_introductions_request_mentor'))
+    )
+    with op.batch_alter_table('introductions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_introductions_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_introductions_request_id'), ['request_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_introductions_mentor_id'), ['mentor_id'], unique=False)
+
+    op.create_table('help_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('business_name', sa.String(length=80), nullable=False),
+    sa.Column('industry', sa.String(length=20), nullable=False),
+    sa.Column('stage', sa.String(length=12), nullable=False),
+    sa.Column('district', sa.String(length=20), nullable=False),
+    sa.Column('difficulties', sa.JSON(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('consent_to_share', sa.Boolean(), nullable=False),
+    sa.Column('artisan_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('mentor_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('matched_at', sa.DateTime(), nullable=True),
+    sa.Column('resolved_at', sa.DateTime(), nullable=True),
+    sa.Column('closed_at', sa.DateTime(), nullable=True),
+    sa.Column('last_activity_at', sa.DateTime(), nullable=True),
+    sa.Column('rating', sa.Integer(), nullable=True),
+    sa.Column('outcome', sa.Text(), nullable=False),
+    sa.CheckConstraint('rating IS NULL OR (rating >= 1 AND rating <= 5)', name=op.f('ck_help_requests_rating_range')),
+    sa.ForeignKeyConstraint(['artisan_id'], ['artisans.id'], name=op.f('fk_help_requests_artisan_id_artisans'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_help_requests_author_id_users')),
+    sa.ForeignKeyConstraint(['mentor_id'], ['mentor_profiles.id'], name=op.f('fk_help_requests_mentor_id_mentor_profiles')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_help_requests'))
+    )
+    with op.batch_alter_table('help_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_help_requests_status_activity'), ['status', 'last_activity_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_help_requests_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_help_requests_mentor_id'), ['mentor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_help_requests_author_id'), ['author_id'], unique=False)
+
+    conn = op.get_bind()
+    conn.execute(sa.text(
+        "INSERT INTO help_requests (id, author_id, business_name, industry, stage, district, difficulties, "
+        "description, consent_to_share, artisan_id, status, mentor_id, created_at, matched_at, resolved_at, "
+        "closed_at, last_activity_at, rating, outcome) "
+        "SELECT id, author_id, business_name, industry, stage, district, '[]', description, consent_to_share, "
+        "artisan_id, CASE WHEN status IN ('proposed', 'dismissed') THEN 'closed_unresolved' "
+        "WHEN status = 'closure_proposed' THEN 'in_progress' ELSE status END, mentor_id, created_at, matched_at, "
+        "resolved_at, closed_at, last_activity_at, rating, outcome FROM cases WHERE author_id IS NOT NULL"))
+    for case_id, codes in _difficulty_lists(conn).items():
+        conn.execute(sa.text("UPDATE help_requests SET difficulties = :codes WHERE id = :id"),
+                     {"codes": codes, "id": case_id})
+    conn.execute(sa.text(
+        "INSERT INTO introductions (id, request_id, mentor_id, rank, score, reasons, source, status, asked_at, "
+        "decided_at, decline_reason, created_at) SELECT i.id, i.case_id, i.mentor_id, i.rank, i.score, i.reasons, "
+        "i.source, CASE WHEN i.status IN ('superseded', 'released') THEN 'expired' ELSE i.status END, i.asked_at, "
+        "i.decided_at, i.decline_reason, i.created_at FROM case_introductions i "
+        "JOIN help_requests h ON h.id = i.case_id"))
+    conn.execute(sa.text(
+        "INSERT INTO case_entries (id, request_id, author_id, kind, body, happened_on, created_at) "
+        "SELECT e.id, e.case_id, e.author_id, CASE WHEN e.kind = 'joined' THEN 'note' ELSE e.kind END, e.body, "
+        "e.happened_on, e.created_at FROM case_log_entries e JOIN help_requests h ON h.id = e.case_id"))
+    with op.batch_alter_table('case_log_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_log_entries_case_id'))
+
+    op.drop_table('case_log_entries')
+    with op.batch_alter_table('case_introductions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_introductions_status'))
+        batch_op.drop_index(batch_op.f('ix_case_introductions_mentor_id'))
+        batch_op.drop_index(batch_op.f('ix_case_introductions_expires_at'))
+        batch_op.drop_index(batch_op.f('ix_case_introductions_case_id'))
+
+    op.drop_table('case_introductions')
+    with op.batch_alter_table('case_difficulties', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_difficulties_status'))
+        batch_op.drop_index(batch_op.f('ix_case_difficulties_case_id'))
+
+    op.drop_table('case_difficulties')
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_status_activity')
+        batch_op.drop_index(batch_op.f('ix_cases_status'))
+        batch_op.drop_index(batch_op.f('ix_cases_mentor_id'))
+        batch_op.drop_index(batch_op.f('ix_cases_filed_by_id'))
+        batch_op.drop_index(batch_op.f('ix_cases_channel'))
+        batch_op.drop_index(batch_op.f('ix_cases_author_id'))
+
+    op.drop_table('cases')
+    _drop_reference_tables()
+
+
+def _difficulty_lists(conn):
+    import json
+
+    lists = {}
+    for case_id, code in conn.execute(sa.text("SELECT case_id, code FROM case_difficulties ORDER BY case_id, position")):
+        lists.setdefault(case_id, []).append(code)
+    return {k: json.dumps(v) for k, v in lists.items()}
+
+
+def _drop_reference_tables():
     with op.batch_alter_table('area_responsibilities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_area_responsibilities_area_id'))
 
