@@ -4,6 +4,8 @@ from blinker import Namespace
 
 _signals = Namespace()
 user_logged_in_merge = _signals.signal("user-logged-in-merge")
+# A new account (sender is the User): the help desk lets her claim profiles filed for her.
+user_registered = _signals.signal("user-registered")
 
 # Checkout events (counted by market.observability; sender is the Order).
 order_placed = _signals.signal("order-placed")

@@ -38,6 +38,8 @@ ROLE_LABELS = {
     "entrepreneur": _l("Entrepreneur"),
     "mentor": _l("Mentor"),
     "staff": _l("Federation staff"),
+    "committee": _l("Committee member"),
+    "supervisor": _l("Supervisor"),
 }
 
 

@@ -29,6 +29,8 @@ def register():
         else:
             login_user(user)
             flash(_("Welcome to Sisters Market!"), "success")
+            if user.has_role("entrepreneur") and not request.args.get("next"):
+                return redirect(url_for("mentoring.index"))  # she signed up to ask for help
             return redirect(_after_login_target(user))
     return render_template("accounts/register.html", form=form)
 

@@ -71,6 +71,10 @@ class RequestForm(FlaskForm):
     difficulties = MultiCheckboxField(_l("Difficulties I face"))
     description = TextAreaField(_l("Describe the situation"), validators=[Length(max=4000)])
     consent_to_share = BooleanField(_l("I agree to share this request with the mentor I am matched with"))
+    contact_phone = StringField(_l("My phone"), validators=[Length(max=20)])
+    contact_wechat = StringField(_l("My WeChat id"), validators=[Length(max=40)])
+    consent_contact = BooleanField(_l("My mentor may see my phone and WeChat id"))
+    consent_sms = BooleanField(_l("I agree to be contacted by SMS"))
     link_shop = BooleanField(_l("Link my shop on Sisters Market"))
 
     def __init__(self, *args, **kwargs):
@@ -79,6 +83,45 @@ class RequestForm(FlaskForm):
         self.stage.choices = labelled(BUSINESS_STAGES)
         self.difficulties.choices = labelled(DIFFICULTIES)
         self.district.choices = areas.district_choices()
+
+
+CONSENT_METHOD_LABELS = {
+    "spoken": _l("She said so (spoken)"),
+    "paper": _l("She signed a paper form"),
+}
+CONSENT_SCOPE_LABELS = {
+    "details": _l("Share her details with her mentors"),
+    "contact": _l("Share her phone and WeChat with her mentors"),
+    "sms": _l("Contact her by SMS"),
+}
+
+
+class OnBehalfForm(RequestForm):
+    """Filing for a woman without an account: her profile, her case, and her consent as
+    recorded by the person filing."""
+
+    name = StringField(_l("Her name"), validators=[DataRequired(), Length(max=80)])
+    phone = StringField(_l("Her phone"), validators=[DataRequired(), Length(max=20)])
+    area_id = SelectField(_l("Village or community"), coerce=int, validate_choice=False, default=0)
+    business_kind = StringField(_l("Kind of business"), validators=[Length(max=80)])
+    channel = SelectField(_l("How did this reach us?"), validators=[DataRequired()])
+    consent_method = RadioField(_l("How she gave her consent"), choices=list(CONSENT_METHOD_LABELS.items()),
+                                default="spoken", validators=[DataRequired()])
+
+    def __init__(self, *args, channels=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.area_id.choices = [(0, "—")] + areas.area_choices()
+        self.channel.choices = [(c, CHANNEL_LABELS[c]) for c in channels]
+        self.consent_to_share.label.text = _l("She agrees to share her case with the mentor she is matched with")
+        self.consent_contact.label.text = _l("Her mentor may see her phone and WeChat id")
+        self.consent_sms.label.text = _l("She agrees to be contacted by SMS")
+        self.contact_phone.label.text = _l("Phone to share with her mentor (if not hers above)")
+        self.contact_wechat.label.text = _l("Her WeChat id")
+
+
+class ConsentForm(FlaskForm):
+    scope = SelectField(_l("Consent to"), choices=list(CONSENT_SCOPE_LABELS.items()))
+    method = RadioField(_l("How"), choices=list(CONSENT_METHOD_LABELS.items()), default="spoken")
 
 
 class EntryForm(FlaskForm):

@@ -13,14 +13,18 @@ from market.mentoring import groups, services, states
 from market.mentoring.forms import (
     BUSINESS_SIZE_LABELS,
     CHANNEL_LABELS,
+    CONSENT_METHOD_LABELS,
+    CONSENT_SCOPE_LABELS,
     DECLINE_LABELS,
     CloseForm,
+    ConsentForm,
     ContactNoteForm,
     DeclineForm,
     DifficultyForm,
     DismissForm,
     EntryForm,
     MentorForm,
+    OnBehalfForm,
     RequestForm,
     ResolveForm,
     lang,
@@ -42,11 +46,14 @@ def mentoring_helpers():
                       "stage": schema.BUSINESS_STAGES}[kind]
         return schema.label(vocabulary, code, lang())
 
-    staff_links = [{"url": url_for("mentoring.dashboard"), "label": _("Mutual-aid dashboard")}] \
+    staff_links = [{"url": url_for("mentoring.dashboard"), "label": _("Mutual-aid dashboard")},
+                   {"url": url_for("mentoring.profiles"), "label": _("Women without an account")},
+                   {"url": url_for("mentoring.team"), "label": _("Committee members and supervisors")}] \
         if current_user.is_authenticated and current_user.is_staff else []
     return {"case_labels": states.CASE_LABELS, "intro_labels": states.INTRODUCTION_LABELS,
             "difficulty_labels": states.DIFFICULTY_LABELS, "channel_labels": CHANNEL_LABELS,
             "size_labels": BUSINESS_SIZE_LABELS, "decline_labels": DECLINE_LABELS,
+            "consent_scope_labels": CONSENT_SCOPE_LABELS, "consent_method_labels": CONSENT_METHOD_LABELS,
             "log_labels": services.LOG_LABELS, "vocab_label": vocab_label,
             "reason_texts": lambda reasons: reason_texts(reasons, lang()),
             "nav_items": [{"url": url_for("mentoring.index"), "label": _("Mutual aid")}], "staff_links": staff_links}
@@ -64,7 +71,8 @@ def index():
         return render_template("mentoring/index.html", profile=None, requests=[], asks=[], cases=[])
     profile, asks, cases = services.mentor_home(current_user)
     return render_template("mentoring/index.html", profile=profile, asks=asks, cases=cases,
-                           requests=services.my_cases(current_user), decline_form=DeclineForm())
+                           requests=services.my_cases(current_user), decline_form=DeclineForm(),
+                           filed=services.filed_by(current_user))
 
 
 # ---- mentors -------------------------------------------------------------------------
@@ -139,17 +147,62 @@ def new_request():
         form.district.data = current_user.artisan.district
         form.business_name.data = current_user.artisan.display_name
     if form.validate_on_submit():
-        data = services.CaseData(form.business_name.data, form.industry.data, form.stage.data,
-                                 form.district.data, form.difficulties.data, form.description.data,
-                                 form.consent_to_share.data, form.link_shop.data, form.business_size.data)
         try:
-            case = services.file_case(current_user, data)
+            case = services.file_case(current_user, _case_data(form))
         except services.MentoringError as e:
             form.form_errors.append(str(e))
         else:
             flash(_("Your request is filed. Here are the mentors who suit it best."), "success")
             return redirect(url_for("mentoring.case_page", case_id=case.id))
     return render_template("mentoring/request_form.html", form=form)
+
+
+def _case_data(form) -> services.CaseData:
+    return services.CaseData(form.business_name.data, form.industry.data, form.stage.data, form.district.data,
+                             form.difficulties.data, form.description.data, form.consent_to_share.data,
+                             getattr(form, "link_shop", None) and form.link_shop.data, form.business_size.data,
+                             form.contact_phone.data or "", form.contact_wechat.data or "",
+                             form.consent_contact.data, form.consent_sms.data)
+
+
+@bp.route("/mentoring/cases/new-for-her", methods=["GET", "POST"])
+@role_required("committee")
+def new_on_behalf():
+    """Staff or a committee member (执委) files for a woman without an account."""
+    channels = services.ON_BEHALF_CHANNELS if current_user.is_staff else ("committee",)
+    form = OnBehalfForm(channels=channels)
+    if request.method == "GET":
+        form.channel.data = "committee" if not current_user.is_staff else "visit"
+    if form.validate_on_submit():
+        profile = services.ProfileData(form.name.data, form.phone.data, form.area_id.data or None,
+                                       form.district.data, form.business_kind.data)
+        try:
+            case = services.file_on_behalf(current_user, _case_data(form), channel=form.channel.data,
+                                           consent_method=form.consent_method.data, profile_data=profile)
+        except services.MentoringError as e:
+            form.form_errors.append(str(e))
+        else:
+            flash(_("The case is filed on her behalf. Here are the mentors who suit it best."), "success")
+            return redirect(url_for("mentoring.case_page", case_id=case.id))
+    return render_template("mentoring/on_behalf_form.html", form=form)
+
+
+@bp.post("/mentoring/cases/<int:case_id>/consent")
+@login_required
+def consent(case_id: int):
+    form = ConsentForm()
+    given = request.form.get("given") == "1"
+    try:
+        services.set_consent(current_user, case_id, request.form.get("scope") or "", given,
+                             request.form.get("method") or "online")
+    except services.NotFound:
+        abort(404)
+    except services.MentoringError as e:
+        _error(e)
+    else:
+        flash(_("Consent recorded.") if given else _("Consent withdrawn."), "success")
+    del form
+    return _back(case_id, "#consent")
 
 
 def _visible(case_id: int):
@@ -178,7 +231,9 @@ def case_page(case_id: int):
     kinds = services.TYPED_KINDS if acc.log_kinds_all else ("note",)
     entry_form.kind.choices = [(k, services.LOG_LABELS[k]) for k in kinds]
     entry_form.happened_on.data = services.common.today()
+    services.record_read(current_user, case, acc)
     return render_template("mentoring/case.html", case=case, req=case, acc=acc, entry_form=entry_form,
+                           consent_form=ConsentForm(), consents=services.consent_history(case),
                            resolve_form=ResolveForm(), close_form=CloseForm(), timeline=services.timeline(case),
                            contact_form=ContactNoteForm(), dismiss_form=DismissForm(),
                            asked=next((i for i in case.introductions if i.status == "asked"), None))
@@ -375,3 +430,112 @@ def cases_csv():
     return Response(services.cases_csv(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=mutual-aid-cases.csv"})
 
+
+
+# ---- staff: profiles of women without an account, the team ----------------------------
+
+@bp.get("/staff/mentoring/profiles")
+@role_required("committee")
+def profiles():
+    return render_template("mentoring/profiles.html", profiles=services.profiles_for(current_user),
+                           duplicates=services.duplicate_phones() if current_user.is_staff else {})
+
+
+@bp.get("/staff/mentoring/profiles/<int:profile_id>")
+@role_required("committee")
+def profile_page(profile_id: int):
+    try:
+        profile = services.visible_profile(current_user, profile_id)
+    except services.NotFound:
+        abort(404)
+    return render_template("mentoring/profile.html", profile=profile,
+                           cases=services.cases_of_profile(profile))
+
+
+@bp.post("/staff/mentoring/profiles/<int:profile_id>/link")
+@staff_required
+def link_profile(profile_id: int):
+    try:
+        services.link_account(current_user, profile_id, request.form.get("email", ""))
+    except services.NotFound:
+        abort(404)
+    except services.MentoringError as e:
+        _error(e)
+    else:
+        flash(_("Her account is linked: her cases are now hers."), "success")
+    return redirect(url_for("mentoring.profile_page", profile_id=profile_id))
+
+
+@bp.post("/staff/mentoring/profiles/merge")
+@staff_required
+def merge_profiles():
+    try:
+        keep = services.merge_profiles(current_user, _int(request.form.get("keep")), _int(request.form.get("merge")))
+    except services.NotFound:
+        abort(404)
+    except services.MentoringError as e:
+        _error(e)
+        return redirect(url_for("mentoring.profiles"))
+    flash(_("The profiles are merged."), "success")
+    return redirect(url_for("mentoring.profile_page", profile_id=keep.id))
+
+
+@bp.get("/staff/mentoring/profiles/<int:profile_id>/export.json")
+@staff_required
+def export_profile(profile_id: int):
+    import json
+
+    try:
+        data = services.export_profile(current_user, profile_id)
+    except services.NotFound:
+        abort(404)
+    return Response(json.dumps(data, ensure_ascii=False, indent=1), mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename=profile-{profile_id}.json"})
+
+
+@bp.post("/staff/mentoring/profiles/<int:profile_id>/anonymise")
+@staff_required
+def anonymise_profile(profile_id: int):
+    if request.form.get("confirm") != "1":
+        flash(_("Tick the box to confirm: this cannot be undone."), "error")
+        return redirect(url_for("mentoring.profile_page", profile_id=profile_id))
+    try:
+        services.anonymise_profile(current_user, profile_id)
+    except services.NotFound:
+        abort(404)
+    flash(_("Her personal data is erased; the case counts are kept."), "success")
+    return redirect(url_for("mentoring.profile_page", profile_id=profile_id))
+
+
+@bp.route("/staff/mentoring/team", methods=["GET", "POST"])
+@staff_required
+def team():
+    from market.accounts.services import AccountError, find_user_by_email, grant_role, revoke_role
+
+    if request.method == "POST":
+        user = find_user_by_email(request.form.get("email", ""))
+        role, action = request.form.get("role", ""), request.form.get("action", "grant")
+        area_id = _int(request.form.get("area_id"))
+        try:
+            if user is None:
+                raise services.MentoringError(_("No account has this email."))
+            if action == "revoke":
+                revoke_role(current_user, user, role)
+            else:
+                grant_role(current_user, user, role)
+                if area_id:
+                    areas.grant_responsibility(current_user, user, area_id)
+        except (AccountError, services.MentoringError, areas.AreaError) as e:
+            _error(e)
+        else:
+            flash(_("Saved."), "success")
+        return redirect(url_for("mentoring.team"))
+    return render_template("mentoring/team.html", members=services.team_members(),
+                           area_choices=areas.area_choices())
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

@@ -3,5 +3,14 @@ from market.models.accounts import ROLES, User, UserRole  # noqa: F401
 from market.models.areas import AREA_LEVELS, Area, AreaResponsibility  # noqa: F401
 from market.models.audit import AuditEntry  # noqa: F401
 from market.models.catalog import Artisan, Brand, Product, ProductImage, brand_members  # noqa: F401
-from market.models.mentoring import Case, CaseDifficulty, CaseEntry, Introduction, MentorGroup, MentorProfile  # noqa: F401
+from market.models.mentoring import (  # noqa: F401
+    Case,
+    CaseConsent,
+    CaseDifficulty,
+    CaseEntry,
+    ClientProfile,
+    Introduction,
+    MentorGroup,
+    MentorProfile,
+)
 from market.models.orders import CartItem, Order, OrderLine, Refund, SubOrder, WebhookEvent  # noqa: F401

@@ -22,6 +22,35 @@ CHANNELS = ("self_service", "visit", "committee", "hotline", "early_warning", "q
 BUSINESS_SIZES = ("solo", "family", "small", "medium")
 LOG_KINDS = ("visit", "call", "wechat", "meeting", "measure", "note")
 DECLINE_REASONS = ("busy", "not_my_field", "too_far", "other")
+# What a woman may consent to, separately; and how the consent was given.
+CONSENT_SCOPES = ("details", "contact", "sms")
+CONSENT_METHODS = ("online", "spoken", "paper")
+
+
+class ClientProfile(db.Model):
+    """A woman the federation helps, with or without an account: staff or a committee member
+    (执委) file cases for her on this profile. When she registers with the same phone (or
+    staff link her account) she claims it and its cases. Anonymised in place on request
+    (PIPL): names, phone and free text erased, ids and counts kept."""
+
+    __tablename__ = "client_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # Digits only, so the same number typed two ways is one number (duplicates are flagged).
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
+    district: Mapped[str] = mapped_column(String(20), default="")
+    business_kind: Mapped[str] = mapped_column(String(80), default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    claimed_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]
+
+    area = relationship("Area")
+    user = relationship("User", foreign_keys=[user_id])
+    created_by = relationship("User", foreign_keys=[created_by_id])
 
 
 class MentorGroup(db.Model):
@@ -104,7 +133,16 @@ class Case(db.Model):
     stage: Mapped[str] = mapped_column(String(12))
     district: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The profile of the woman the case is for (always set for cases filed on her behalf).
+    profile_id: Mapped[int | None] = mapped_column(ForeignKey("client_profiles.id"), index=True)
+    # Her chosen contact, collected at intake; shown to her mentors only with her consent.
+    contact_phone: Mapped[str] = mapped_column(String(20), default="")
+    contact_wechat: Mapped[str] = mapped_column(String(40), default="")
+    # The current consent of each scope: a copy of the latest CaseConsent row, written only
+    # by market.mentoring.services.consent in the same transaction (lists read it cheaply).
     consent_to_share: Mapped[bool] = mapped_column(default=False)
+    consent_contact: Mapped[bool] = mapped_column(default=False)
+    consent_sms: Mapped[bool] = mapped_column(default=False)
     artisan_id: Mapped[int | None] = mapped_column(ForeignKey("artisans.id", ondelete="SET NULL"))
     # Why a proposed case was suggested, and why staff dismissed one.
     proposed_reason: Mapped[str] = mapped_column(Text, default="")
@@ -123,6 +161,7 @@ class Case(db.Model):
 
     author = relationship("User", foreign_keys=[author_id])
     filed_by = relationship("User", foreign_keys=[filed_by_id])
+    profile: Mapped[ClientProfile | None] = relationship()
     artisan = relationship("Artisan")
     mentor: Mapped[MentorProfile | None] = relationship()
     difficulty_items: Mapped[list[CaseDifficulty]] = relationship(
@@ -134,6 +173,14 @@ class Case(db.Model):
     entries: Mapped[list[CaseEntry]] = relationship(
         back_populates="case", order_by="CaseEntry.id", cascade="all, delete-orphan"
     )
+    consents: Mapped[list[CaseConsent]] = relationship(
+        back_populates="case", order_by="CaseConsent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def on_behalf(self) -> bool:
+        """Filed for a woman without an account (or before she claimed it)."""
+        return self.author_id is None
 
     @property
     def difficulties(self) -> list[str]:
@@ -210,3 +257,24 @@ class CaseEntry(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="entries")
     author = relationship("User")
+
+
+class CaseConsent(db.Model):
+    """One consent given or withdrawn, for one case and one scope: by her, or recorded for
+    her by the person who filed the case (how: online, spoken, signed paper). The latest row
+    of a scope is the consent in force. Rows are never changed."""
+
+    __tablename__ = "case_consents"
+    __table_args__ = (Index("ix_case_consents_case_scope", "case_id", "scope", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(10))
+    given: Mapped[bool]
+    method: Mapped[str] = mapped_column(String(10), default="online")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    on_behalf: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    case: Mapped[Case] = relationship(back_populates="consents")
+    recorded_by = relationship("User")

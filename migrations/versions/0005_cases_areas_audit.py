@@ -127,6 +127,27 @@ def _seed():
 
 
 def _create_case_tables():
+    op.create_table('client_profiles',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=True),
+    sa.Column('area_id', sa.Integer(), nullable=True),
+    sa.Column('district', sa.String(length=20), nullable=False),
+    sa.Column('business_kind', sa.String(length=80), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(), nullable=True),
+    sa.Column('anonymised_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['area_id'], ['areas.id'], name=op.f('fk_client_profiles_area_id_areas'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_client_profiles_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_client_profiles_user_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_client_profiles')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_client_profiles_user_id'))
+    )
+    with op.batch_alter_table('client_profiles', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_client_profiles_phone'), ['phone'], unique=False)
+
     op.create_table('cases',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=20), nullable=False),
@@ -139,7 +160,12 @@ def _create_case_tables():
     sa.Column('stage', sa.String(length=12), nullable=False),
     sa.Column('district', sa.String(length=20), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('profile_id', sa.Integer(), nullable=True),
+    sa.Column('contact_phone', sa.String(length=20), nullable=False),
+    sa.Column('contact_wechat', sa.String(length=40), nullable=False),
     sa.Column('consent_to_share', sa.Boolean(), nullable=False),
+    sa.Column('consent_contact', sa.Boolean(), nullable=False),
+    sa.Column('consent_sms', sa.Boolean(), nullable=False),
     sa.Column('artisan_id', sa.Integer(), nullable=True),
     sa.Column('proposed_reason', sa.Text(), nullable=False),
     sa.Column('dismissed_reason', sa.Text(), nullable=False),
@@ -158,6 +184,7 @@ def _create_case_tables():
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_cases_author_id_users')),
     sa.ForeignKeyConstraint(['filed_by_id'], ['users.id'], name=op.f('fk_cases_filed_by_id_users')),
     sa.ForeignKeyConstraint(['mentor_id'], ['mentor_profiles.id'], name=op.f('fk_cases_mentor_id_mentor_profiles')),
+    sa.ForeignKeyConstraint(['profile_id'], ['client_profiles.id'], name=op.f('fk_cases_profile_id_client_profiles')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cases'))
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
@@ -167,6 +194,24 @@ def _create_case_tables():
         batch_op.create_index(batch_op.f('ix_cases_mentor_id'), ['mentor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_status'), ['status'], unique=False)
         batch_op.create_index('ix_cases_status_activity', ['status', 'last_activity_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_profile_id'), ['profile_id'], unique=False)
+
+    op.create_table('case_consents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('scope', sa.String(length=10), nullable=False),
+    sa.Column('given', sa.Boolean(), nullable=False),
+    sa.Column('method', sa.String(length=10), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=True),
+    sa.Column('on_behalf', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_consents_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_case_consents_recorded_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_consents'))
+    )
+    with op.batch_alter_table('case_consents', schema=None) as batch_op:
+        batch_op.create_index('ix_case_consents_case_scope', ['case_id', 'scope', 'id'], unique=False)
+
 
     op.create_table('case_difficulties',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -294,7 +339,8 @@ def _carry_over_help_requests():
     conn = op.get_bind()
     t = {name: sa.table(name, *[sa.column(c) for c in cols]) for name, cols in {
         "cases": ("id", "channel", "status", "author_id", "filed_by_id", "business_name", "business_size",
-                  "industry", "stage", "district", "description", "consent_to_share", "artisan_id",
+                  "industry", "stage", "district", "description", "consent_to_share", "consent_contact",
+                  "consent_sms", "contact_phone", "contact_wechat", "profile_id", "artisan_id",
                   "proposed_reason", "dismissed_reason", "mentor_id", "created_at", "opened_at", "matched_at",
                   "resolved_at", "closed_at", "last_activity_at", "next_follow_up_on", "rating", "outcome"),
         "case_difficulties": ("case_id", "code", "position", "status", "measures", "result", "updated_at"),
@@ -303,6 +349,7 @@ def _carry_over_help_requests():
                                "created_at"),
         "case_log_entries": ("id", "case_id", "author_id", "kind", "body", "happened_on", "next_follow_up_on",
                              "created_at"),
+        "case_consents": ("case_id", "scope", "given", "method", "recorded_by_id", "on_behalf", "created_at"),
     }.items()}
     t["case_introductions"].c.reasons.type = sa.JSON()
     requests = _rows(conn, "SELECT * FROM help_requests ORDER BY id")
@@ -313,6 +360,8 @@ def _carry_over_help_requests():
             "filed_by_id": r["author_id"], "business_name": r["business_name"], "business_size": "",
             "industry": r["industry"], "stage": r["stage"], "district": r["district"],
             "description": r["description"] or "", "consent_to_share": bool(r["consent_to_share"]),
+            "consent_contact": False, "consent_sms": False, "contact_phone": "", "contact_wechat": "",
+            "profile_id": None,
             "artisan_id": r["artisan_id"], "proposed_reason": "", "dismissed_reason": "", "mentor_id": r["mentor_id"],
             "created_at": _as_datetime(r["created_at"]), "opened_at": _as_datetime(r["created_at"]),
             "matched_at": _as_datetime(r["matched_at"]), "resolved_at": _as_datetime(r["resolved_at"]),
@@ -326,6 +375,11 @@ def _carry_over_help_requests():
                           "updated_at": _as_datetime(r["resolved_at"])})
     if cases:
         op.bulk_insert(t["cases"], cases)
+        # The checkbox becomes the first consent record of each case: she gave (or did not
+        # give) it online when she filed. Contact and SMS were never asked: no record, not given.
+        op.bulk_insert(t["case_consents"], [
+            {"case_id": c["id"], "scope": "details", "given": c["consent_to_share"], "method": "online",
+             "recorded_by_id": c["author_id"], "on_behalf": False, "created_at": c["created_at"]} for c in cases])
     if items:
         op.bulk_insert(t["case_difficulties"], items)
     intros = []
@@ -354,7 +408,7 @@ def _carry_over_help_requests():
     if entries:
         op.bulk_insert(t["case_log_entries"], entries)
     if conn.dialect.name == "postgresql":
-        for table in ("cases", "case_introductions", "case_log_entries", "case_difficulties"):
+        for table in ("cases", "case_introductions", "case_log_entries", "case_difficulties", "case_consents"):
             conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                  f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"))
 
@@ -454,6 +508,9 @@ def downgrade():
         "INSERT INTO case_entries (id, request_id, author_id, kind, body, happened_on, created_at) "
         "SELECT e.id, e.case_id, e.author_id, CASE WHEN e.kind = 'joined' THEN 'note' ELSE e.kind END, e.body, "
         "e.happened_on, e.created_at FROM case_log_entries e JOIN help_requests h ON h.id = e.case_id"))
+    with op.batch_alter_table('case_consents', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_consents_case_scope')
+    op.drop_table('case_consents')
     with op.batch_alter_table('case_log_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_log_entries_case_id'))
 
@@ -479,6 +536,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_cases_author_id'))
 
     op.drop_table('cases')
+    with op.batch_alter_table('client_profiles', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_client_profiles_phone'))
+    op.drop_table('client_profiles')
     _drop_reference_tables()
 
 

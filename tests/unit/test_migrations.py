@@ -132,6 +132,12 @@ def test_every_help_request_becomes_a_case(empty_database, tmp_path):
             expected = {"resolved": {"solved"}, "matched": {"in_hand"}, "in_progress": {"in_hand"}}.get(r.status,
                                                                                                        {"open"})
             assert item_status == expected, (r.status, item_status)
+        from market.models import CaseConsent
+
+        consents = list(db.session.scalars(db.select(CaseConsent)))
+        assert sorted((c.case_id, c.scope, c.given, c.method) for c in consents) == sorted(
+            (i, "details", bool(r.consent_to_share), "online") for i, r in old.items()), "the checkbox is a record"
+        assert not cases[2].consent_to_share and not cases[2].consent_contact
         intros = {i.id: i for i in db.session.scalars(db.select(Introduction))}
         assert set(intros) == set(old_intros)
         for intro_id, r in old_intros.items():

@@ -4,7 +4,9 @@ CLI and other modules call these; nothing else changes mentoring rows.
 - `common`: errors, the clock, compare-and-set status moves (checked against `states`)
 - `access`: who the reader is to a case and what she may see and do
 - `mentors`: enrolment, profile, pause, staff review
-- `cases`: intake, proposed cases, resolution, closing
+- `cases`: intake (her own, or on her behalf), proposed cases, resolution, closing
+- `profiles`: women without an account, duplicates, claiming, export and anonymisation
+- `consent`: consent records and recorded reads
 - `difficulties`: each difficulty's status, measures and result
 - `introductions`: suggestions, asks, answers, moving on
 - `followups`: the typed case log and next follow-up dates
@@ -28,16 +30,21 @@ from market.mentoring.services.assignment import (  # noqa: F401
 )
 from market.mentoring.services.cases import (  # noqa: F401
     FILING_CHANNELS,
+    ON_BEHALF_CHANNELS,
     CaseData,
     close_unresolved,
     dismiss_proposed,
     file_case,
+    file_on_behalf,
+    filed_by,
     my_cases,
     open_proposed,
     propose_case,
     resolve,
 )
 from market.mentoring.services.common import MentoringError, NotFound, utcnow  # noqa: F401
+from market.mentoring.services.consent import history as consent_history  # noqa: F401
+from market.mentoring.services.consent import record_read, set_consent  # noqa: F401
 from market.mentoring.services.difficulties import update_difficulty  # noqa: F401
 from market.mentoring.services.followups import (  # noqa: F401
     FOLLOW_UP_KINDS,
@@ -64,6 +71,20 @@ from market.mentoring.services.mentors import (  # noqa: F401
     set_paused,
 )
 from market.mentoring.services.notify import notify_asked, notify_matched  # noqa: F401
+from market.mentoring.services.profiles import (  # noqa: F401
+    ProfileData,
+    anonymise_profile,
+    cases_of_profile,
+    claim_profiles,
+    duplicate_phones,
+    export_profile,
+    link_account,
+    may_file_for_others,
+    merge_profiles,
+    normalise_phone,
+    profiles_for,
+    visible_profile,
+)
 from market.mentoring.services.reports import (  # noqa: F401
     Dashboard,
     all_cases,
@@ -72,3 +93,4 @@ from market.mentoring.services.reports import (  # noqa: F401
     overdue_cases,
     overdue_days,
 )
+from market.mentoring.services.team import Member, team_members  # noqa: F401

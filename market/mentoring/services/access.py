@@ -28,6 +28,8 @@ class Access:
     is_lead_mentor: bool = False
     is_asked: bool = False  # a mentor asked and not yet answered
     consent_to_share: bool = False
+    consent_contact: bool = False
+    on_behalf: bool = False  # filed for a woman without an account
 
     @property
     def may_see(self) -> bool:
@@ -41,6 +43,21 @@ class Access:
         only with her consent."""
         return self.is_author or self.is_staff or self.is_filer or (
             (self.is_mentor or self.is_asked) and self.consent_to_share)
+
+    @property
+    def sees_contact(self) -> bool:
+        """Her phone and WeChat: whoever filed it for her and staff always; her mentors while
+        she consents to share her contact."""
+        return self.is_staff or self.is_filer or (self.is_mentor and self.consent_contact)
+
+    @property
+    def can_change_consent(self) -> bool:
+        """She herself, or whoever recorded it for her (staff, the committee member who filed)."""
+        return self.is_author or self.is_filer or self.is_staff
+
+    @property
+    def consent_on_behalf(self) -> bool:
+        return not self.is_author
 
     @property
     def closed(self) -> bool:
@@ -90,6 +107,8 @@ def access(user: User, case: Case) -> Access:
         is_asked=mentor is not None and any(i.mentor_id == mentor.id and i.status == "asked"
                                             for i in case.introductions),
         consent_to_share=case.consent_to_share,
+        consent_contact=case.consent_contact,
+        on_behalf=case.on_behalf,
     )
 
 

@@ -2,10 +2,11 @@
 that staff open or dismiss, the woman's list, resolution, closing and reopening."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from market import areas, audit
@@ -27,13 +28,18 @@ from market.mentoring.services.common import (
     today,
     utcnow,
 )
+from market.mentoring.services.consent import write_consent
 from market.mentoring.services.introductions import refresh_suggestions
-from market.models import Artisan, Case, CaseDifficulty, User
+from market.mentoring.services.profiles import ProfileData, create_profile, may_file_for_others, normalise_phone
+from market.models import Artisan, Case, CaseDifficulty, ClientProfile, User
 from market.models.mentoring import BUSINESS_SIZES, CHANNELS
 from matching.schema import BUSINESS_STAGES, DIFFICULTIES, INDUSTRIES
 
-# Channels a person chooses when filing; early warning and questionnaire open proposed cases.
-FILING_CHANNELS = ("self_service", "visit", "committee", "hotline")
+# Channels staff choose when filing for her; a committee member's cases come by 执委直通车;
+# early warning and questionnaire open proposed cases.
+ON_BEHALF_CHANNELS = ("visit", "committee", "hotline")
+FILING_CHANNELS = ("self_service", *ON_BEHALF_CHANNELS)
+_WECHAT = re.compile(r"^[A-Za-z][-_A-Za-z0-9]{5,19}$")
 
 
 @dataclass
@@ -47,6 +53,10 @@ class CaseData:
     consent_to_share: bool
     link_shop: bool = False
     business_size: str = "solo"
+    contact_phone: str = ""
+    contact_wechat: str = ""
+    consent_contact: bool = False
+    consent_sms: bool = False
 
     def cleaned(self) -> CaseData:
         name = " ".join((self.business_name or "").split())
@@ -67,23 +77,40 @@ class CaseData:
         description = (self.description or "").strip()
         if len(description) > 4000:
             raise MentoringError(_l("The description is too long (at most 4000 characters)."))
+        phone = normalise_phone(self.contact_phone) or ""
+        wechat = (self.contact_wechat or "").strip()
+        if wechat and not _WECHAT.match(wechat):
+            raise MentoringError(_l("A WeChat id has 6 to 20 letters, digits, - or _, starting with a letter."))
+        if self.consent_contact and not (phone or wechat):
+            raise MentoringError(_l("Give a phone number or WeChat id to share with your mentor."))
         return CaseData(name, self.industry, self.stage, self.district, difficulties, description,
-                        bool(self.consent_to_share), bool(self.link_shop), self.business_size)
+                        bool(self.consent_to_share), bool(self.link_shop), self.business_size, phone, wechat,
+                        bool(self.consent_contact), bool(self.consent_sms))
 
 
-def _new_case(data: CaseData, *, author: User | None, filed_by: User | None, channel: str, status: str) -> Case:
+def _new_case(data: CaseData, *, author: User | None, filed_by: User | None, channel: str, status: str,
+              profile: ClientProfile | None = None, consent_method: str = "online") -> Case:
     if channel not in CHANNELS:
         raise MentoringError(_l("Choose how this case reached us."))
     now = utcnow()
     case = Case(author_id=author.id if author else None, filed_by_id=filed_by.id if filed_by else None,
-                channel=channel, status=status, business_name=data.business_name, business_size=data.business_size,
-                industry=data.industry, stage=data.stage, district=data.district, description=data.description,
-                consent_to_share=data.consent_to_share, created_at=now, last_activity_at=now,
-                opened_at=now if status == "open" else None)
+                profile_id=profile.id if profile else None, channel=channel, status=status,
+                business_name=data.business_name, business_size=data.business_size, industry=data.industry,
+                stage=data.stage, district=data.district, description=data.description,
+                contact_phone=data.contact_phone, contact_wechat=data.contact_wechat, created_at=now,
+                last_activity_at=now, opened_at=now if status == "open" else None)
     db.session.add(case)
     db.session.flush()
     for position, code in enumerate(data.difficulties):
         db.session.add(CaseDifficulty(case_id=case.id, code=code, position=position, status="open"))
+    on_behalf = author is None or (filed_by is not None and filed_by.id != author.id)
+    for scope, given in (("details", data.consent_to_share), ("contact", data.consent_contact),
+                         ("sms", data.consent_sms)):
+        # Every scope gets a first record, given or not: what she was asked is on file.
+        # (Nobody has asked her anything about a proposed case yet.)
+        if status != "proposed":
+            write_consent(case, filed_by or author, scope, given, consent_method, on_behalf)
+    db.session.refresh(case)
     return case
 
 
@@ -98,6 +125,42 @@ def file_case(user: User, data: CaseData) -> Case:
     entry(case, user, "status", "open")
     db.session.commit()
     log.info("case filed id=%s author=%s difficulties=%s", case.id, user.id, ",".join(data.difficulties))
+    refresh_suggestions(case)
+    return case
+
+
+def file_on_behalf(actor: User, data: CaseData, *, channel: str, consent_method: str,
+                   profile_id: int | None = None, profile_data: ProfileData | None = None) -> Case:
+    """Staff or a committee member (执委) files for a woman who has only a profile (no account,
+    or no smartphone): her consent is recorded by the person filing, saying how she gave it.
+    A committee member's cases come by 执委直通车."""
+    from market.mentoring.services.profiles import visible_profile
+
+    if not may_file_for_others(actor):
+        raise NotFound("case")
+    if not actor.is_staff:
+        channel = "committee"
+    if channel not in ON_BEHALF_CHANNELS:
+        raise MentoringError(_l("Choose how this case reached us."))
+    if consent_method not in ("spoken", "paper"):
+        raise MentoringError(_l("Say how she gave or withdrew her consent: spoken or on signed paper."))
+    existing = visible_profile(actor, profile_id) if profile_id else None
+    if existing is not None and existing.anonymised_at is not None:
+        raise MentoringError(_l("This profile was anonymised at her request."))
+    if existing is None and profile_data is None:
+        raise MentoringError(_l("Enter her name and phone number."))
+    if not (data.contact_phone or "").strip():
+        # The phone she gave is the one to share, unless another is given.
+        data.contact_phone = existing.phone if existing else profile_data.phone
+    data = data.cleaned()
+    profile = existing or create_profile(actor, profile_data)
+    author = db.session.get(User, profile.user_id) if profile.user_id else None
+    case = _new_case(data, author=author, filed_by=actor, channel=channel, status="open", profile=profile,
+                     consent_method=consent_method)
+    entry(case, actor, "status", "open")
+    audit.record(actor, "case.file", case, on_behalf_of=profile)
+    db.session.commit()
+    log.info("case filed on behalf id=%s profile=%s by=%s channel=%s", case.id, profile.id, actor.id, channel)
     refresh_suggestions(case)
     return case
 
@@ -158,6 +221,14 @@ def my_cases(user: User) -> list[Case]:
     return list(db.session.scalars(
         select(Case).where(Case.author_id == user.id, Case.status.not_in(("proposed", "dismissed")))
         .order_by(Case.id.desc()).options(joinedload(Case.mentor))
+    ))
+
+
+def filed_by(user: User) -> list[Case]:
+    """Cases a committee member or staff filed for women (her referrals she follows)."""
+    return list(db.session.scalars(
+        select(Case).where(Case.filed_by_id == user.id, or_(Case.author_id.is_(None), Case.author_id != user.id))
+        .order_by(Case.id.desc())
     ))
 
 
@@ -228,5 +299,5 @@ def get_case_for_staff(case_id: int) -> Case:
     return case
 
 
-__all__ = ["CaseData", "FILING_CHANNELS", "close_unresolved", "dismiss_proposed", "file_case", "my_cases",
+__all__ = ["CaseData", "FILING_CHANNELS", "ON_BEHALF_CHANNELS", "file_on_behalf", "close_unresolved", "dismiss_proposed", "file_case", "my_cases",
            "open_proposed", "propose_case", "resolve", "today"]

@@ -6,6 +6,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
+from market import audit
 from market.extensions import db
 from market.mentoring.services.access import visible_case
 from market.mentoring.services.common import (
@@ -72,6 +73,8 @@ def add_entry(user: User, case_id: int, kind: str, body: str, happened_on: date 
         values["next_follow_up_on"] = next_follow_up_on
     db.session.execute(update(Case).where(Case.id == case.id).values(**values)
                        .execution_options(synchronize_session=False))
+    if case.on_behalf and not acc.is_mentor:
+        audit.record(user, "case.log", case, on_behalf_of=("client_profiles", case.profile_id))
     db.session.commit()
     log.info("case %s: %s logged by user=%s", case.id, kind, user.id)
     return row
