@@ -34,6 +34,13 @@ class AreaError(ValueError):
     """A rule of the tree was broken; the message is safe to show."""
 
 
+def _get_area(area_id) -> Area | None:
+    # URLs and forms accept any integer; PostgreSQL's integer does not.
+    if not isinstance(area_id, int) or isinstance(area_id, bool) or not 0 < area_id < 2**31:
+        return None
+    return db.session.get(Area, area_id)
+
+
 def _lang() -> str:
     locale = get_locale()
     return "zh" if locale is None or locale.language == "zh" else "en"
@@ -110,7 +117,7 @@ def add_area(parent_id: int | None, name: str, name_en: str = "") -> Area:
         raise AreaError(_l("Enter the area's name (at most 40 characters)."))
     parent = None
     if parent_id is not None:
-        parent = db.session.get(Area, parent_id)
+        parent = _get_area(parent_id)
         if parent is None or parent.level not in CHILD_LEVEL:
             raise AreaError(_l("Choose a parent area that can hold smaller areas."))
     level = CHILD_LEVEL[parent.level] if parent else "district"
@@ -135,7 +142,7 @@ def responsible_area_ids(user: User) -> set[int]:
 def grant_responsibility(actor: User, user: User, area_id: int) -> None:
     from market import audit
 
-    if db.session.get(Area, area_id) is None:
+    if _get_area(area_id) is None:
         raise AreaError(_l("Choose an area."))
     if db.session.get(AreaResponsibility, (user.id, area_id)) is None:
         db.session.add(AreaResponsibility(user_id=user.id, area_id=area_id))
@@ -146,7 +153,7 @@ def grant_responsibility(actor: User, user: User, area_id: int) -> None:
 def revoke_responsibility(actor: User, user: User, area_id: int) -> None:
     from market import audit
 
-    link = db.session.get(AreaResponsibility, (user.id, area_id))
+    link = db.session.get(AreaResponsibility, (user.id, area_id)) if _get_area(area_id) else None
     if link is not None:
         db.session.delete(link)
         audit.record(actor, "area.revoke", ("users", user.id))

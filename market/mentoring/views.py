@@ -511,6 +511,7 @@ def anonymise_profile(profile_id: int):
 @staff_required
 def team():
     from market.accounts.services import AccountError, find_user_by_email, grant_role, revoke_role
+    from market.models.accounts import STAFF_GRANTED_ROLES
 
     if request.method == "POST":
         user = find_user_by_email(request.form.get("email", ""))
@@ -519,12 +520,14 @@ def team():
         try:
             if user is None:
                 raise services.MentoringError(_("No account has this email."))
+            if role not in STAFF_GRANTED_ROLES:
+                raise AccountError(_("Unknown role."))
             if action == "revoke":
                 revoke_role(current_user, user, role)
             else:
-                grant_role(current_user, user, role)
                 if area_id:
                     areas.grant_responsibility(current_user, user, area_id)
+                grant_role(current_user, user, role)
         except (AccountError, services.MentoringError, areas.AreaError) as e:
             _error(e)
         else:
