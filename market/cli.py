@@ -14,6 +14,17 @@ from market.extensions import db
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(create_staff)
+    app.cli.add_command(mentoring_sweep)
+
+
+@click.command("mentoring-sweep")
+def mentoring_sweep() -> None:
+    """Expire unanswered asks (the case moves on) and escalate overdue cases; the scheduler
+    runs this every five minutes."""
+    from market.mentoring.services import sweep
+
+    result = sweep()
+    click.echo(f"{result['expired']} ask(s) expired, {result['escalated']} case(s) escalated")
 
 
 @click.command("create-staff")

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 TASKS: dict[str, Callable[..., Any]] = {}
 # Task name -> period in seconds: what the scheduler enqueues.
-PERIODIC = {"expire_reservations": 60}
+PERIODIC = {"expire_reservations": 60, "mentoring_sweep": 300}
 MAIL_RETRY_INTERVALS = [30, 120, 600]  # seconds before the 1st, 2nd and 3rd retry
 
 
@@ -59,6 +59,13 @@ def _expire_reservations() -> int:
     from market.payments.services import expire_reservations
 
     return expire_reservations()
+
+
+@task("mentoring_sweep")
+def _mentoring_sweep() -> dict:
+    from market.mentoring.services import sweep
+
+    return sweep()
 
 
 # ---- the queue ------------------------------------------------------------------------

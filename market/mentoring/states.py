@@ -61,7 +61,8 @@ INTRODUCTION_TRANSITIONS: dict[str, frozenset[str]] = {
     "declined": frozenset(),
     "expired": frozenset(),
     "withdrawn": frozenset(),
-    "superseded": frozenset(),
+    # No longer needed once a mentor accepted; needed again when she is released.
+    "superseded": frozenset({"suggested"}),
     "released": frozenset(),
 }
 
@@ -74,6 +75,13 @@ INTRODUCTION_LABELS = {
     "expired": _l("Not answered in time"),
     "superseded": _l("No longer needed"),
     "released": _l("Released from the case"),
+}
+
+# What status lines of the case log say (the case's statuses, and escalations).
+STATUS_LOG_LABELS = {
+    **CASE_LABELS,
+    "escalated_1": _l("Overdue: the staff of its area were told"),
+    "escalated_2": _l("Still overdue: a supervisor was told"),
 }
 
 # Kept for code written against the single table of the older help desk.

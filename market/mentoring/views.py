@@ -51,6 +51,7 @@ def mentoring_helpers():
                    {"url": url_for("mentoring.team"), "label": _("Committee members and supervisors")}] \
         if current_user.is_authenticated and current_user.is_staff else []
     return {"case_labels": states.CASE_LABELS, "intro_labels": states.INTRODUCTION_LABELS,
+            "status_log_labels": states.STATUS_LOG_LABELS,
             "difficulty_labels": states.DIFFICULTY_LABELS, "channel_labels": CHANNEL_LABELS,
             "size_labels": BUSINESS_SIZE_LABELS, "decline_labels": DECLINE_LABELS,
             "consent_scope_labels": CONSENT_SCOPE_LABELS, "consent_method_labels": CONSENT_METHOD_LABELS,
@@ -72,7 +73,7 @@ def index():
     profile, asks, cases = services.mentor_home(current_user)
     return render_template("mentoring/index.html", profile=profile, asks=asks, cases=cases,
                            requests=services.my_cases(current_user), decline_form=DeclineForm(),
-                           filed=services.filed_by(current_user))
+                           filed=services.filed_by(current_user), due=services.due_this_week(current_user))
 
 
 # ---- mentors -------------------------------------------------------------------------
@@ -232,7 +233,9 @@ def case_page(case_id: int):
     entry_form.kind.choices = [(k, services.LOG_LABELS[k]) for k in kinds]
     entry_form.happened_on.data = services.common.today()
     services.record_read(current_user, case, acc)
+    mentors = services.mentors_for_staff("approved") if acc.is_staff else []
     return render_template("mentoring/case.html", case=case, req=case, acc=acc, entry_form=entry_form,
+                           mentors=mentors,
                            consent_form=ConsentForm(), consents=services.consent_history(case),
                            resolve_form=ResolveForm(), close_form=CloseForm(), timeline=services.timeline(case),
                            contact_form=ContactNoteForm(), dismiss_form=DismissForm(),
@@ -322,6 +325,95 @@ def close(case_id: int):
     else:
         flash(_("The case is closed."), "info")
     return _back(case_id)
+
+
+# ---- the loop: staff unstick a case, the mentor proposes closure, she confirms -------------
+
+def _act(case_id: int, action, success: str, anchor: str = ""):
+    try:
+        action()
+    except services.NotFound:
+        abort(404)
+    except (services.MentoringError, states.InvalidTransition) as e:
+        _error(e)
+    else:
+        flash(success, "success")
+    return _back(case_id, anchor)
+
+
+def _form_text(name: str) -> str:
+    return (request.form.get(name) or "")[:5000]
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/withdraw-ask")
+@staff_required
+def withdraw_ask(case_id: int):
+    return _act(case_id, lambda: services.withdraw_ask(current_user, case_id, _int(request.form.get("introduction_id")),
+                                                       _form_text("reason")), _("The ask is withdrawn."))
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/ask-mentor")
+@staff_required
+def ask_named_mentor(case_id: int):
+    return _act(case_id, lambda: services.ask_named_mentor(current_user, case_id, _int(request.form.get("mentor_id"))),
+                _("The mentor is asked."))
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/second-mentor")
+@staff_required
+def add_second_mentor(case_id: int):
+    return _act(case_id, lambda: services.add_second_mentor(current_user, case_id,
+                                                            _int(request.form.get("mentor_id"))),
+                _("The mentor is asked to join as a second mentor."))
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/reassign")
+@staff_required
+def reassign(case_id: int):
+    return _act(case_id, lambda: services.reassign(current_user, case_id, _form_text("reason")),
+                _("The mentor is released; the case is looking for a new mentor."))
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/reopen")
+@staff_required
+def reopen(case_id: int):
+    return _act(case_id, lambda: services.reopen(current_user, case_id, _form_text("reason")),
+                _("The case is reopened."))
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/verify")
+@staff_required
+def verify_closure(case_id: int):
+    return _act(case_id, lambda: services.verify_closure(current_user, case_id, _form_text("note")),
+                _("Signed off: the case is closed as solved."))
+
+
+@bp.post("/mentoring/cases/<int:case_id>/propose-closure")
+@login_required
+def propose_closure(case_id: int):
+    results = []
+    for key in request.form:
+        if key.startswith("status_"):
+            difficulty_id = _int(key.removeprefix("status_"))
+            results.append(services.DifficultyResult(difficulty_id, request.form.get(key) or "",
+                                                     _form_text(f"result_{difficulty_id}")))
+    return _act(case_id, lambda: services.propose_closure(current_user, case_id, results, _form_text("summary")),
+                _("Thank you! She is asked to confirm that the case can be closed."))
+
+
+@bp.post("/mentoring/cases/<int:case_id>/confirm-closure")
+@login_required
+def confirm_closure(case_id: int):
+    return _act(case_id, lambda: services.confirm_closure(current_user, case_id, _int(request.form.get("rating")),
+                                                          _form_text("outcome")),
+                _("Congratulations! The case is resolved. Thank you for your rating."))
+
+
+@bp.post("/mentoring/cases/<int:case_id>/not-yet")
+@login_required
+def not_yet(case_id: int):
+    return _act(case_id, lambda: services.not_yet(current_user, case_id, _form_text("reason")),
+                _("Your mentor will carry on."))
 
 
 @bp.post("/staff/mentoring/cases/<int:case_id>/open")

@@ -156,6 +156,12 @@ class Case(db.Model):
     closed_at: Mapped[datetime | None]
     last_activity_at: Mapped[datetime | None]
     next_follow_up_on: Mapped[date | None] = mapped_column(Date)
+    closure_proposed_at: Mapped[datetime | None]
+    # Staff who signed off a case filed on her behalf (she cannot confirm it herself).
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # 0: not escalated; 1: the staff of its area were told; 2: a supervisor was told.
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    escalated_at: Mapped[datetime | None]
     rating: Mapped[int | None]
     outcome: Mapped[str] = mapped_column(Text, default="")
 

@@ -177,6 +177,10 @@ def _create_case_tables():
     sa.Column('closed_at', sa.DateTime(), nullable=True),
     sa.Column('last_activity_at', sa.DateTime(), nullable=True),
     sa.Column('next_follow_up_on', sa.Date(), nullable=True),
+    sa.Column('closure_proposed_at', sa.DateTime(), nullable=True),
+    sa.Column('verified_by_id', sa.Integer(), nullable=True),
+    sa.Column('escalation_level', sa.Integer(), nullable=False),
+    sa.Column('escalated_at', sa.DateTime(), nullable=True),
     sa.Column('rating', sa.Integer(), nullable=True),
     sa.Column('outcome', sa.Text(), nullable=False),
     sa.CheckConstraint('rating IS NULL OR (rating >= 1 AND rating <= 5)', name=op.f('ck_cases_rating_range')),
@@ -185,6 +189,7 @@ def _create_case_tables():
     sa.ForeignKeyConstraint(['filed_by_id'], ['users.id'], name=op.f('fk_cases_filed_by_id_users')),
     sa.ForeignKeyConstraint(['mentor_id'], ['mentor_profiles.id'], name=op.f('fk_cases_mentor_id_mentor_profiles')),
     sa.ForeignKeyConstraint(['profile_id'], ['client_profiles.id'], name=op.f('fk_cases_profile_id_client_profiles')),
+    sa.ForeignKeyConstraint(['verified_by_id'], ['users.id'], name=op.f('fk_cases_verified_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cases'))
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
@@ -342,7 +347,8 @@ def _carry_over_help_requests():
                   "industry", "stage", "district", "description", "consent_to_share", "consent_contact",
                   "consent_sms", "contact_phone", "contact_wechat", "profile_id", "artisan_id",
                   "proposed_reason", "dismissed_reason", "mentor_id", "created_at", "opened_at", "matched_at",
-                  "resolved_at", "closed_at", "last_activity_at", "next_follow_up_on", "rating", "outcome"),
+                  "resolved_at", "closed_at", "last_activity_at", "next_follow_up_on", "rating", "outcome",
+                  "escalation_level"),
         "case_difficulties": ("case_id", "code", "position", "status", "measures", "result", "updated_at"),
         "case_introductions": ("id", "case_id", "mentor_id", "rank", "score", "reasons", "source", "role", "status",
                                "asked_at", "expires_at", "decided_at", "decline_code", "decline_reason",
@@ -366,7 +372,7 @@ def _carry_over_help_requests():
             "created_at": _as_datetime(r["created_at"]), "opened_at": _as_datetime(r["created_at"]),
             "matched_at": _as_datetime(r["matched_at"]), "resolved_at": _as_datetime(r["resolved_at"]),
             "closed_at": _as_datetime(r["closed_at"]), "last_activity_at": _as_datetime(r["last_activity_at"]),
-            "next_follow_up_on": None, "rating": r["rating"], "outcome": r["outcome"] or "",
+            "next_follow_up_on": None, "rating": r["rating"], "outcome": r["outcome"] or "", "escalation_level": 0,
         })
         for position, code in enumerate(dict.fromkeys(_as_list(r["difficulties"]))):
             items.append({"case_id": r["id"], "code": str(code)[:20], "position": position,

@@ -11,6 +11,7 @@ CLI and other modules call these; nothing else changes mentoring rows.
 - `introductions`: suggestions, asks, answers, moving on
 - `followups`: the typed case log and next follow-up dates
 - `assignment`: staff's global capacity-aware assignment
+- `loop`: expiry, withdraw, reassign, named and second mentors, escalation, closure, reopening
 - `notify`: mail
 - `reports`: overdue cases, dashboard, export
 
@@ -62,6 +63,23 @@ from market.mentoring.services.introductions import (  # noqa: F401
     mentor_home,
     move_on,
     refresh_suggestions,
+)
+from market.mentoring.services.loop import (  # noqa: F401
+    DifficultyResult,
+    add_second_mentor,
+    ask_named_mentor,
+    confirm_closure,
+    due_this_week,
+    escalate_overdue,
+    expire_asks,
+    not_yet,
+    propose_closure,
+    reassign,
+    reopen,
+    responsible_staff,
+    sweep,
+    verify_closure,
+    withdraw_ask,
 )
 from market.mentoring.services.mentors import (  # noqa: F401
     MentorData,

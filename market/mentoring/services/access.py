@@ -79,7 +79,29 @@ class Access:
 
     @property
     def can_resolve(self) -> bool:
-        return self.is_author and self.status in states.MENTORED_CASE_STATES
+        return self.is_author and self.status in ("matched", "in_progress")
+
+    @property
+    def can_propose_closure(self) -> bool:
+        return self.is_mentor and self.status in ("matched", "in_progress")
+
+    @property
+    def can_confirm_closure(self) -> bool:
+        return self.is_author and self.status == "closure_proposed"
+
+    @property
+    def can_verify(self) -> bool:
+        """Staff sign off what she cannot (a case filed on her behalf), or for her."""
+        return self.is_staff and self.status == "closure_proposed"
+
+    @property
+    def can_manage(self) -> bool:
+        """Staff unstick a case: withdraw an ask, ask a named or second mentor, reassign."""
+        return self.is_staff and self.status in states.ACTIVE_CASE_STATES
+
+    @property
+    def can_reopen(self) -> bool:
+        return self.is_staff and self.status in ("resolved", "closed_unresolved")
 
     @property
     def can_close(self) -> bool:

@@ -67,7 +67,7 @@ def add_entry(user: User, case_id: int, kind: str, body: str, happened_on: date 
         move(case, "in_progress", last_activity_at=now)
         entry(case, user, "status", "in_progress")
     row = entry(case, user, kind, body, happened_on, next_follow_up_on)
-    values = {"last_activity_at": now}
+    values = {"last_activity_at": now, "escalation_level": 0, "escalated_at": None}
     if next_follow_up_on is not None or kind in FOLLOW_UP_KINDS:
         # A follow-up done clears the date it answered; a new date is the case's next one.
         values["next_follow_up_on"] = next_follow_up_on
