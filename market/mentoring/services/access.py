@@ -24,6 +24,7 @@ class Access:
     is_author: bool = False  # the woman herself
     is_filer: bool = False  # who filed it for her (a committee member who visited, staff)
     is_staff: bool = False
+    is_supervisor: bool = False  # steps in on escalated cases: reads like staff, acts through staff
     is_mentor: bool = False  # a mentor working on it (lead or second)
     is_lead_mentor: bool = False
     is_asked: bool = False  # a mentor asked and not yet answered
@@ -35,20 +36,21 @@ class Access:
     def may_see(self) -> bool:
         if self.status in ("proposed", "dismissed"):
             return self.is_staff or self.is_filer  # nobody has talked to her yet
-        return self.is_author or self.is_filer or self.is_staff or self.is_mentor or self.is_asked
+        return (self.is_author or self.is_filer or self.is_staff or self.is_supervisor or self.is_mentor
+                or self.is_asked)
 
     @property
     def sees_details(self) -> bool:
-        """Her name, business and story: she, staff, whoever filed it for her; mentors
-        only with her consent."""
-        return self.is_author or self.is_staff or self.is_filer or (
+        """Her name, business and story: she, staff, supervisors, whoever filed it for her;
+        mentors only with her consent."""
+        return self.is_author or self.is_staff or self.is_supervisor or self.is_filer or (
             (self.is_mentor or self.is_asked) and self.consent_to_share)
 
     @property
     def sees_contact(self) -> bool:
         """Her phone and WeChat: whoever filed it for her and staff always; her mentors while
         she consents to share her contact."""
-        return self.is_staff or self.is_filer or (self.is_mentor and self.consent_contact)
+        return self.is_staff or self.is_supervisor or self.is_filer or (self.is_mentor and self.consent_contact)
 
     @property
     def can_change_consent(self) -> bool:
@@ -75,7 +77,8 @@ class Access:
 
     @property
     def can_ask(self) -> bool:
-        return (self.is_author or self.is_staff) and self.status == "open"
+        """She, staff, or the committee member who filed it for her."""
+        return (self.is_author or self.is_staff or self.is_filer) and self.status == "open"
 
     @property
     def can_resolve(self) -> bool:
@@ -124,6 +127,7 @@ def access(user: User, case: Case) -> Access:
         is_author=case.author_id is not None and case.author_id == user.id,
         is_filer=case.filed_by_id is not None and case.filed_by_id == user.id and case.author_id != user.id,
         is_staff=user.is_staff,
+        is_supervisor=user.has_role("supervisor"),
         is_mentor=mentor is not None and mentor.id in working,
         is_lead_mentor=mentor is not None and case.mentor_id == mentor.id,
         is_asked=mentor is not None and any(i.mentor_id == mentor.id and i.status == "asked"

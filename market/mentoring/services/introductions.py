@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from market import audit
 from market.extensions import db
 from market.mentoring.matcher import get_matcher, reasons_as_json, to_request
 from market.mentoring.services.access import mentor_profile, visible_case
@@ -82,7 +83,7 @@ def set_asked(intro: Introduction) -> bool:
 def ask_mentor(user: User, case_id: int, introduction_id: int) -> Introduction:
     """She (or staff for her) asks one suggested mentor to help."""
     case, acc = visible_case(user, case_id)
-    if not (acc.is_author or acc.is_staff):
+    if not (acc.is_author or acc.is_staff or acc.is_filer):
         raise NotFound(case_id)
     if case.status != "open":
         raise MentoringError(_l("This request already has a mentor or is closed."))
@@ -96,6 +97,9 @@ def ask_mentor(user: User, case_id: int, introduction_id: int) -> Introduction:
     if not set_asked(intro):
         db.session.rollback()
         raise MentoringError(_l("This mentor cannot be asked."))
+    if not acc.is_author:
+        audit.record(user, "case.ask", case, on_behalf_of=("client_profiles", case.profile_id) if case.profile_id
+                     else ("users", case.author_id))
     db.session.commit()
     log.info("case %s: mentor %s asked by user=%s", case.id, intro.mentor_id, user.id)
     db.session.refresh(intro)
