@@ -151,7 +151,8 @@ def load_demo_data(*, n_products: int = 200, n_artisans: int = 20, rnd_seed: int
     from market.mentoring.demo import load_mentoring_demo
 
     load_mentoring_demo(password_hash, rnd)
-    return [("artisan", "artisan1@demo.sisters-market.cn")] + [(r, e) for r, e, _, _ in extra]
+    return [("artisan", "artisan1@demo.sisters-market.cn")] + [(r, e) for r, e, _, _ in extra] + [
+        ("committee", "committee@demo.sisters-market.cn")]
 
 
 def _flush(batch: list[dict], image_rows: list[dict]) -> None:

@@ -87,6 +87,23 @@ def load_mentoring_demo(password_hash: str, rnd: random.Random) -> None:
             created_at=services.utcnow() - timedelta(days=days + 3),
             matched_at=services.utcnow() - timedelta(days=days)))
         db.session.commit()
+    _committee_member(password_hash, staff)
+
+
+def _committee_member(password_hash: str, staff: User) -> None:
+    """A committee member (执委) of Xiangshan and a case she filed for a woman without an account."""
+    from market.accounts.services import grant_role
+
+    user = User(name="执委王海霞", email="committee@demo.sisters-market.cn", password_hash=password_hash)
+    user.roles = [UserRole(role="buyer")]
+    db.session.add(user)
+    db.session.commit()
+    grant_role(staff, user, "committee")
+    services.file_on_behalf(user, services.CaseData(
+        "李阿婆鱼鲞", "seafood", "startup", "象山县", ["e_commerce", "market_access"],
+        "自家晒的鱼鲞在村里卖不完，想卖到网上，但不会用智能手机，女儿在外地打工。", True, consent_contact=True),
+        channel="committee", consent_method="paper",
+        profile_data=services.ProfileData("李阿婆", "13805742266", business_kind="晒鱼鲞"))
 
 
 def _entrepreneur(password_hash: str, n: int) -> User:
