@@ -15,6 +15,29 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(create_staff)
     app.cli.add_command(mentoring_sweep)
+    app.cli.add_command(area_add)
+
+
+@click.command("area-add")
+@click.option("--parent", "parent_path", default="", help="Path of the parent, e.g. 象山县/石浦镇 (none: a district)")
+@click.option("--name", required=True)
+@click.option("--name-en", default="")
+def area_add(parent_path: str, name: str, name_en: str) -> None:
+    """Add a town or street, village or community, or grid to the area tree."""
+    from market import areas
+    from market.models import Area
+
+    parent_id = None
+    for part in [p for p in parent_path.split("/") if p.strip()]:
+        parent_id = db.session.scalar(select(Area.id).where(
+            Area.parent_id.is_(None) if parent_id is None else Area.parent_id == parent_id, Area.name == part.strip()))
+        if parent_id is None:
+            raise click.ClickException(f"no area {part!r} under the path given")
+    try:
+        area = areas.add_area(parent_id, name, name_en)
+    except areas.AreaError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"added {area.level} {area.name} (id {area.id})")
 
 
 @click.command("mentoring-sweep")

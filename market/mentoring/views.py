@@ -519,6 +519,9 @@ def confirm_assign():
 @bp.get("/staff/mentoring/cases.csv")
 @staff_required
 def cases_csv():
+    from market import audit
+
+    audit.record(current_user, "cases.export", ("cases", None), commit=True)  # every case, names included
     return Response(services.cases_csv(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=mutual-aid-cases.csv"})
 

@@ -421,45 +421,8 @@ def _carry_over_help_requests():
 
 def downgrade():
     # The case tables go back to the help desk's three tables (without what they cannot hold:
-    # difficulty statuses, channels, proposed cases, next follow-up dates).
-    op.create_table('case_entries',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('request_id', sa.Integer(), nullable=False),
-    sa.Column('author_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.String(length=12), nullable=False),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('happened_on', sa.DateTime(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
-    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_case_entries_author_id_users')),
-    sa.ForeignKeyConstraint(['request_id'], ['help_requests.id'], name=op.f('fk_case_entries_request_id_help_requests'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_entries'))
-    )
-    with op.batch_alter_table('case_entries', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_case_entries_request_id'), ['request_id'], unique=False)
-
-    op.create_table('introductions',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('request_id', sa.Integer(), nullable=False),
-    sa.Column('mentor_id', sa.Integer(), nullable=False),
-    sa.Column('rank', sa.Integer(), nullable=False),
-    sa.Column('score', sa.Float(), nullable=False),
-    sa.Column('reasons', sa.JSON(), nullable=False),
-    sa.Column('source', sa.String(length=12), nullable=False),
-    sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('asked_at', sa.DateTime(), nullable=True),
-    sa.Column('decided_at', sa.DateTime(), nullable=True),
-    sa.Column('decline_reason', sa.String(length=200), nullable=False),
-    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
-    sa.ForeignKeyConstraint(['mentor_id'], ['mentor_profiles.id'], name=op.f('fk_introductions_mentor_id_mentor_profiles'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['request_id'], ['help_requests.id'], name=op.f('fk_introductions_request_id_help_requests'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_introductions')),
-    sa.UniqueConstraint('request_id', 'mentor_id', name=op.f('uq_introductions_request_mentor'))
-    )
-    with op.batch_alter_table('introductions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_introductions_status'), ['status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_introductions_request_id'), ['request_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_introductions_mentor_id'), ['mentor_id'], unique=False)
-
+    # difficulty statuses, channels, next follow-up dates, consent history, profiles, and the
+    # cases filed for women without an account; proposed cases become closed).
     op.create_table('help_requests',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=False),
@@ -491,6 +454,44 @@ def downgrade():
         batch_op.create_index(batch_op.f('ix_help_requests_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_help_requests_mentor_id'), ['mentor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_help_requests_author_id'), ['author_id'], unique=False)
+
+    op.create_table('introductions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sa.Integer(), nullable=False),
+    sa.Column('mentor_id', sa.Integer(), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=False),
+    sa.Column('score', sa.Float(), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('source', sa.String(length=12), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('asked_at', sa.DateTime(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('decline_reason', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['mentor_id'], ['mentor_profiles.id'], name=op.f('fk_introductions_mentor_id_mentor_profiles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['request_id'], ['help_requests.id'], name=op.f('fk_introductions_request_id_help_requests'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_introductions')),
+    sa.UniqueConstraint('request_id', 'mentor_id', name=op.f('uq_introductions_request_mentor'))
+    )
+    with op.batch_alter_table('introductions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_introductions_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_introductions_request_id'), ['request_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_introductions_mentor_id'), ['mentor_id'], unique=False)
+
+    op.create_table('case_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('happened_on', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_case_entries_author_id_users')),
+    sa.ForeignKeyConstraint(['request_id'], ['help_requests.id'], name=op.f('fk_case_entries_request_id_help_requests'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_entries'))
+    )
+    with op.batch_alter_table('case_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_entries_request_id'), ['request_id'], unique=False)
 
     conn = op.get_bind()
     conn.execute(sa.text(

@@ -138,3 +138,20 @@ def test_the_matcher_receives_groups_and_regions_as_data(app, make_mentor, make_
 
     texts = reason_texts(intro.reasons, "zh")
     assert any("乡村振兴指导员" in t for t in texts) and any("前湾新区" in t for t in texts)
+
+
+def test_areas_are_added_from_the_command_line(app, runner):
+    result = runner.invoke(args=["area-add", "--parent", "象山县", "--name", "石浦镇", "--name-en", "Shipu Town"])
+    assert "added town 石浦镇" in result.output, result.output
+    result = runner.invoke(args=["area-add", "--parent", "象山县/石浦镇", "--name", "东门渔村"])
+    assert "added village 东门渔村" in result.output
+    result = runner.invoke(args=["area-add", "--parent", "象山县/不存在", "--name", "x"])
+    assert result.exit_code != 0 and "不存在" in result.output
+    assert any(label.endswith("石浦镇 / 东门渔村") for _, label in areas.area_choices("village"))
+
+
+def test_the_cases_export_is_audited(app, client, make_user):
+    staff = make_user(("staff",))
+    login(client, staff)
+    assert client.get("/staff/mentoring/cases.csv").status_code == 200
+    assert [e.action for e in db.session.scalars(select(AuditEntry))] == ["cases.export"]

@@ -245,3 +245,59 @@ def test_channels_and_sizes_are_checked(make_user):
         services.propose_case(user, _data(), "x", channel="rumour")
     assert db.session.scalar(db.select(db.func.count()).select_from(Case)) == 0
     assert db.session.scalar(db.select(db.func.count()).select_from(CaseDifficulty)) == 0
+
+
+def test_request_form_collects_contact_and_consents_as_records(app, client, make_user):
+    user = make_user(("entrepreneur",))
+    login(client, user)
+    form = {"business_name": "阿芳海鲜干货", "business_size": "family", "industry": "seafood", "stage": "startup",
+            "district": "象山县", "difficulties": ["e_commerce"], "description": "", "contact_phone": "",
+            "contact_wechat": "", "consent_to_share": "y", "consent_contact": "y"}
+    resp = client.post("/mentoring/requests/new", data=form)
+    assert resp.status_code == 200 and "请填写愿意告知导师的电话或微信号" in resp.get_data(as_text=True)
+    resp = client.post("/mentoring/requests/new", data={**form, "contact_wechat": "afang_2026",
+                                                       "contact_phone": "0574-6512 3456"})
+    assert resp.status_code == 302
+    case = db.session.scalar(db.select(Case))
+    assert (case.contact_phone, case.contact_wechat, case.business_size) == ("057465123456", "afang_2026", "family")
+    records = {(c.scope, c.given, c.method, c.on_behalf) for c in case.consents}
+    assert records == {("details", True, "online", False), ("contact", True, "online", False),
+                       ("sms", False, "online", False)}
+    assert (case.consent_to_share, case.consent_contact, case.consent_sms) == (True, True, False)
+
+
+@pytest.mark.parametrize("order", [("confirm", "not_yet"), ("not_yet", "confirm")])
+def test_confirming_and_sending_back_at_once_one_wins(app, matched_case, make_user, order):
+    case, author, mentor = matched_case
+    services.propose_closure(mentor.user, case.id, [services.DifficultyResult(d.id, "solved", "好了")
+                                                    for d in case.difficulty_items], "都解决了")
+    staff = make_user(("staff",))
+    start = threading.Barrier(2)
+    results, errors = [], []
+
+    def act(what):
+        from market.models import User
+
+        with app.app_context():
+            try:
+                start.wait(10)
+                if what == "confirm":
+                    services.confirm_closure(db.session.get(User, author.id), case.id, 5, "订单翻倍")
+                else:
+                    services.not_yet(db.session.get(User, staff.id), case.id, "她电话里说还没好")
+                results.append(what)
+            except (services.MentoringError, states.InvalidTransition):
+                results.append(None)
+            except BaseException as e:  # noqa: BLE001
+                errors.append(e)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=act, args=(w,)) for w in order]
+    [t.start() for t in threads]
+    [t.join(30) for t in threads]
+    assert not errors, errors
+    status = _reload(case).status
+    won = [r for r in results if r]
+    assert len(won) == 1 and status == {"confirm": "resolved", "not_yet": "in_progress"}[won[0]], (results, status)
+    assert _reload(mentor).current_load == (0 if status == "resolved" else 1)

@@ -167,3 +167,29 @@ def test_every_help_request_becomes_a_case(empty_database, tmp_path):
             names = inspect(conn).get_table_names()
             assert "help_requests" not in names and "introductions" not in names and "case_entries" not in names
         db.engine.dispose()
+
+
+def test_downgrade_gives_the_help_desk_its_tables_back(empty_database, tmp_path):
+    import json
+    from pathlib import Path
+
+    from flask_migrate import downgrade
+
+    data = json.loads((Path(__file__).parent / "data" / "help_desk_0004.json").read_text())
+    app = create_app(app_config(empty_database, tmp_path / "uploads"))
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as conn:
+            _fill_0004(conn, data)
+            before = conn.execute(text("SELECT id, status, difficulties, rating FROM help_requests ORDER BY id")).all()
+        upgrade()
+        downgrade(revision="0004")
+        with db.engine.connect() as conn:
+            after = conn.execute(text("SELECT id, status, difficulties, rating FROM help_requests ORDER BY id")).all()
+            names = inspect(conn).get_table_names()
+            assert "cases" not in names and "audit_log" not in names and "areas" not in names
+            n_entries = conn.execute(text("SELECT count(*) FROM case_entries")).scalar()
+        norm = [(i, s, d if isinstance(d, list) else json.loads(d), r) for i, s, d, r in before]
+        assert [(i, s, d if isinstance(d, list) else json.loads(d), r) for i, s, d, r in after] == norm
+        assert n_entries == len(data["case_entries"])
+        db.engine.dispose()
