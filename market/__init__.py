@@ -111,7 +111,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from market import vocab
+    from market import areas, vocab
 
     @app.template_filter("yuan")
     def yuan(fen: int | None) -> str:
@@ -126,6 +126,8 @@ def _register_template_helpers(app: Flask) -> None:
     def inject_globals() -> dict[str, Any]:
         return {
             "vocab": vocab,
+            "district_choices": areas.district_choices,
+            "district_label": areas.district_label,
             "current_locale": select_locale(),
         }
 

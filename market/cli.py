@@ -14,6 +14,40 @@ from market.extensions import db
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(create_staff)
+    app.cli.add_command(mentoring_sweep)
+    app.cli.add_command(area_add)
+
+
+@click.command("area-add")
+@click.option("--parent", "parent_path", default="", help="Path of the parent, e.g. 象山县/石浦镇 (none: a district)")
+@click.option("--name", required=True)
+@click.option("--name-en", default="")
+def area_add(parent_path: str, name: str, name_en: str) -> None:
+    """Add a town or street, village or community, or grid to the area tree."""
+    from market import areas
+    from market.models import Area
+
+    parent_id = None
+    for part in [p for p in parent_path.split("/") if p.strip()]:
+        parent_id = db.session.scalar(select(Area.id).where(
+            Area.parent_id.is_(None) if parent_id is None else Area.parent_id == parent_id, Area.name == part.strip()))
+        if parent_id is None:
+            raise click.ClickException(f"no area {part!r} under the path given")
+    try:
+        area = areas.add_area(parent_id, name, name_en)
+    except areas.AreaError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"added {area.level} {area.name} (id {area.id})")
+
+
+@click.command("mentoring-sweep")
+def mentoring_sweep() -> None:
+    """Expire unanswered asks (the case moves on) and escalate overdue cases; the scheduler
+    runs this every five minutes."""
+    from market.mentoring.services import sweep
+
+    result = sweep()
+    click.echo(f"{result['expired']} ask(s) expired, {result['escalated']} case(s) escalated")
 
 
 @click.command("create-staff")
@@ -62,7 +96,9 @@ def load_demo_data(*, n_products: int = 200, n_artisans: int = 20, rnd_seed: int
     from market import demo_data as d
     from market import images, search
     from market.models import Artisan, Brand, Product, User, UserRole
+    from market.reference import seed_reference_data
 
+    seed_reference_data()
     rnd = random.Random(rnd_seed)
     folder = Path(current_app.config["UPLOAD_FOLDER"])
     password_hash = generate_password_hash(DEMO_PASSWORD)
@@ -142,7 +178,8 @@ def load_demo_data(*, n_products: int = 200, n_artisans: int = 20, rnd_seed: int
     from market.mentoring.demo import load_mentoring_demo
 
     load_mentoring_demo(password_hash, rnd)
-    return [("artisan", "artisan1@demo.sisters-market.cn")] + [(r, e) for r, e, _, _ in extra]
+    return [("artisan", "artisan1@demo.sisters-market.cn")] + [(r, e) for r, e, _, _ in extra] + [
+        ("committee", "committee@demo.sisters-market.cn")]
 
 
 def _flush(batch: list[dict], image_rows: list[dict]) -> None:

@@ -97,6 +97,12 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # learns its weights from outcomes once it has this many answered introductions.
     "CASE_OVERDUE_DAYS": (int, 14),
     "MATCHER_MIN_OUTCOMES": (int, 40),
+    # An ask a mentor has not answered in this many hours expires and the case moves on.
+    "MENTORING_ASK_HOURS": (int, 72),
+    # Escalation of overdue cases: after this many days overdue the staff of the case's area
+    # are told, after this many more a supervisor (0 turns a step off).
+    "ESCALATE_STAFF_AFTER_DAYS": (int, 0),
+    "ESCALATE_SUPERVISOR_AFTER_DAYS": (int, 7),
     "MAIL_SERVER": (str, ""),  # empty: mail is logged to the console (and /dev/mail in development)
     "MAIL_PORT": (int, 25),
     "MAIL_USERNAME": (str, ""),

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import random
 
+from market.areas.services import NINGBO_DISTRICTS
+
 BRANDS = [
     {"slug": "jixiang-fanghua", "name": "吉象·芳华", "name_en": "Jixiang Fanghua", "district": "象山县",
      "story": "吉象·芳华是象山县妇联发起的区域公共品牌，汇聚了渔村与山村的巧手姐妹：竹根雕、渔民画、海鲜干货、手工刺绣，每一件都带着大海的气息。"},
@@ -22,7 +24,8 @@ ARTISAN_NAMES = [
 SHOP_SUFFIX = ["的手作坊", "家的小铺", "巧手工作室", "的渔家厨房", "的山居", "绣坊", "的茶园", "的竹编铺"]
 KIND_BY_SUFFIX = {"的渔家厨房": "food_producer", "的山居": "homestay_host", "的茶园": "food_producer"}
 
-DISTRICT_LIST = ["象山县", "宁海县", "慈溪市", "余姚市", "奉化区", "北仑区", "鄞州区", "海曙区", "江北区", "镇海区"]
+# Demo shops go round the districts the area tree is seeded with (market.areas), coast first.
+DISTRICT_LIST = [name for name, _ in reversed(NINGBO_DISTRICTS)]
 
 STORIES = [
     "从小跟着外婆学手艺，后来回到村里带着十几位姐妹一起做，让老手艺有了新市场。",

@@ -3,6 +3,8 @@ uses Flask-Login's own `user_logged_in`, which the cart listens to, to keep a gu
 from blinker import Namespace
 
 _signals = Namespace()
+# A new account (sender is the User): the help desk lets her claim profiles filed for her.
+user_registered = _signals.signal("user-registered")
 
 # Checkout events (counted by market.observability; sender is the Order).
 order_placed = _signals.signal("order-placed")

@@ -1,20 +1,6 @@
-"""Fixed vocabularies shown in forms and filters. Stored values are codes (or, for
-districts, the official Chinese names); labels are translatable."""
+"""Fixed vocabularies shown in forms and filters. Stored values are codes; labels are
+translatable. Districts are data: see market.areas."""
 from flask_babel import lazy_gettext as _l
-
-# Districts and counties of Ningbo; the stored value is the official Chinese name.
-DISTRICTS = {
-    "象山县": _l("Xiangshan County"),
-    "宁海县": _l("Ninghai County"),
-    "慈溪市": _l("Cixi City"),
-    "余姚市": _l("Yuyao City"),
-    "奉化区": _l("Fenghua District"),
-    "北仑区": _l("Beilun District"),
-    "鄞州区": _l("Yinzhou District"),
-    "海曙区": _l("Haishu District"),
-    "江北区": _l("Jiangbei District"),
-    "镇海区": _l("Zhenhai District"),
-}
 
 CATEGORIES = {
     "embroidery": _l("Embroidery"),
@@ -52,6 +38,8 @@ ROLE_LABELS = {
     "entrepreneur": _l("Entrepreneur"),
     "mentor": _l("Mentor"),
     "staff": _l("Federation staff"),
+    "committee": _l("Committee member"),
+    "supervisor": _l("Supervisor"),
 }
 
 

@@ -32,9 +32,14 @@ Shapes:
   active=True)``; ``HelpRequest(id, industry, difficulties, region, description="",
   stage="startup")``; ``Outcome(request, mentor_id, accepted, resolved=None,
   satisfaction=None)``. Codes come from the vocabularies in `matching.schema`
-  (``DIFFICULTIES``/``SKILLS``, ``INDUSTRIES``, ``GROUPS``, ``REGIONS``,
-  ``BUSINESS_STAGES``; each maps code -> (zh, en)). Bad input raises ValueError naming
-  the field; a region outside Ningbo is accepted and scored as "elsewhere".
+  (``DIFFICULTIES``/``SKILLS``, ``INDUSTRIES``, ``BUSINESS_STAGES``; each maps code ->
+  (zh, en)). Mentor groups and the city's regions are data the caller passes:
+  ``MentorMatcher(groups={code: {difficulty: affinity}}, regions=[district, ...],
+  default_affinity=0.3)``; the defaults are the federation's three teams
+  (``DEFAULT_GROUPS``, ``DEFAULT_GROUP_AFFINITY``) and Ningbo's districts
+  (``DEFAULT_REGIONS``). ``Reason.text(lang, groups=labels, regions=labels)`` names them.
+  Bad input raises ValueError naming the field; a region outside the given ones is
+  accepted and scored as "elsewhere"; a mentor of an unknown group is refused.
 - ``Match(mentor_id, score, reasons, components)``; ``score`` is the weighted sum of the
   components (each 0..1; weights sum to 1 by default).
 - ``Reason(code, params)`` with ``text(lang="zh"|"en")`` and ``to_dict()``; codes:

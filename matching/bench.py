@@ -83,7 +83,8 @@ def bench_rank(matcher, mentors, requests) -> dict:
     ours = latencies_ms(lambda r: matcher.rank(r, k=10), requests)
 
     text = matcher.index_.text
-    vectors = RequestBlock(requests, matcher.vectorizer_, matcher.index_.region_codes).text
+    vectors = RequestBlock(requests, matcher.vectorizer_, matcher.index_.region_codes,
+                           matcher.index_.city).text
     dot = latencies_ms(
         lambda i: np.argpartition(-(text @ vectors[i].T).toarray().ravel(), 10)[:10],
         range(len(requests)))

@@ -6,8 +6,10 @@ Each component lies in 0..1, and a match score is their weighted sum:
   Character n-grams need no word segmentation, so Chinese works without a dictionary.
 - ``skill``: share of the request's difficulties the mentor is skilled in.
 - ``industry``: 1 for the same industry, `related_industry_score` for one of the same family.
-- ``region``: 1 for the same district, `same_city_score` when both are in Ningbo, else 0.
-- ``group``: how well the mentor's group suits the request's difficulties (GROUP_AFFINITY).
+- ``region``: 1 for the same district, `same_city_score` when both are in the city (the
+  matcher's `regions`), else 0.
+- ``group``: how well the mentor's group suits the request's difficulties (the matcher's
+  `groups`, a group x difficulty affinity matrix).
 
 Mentors are precomputed into a `MentorIndex` of arrays (sparse TF-IDF rows, a skill matrix,
 an industry-similarity matrix, region and group codes) so that scoring one request against
@@ -23,13 +25,9 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .schema import (
-    DEFAULT_AFFINITY,
     DIFFICULTIES,
-    GROUP_AFFINITY,
-    GROUPS,
     INDUSTRIES,
     INDUSTRY_FAMILIES,
-    REGIONS,
     HelpRequest,
     Mentor,
 )
@@ -37,21 +35,20 @@ from .schema import (
 FEATURE_NAMES = ("text", "skill", "industry", "region", "group")
 DIFFICULTY_CODES = tuple(DIFFICULTIES)
 INDUSTRY_CODES = tuple(INDUSTRIES)
-GROUP_CODES = tuple(GROUPS)
-NINGBO_REGIONS = tuple(REGIONS)
 _DIFFICULTY_POS = {code: i for i, code in enumerate(DIFFICULTY_CODES)}
 _INDUSTRY_POS = {code: i for i, code in enumerate(INDUSTRY_CODES)}
-_GROUP_POS = {code: i for i, code in enumerate(GROUP_CODES)}
-_NINGBO_POS = {name: i for i, name in enumerate(NINGBO_REGIONS)}
 _NOT_A_WORD = re.compile(r"[\W_]+")
 # Function characters trimmed from the ends of a shown shared word ("我在象山" -> "象山"):
 # they carry no meaning for a reader. Scoring is unaffected.
 _EDGE_CHARS = frozenset("我你她他们在的了和与及是做想有也很都就把被对从给让要会能还又")
 
-# Group x difficulty affinity as a matrix, rows in GROUP_CODES order.
-GROUP_AFFINITY_MATRIX = np.array(
-    [[GROUP_AFFINITY[g].get(d, DEFAULT_AFFINITY) for d in DIFFICULTY_CODES] for g in GROUP_CODES],
-    dtype=np.float32)
+
+
+def affinity_matrix(groups: dict[str, dict[str, float]], default: float) -> np.ndarray:
+    """Group x difficulty affinity, rows in the order of `groups`."""
+    return np.array([[affinities.get(d, default) for d in DIFFICULTY_CODES]
+                     for affinities in groups.values()], dtype=np.float32).reshape(
+        len(groups), len(DIFFICULTY_CODES))
 
 
 def normalise_text(text: str) -> str:
@@ -90,7 +87,7 @@ class RequestBlock:
     """A batch of requests encoded for scoring against a MentorIndex."""
 
     def __init__(self, requests: list[HelpRequest], vectorizer: TfidfVectorizer,
-                 region_codes: dict[str, int]):
+                 region_codes: dict[str, int], city: frozenset[str] = frozenset()):
         self.requests = requests
         self.text = vectorizer.transform([r.description for r in requests]).tocsr()
         needs = np.array([difficulty_vector(r.difficulties) for r in requests],
@@ -101,7 +98,7 @@ class RequestBlock:
         self.industry = np.array([_INDUSTRY_POS[r.industry] for r in requests], dtype=np.intp)
         # An unknown region gets -1, which equals no mentor's code.
         self.region = np.array([region_codes.get(r.region, -1) for r in requests], dtype=np.intp)
-        self.in_ningbo = np.array([r.region in _NINGBO_POS for r in requests])
+        self.in_ningbo = np.array([r.region in city for r in requests], dtype=bool)
 
     def __len__(self):
         return len(self.requests)
@@ -114,14 +111,19 @@ class MentorIndex:
     matrix used for fast single-request scoring is rebuilt lazily after a change.
     """
 
-    def __init__(self, vectorizer: TfidfVectorizer, related_industry_score: float):
+    def __init__(self, vectorizer: TfidfVectorizer, related_industry_score: float,
+                 groups: dict[str, dict[str, float]], default_affinity: float,
+                 regions: tuple[str, ...]):
         self.vectorizer = vectorizer
+        self.group_pos = {code: i for i, code in enumerate(groups)}
+        self.group_affinity = affinity_matrix(groups, default_affinity)
+        self.city = frozenset(regions)
         self.industry_sim = industry_similarity(related_industry_score)
         self.ids: list = []
         self.row_of: dict = {}
         self.mentors: list[Mentor] = []
-        # Districts of Ningbo have fixed codes; other places get new codes as they appear.
-        self.region_codes: dict[str, int] = dict(_NINGBO_POS)
+        # The city's districts have fixed codes; other places get new codes as they appear.
+        self.region_codes: dict[str, int] = {name: i for i, name in enumerate(regions)}
         n_vocab = len(vectorizer.vocabulary_)
         self.text = sp.csr_matrix((0, n_vocab), dtype=np.float32)
         self.skills = np.zeros((0, len(DIFFICULTY_CODES)), dtype=np.float32)
@@ -154,9 +156,9 @@ class MentorIndex:
             for code in mentor.industries:
                 np.maximum(industry_fit[row], self.industry_sim[_INDUSTRY_POS[code]],
                            out=industry_fit[row])
-        group = np.array([_GROUP_POS[m.group] for m in mentors], dtype=np.intp)
+        group = np.array([self.group_pos[m.group] for m in mentors], dtype=np.intp)
         region = np.array([self._region_code(m.region) for m in mentors], dtype=np.intp)
-        in_ningbo = np.array([m.region in _NINGBO_POS for m in mentors], dtype=bool)
+        in_ningbo = np.array([m.region in self.city for m in mentors], dtype=bool)
         capacity = np.array([m.capacity for m in mentors], dtype=np.int64)
         load = np.array([m.current_load for m in mentors], dtype=np.int64)
         active = np.array([m.active for m in mentors], dtype=bool)
@@ -222,7 +224,7 @@ class MentorIndex:
         same = block.region[:, None] == region[None, :]
         both_ningbo = block.in_ningbo[:, None] & in_ningbo[None, :]
         out[3] = np.where(same, 1.0, np.where(both_ningbo, same_city_score, 0.0))
-        out[4] = (block.needs_share @ GROUP_AFFINITY_MATRIX.T)[:, group]
+        out[4] = (block.needs_share @ self.group_affinity.T)[:, group]
         return out
 
 
@@ -238,7 +240,7 @@ def pair_components(index: MentorIndex, block: RequestBlock, rows: np.ndarray,
     same = block.region == index.region[rows]
     both_ningbo = block.in_ningbo & index.in_ningbo[rows]
     out[:, 3] = np.where(same, 1.0, np.where(both_ningbo, same_city_score, 0.0))
-    group_fit = block.needs_share @ GROUP_AFFINITY_MATRIX.T
+    group_fit = block.needs_share @ index.group_affinity.T
     out[:, 4] = group_fit[np.arange(len(block)), index.group[rows]]
     return out
 

@@ -22,7 +22,8 @@ from .features import (
 )
 from .schema import (
     DEFAULT_AFFINITY,
-    GROUP_AFFINITY,
+    DEFAULT_GROUP_AFFINITY,
+    DEFAULT_REGIONS,
     INDUSTRY_FAMILIES,
     Assignment,
     HelpRequest,
@@ -30,6 +31,8 @@ from .schema import (
     Mentor,
     Outcome,
     Reason,
+    check_groups,
+    check_regions,
 )
 
 # Requests scored together in assign(): bounds the dense (chunk x mentors) score matrices.
@@ -62,6 +65,16 @@ class MentorMatcher(BaseEstimator):
         Inverse regularisation strength of the logistic regression that learns weights.
     random_state : int, RandomState or None
         Passed to the logistic regression; nothing else is random.
+    groups : dict or None
+        The mentor groups and how well each suits each difficulty:
+        ``{group code: {difficulty code: affinity 0..1}}``; unlisted difficulties count as
+        `default_affinity`. None: the federation's three teams (`DEFAULT_GROUP_AFFINITY`).
+        A mentor whose group is not listed is refused (ValueError).
+    regions : sequence of str or None
+        The districts of the city: two different ones score `same_city_score`. None:
+        Ningbo's districts (`DEFAULT_REGIONS`). The app passes its area tree's districts.
+    default_affinity : float
+        Affinity of a group to a difficulty its entry does not list.
 
     Attributes
     ----------
@@ -76,7 +89,8 @@ class MentorMatcher(BaseEstimator):
     def __init__(self, text_weight=0.30, skill_weight=0.30, industry_weight=0.20,
                  region_weight=0.12, group_weight=0.08, same_city_score=0.4,
                  related_industry_score=0.4, ngram_range=(2, 3), min_score=0.2,
-                 candidates=30, max_terms=3, C=1.0, random_state=None):
+                 candidates=30, max_terms=3, C=1.0, random_state=None, groups=None,
+                 regions=None, default_affinity=DEFAULT_AFFINITY):
         self.text_weight = text_weight
         self.skill_weight = skill_weight
         self.industry_weight = industry_weight
@@ -90,18 +104,25 @@ class MentorMatcher(BaseEstimator):
         self.max_terms = max_terms
         self.C = C
         self.random_state = random_state
+        self.groups = groups
+        self.regions = regions
+        self.default_affinity = default_affinity
 
     # ------------------------------------------------------------------ fitting
     def fit(self, mentors: Iterable[Mentor], outcomes: Iterable[Outcome] | None = None):
         """Index the mentors; learn the weights from past `outcomes` when given."""
-        mentors = self._check_mentors(mentors, existing=())
+        groups = check_groups(DEFAULT_GROUP_AFFINITY if self.groups is None else self.groups)
+        regions = check_regions(tuple(DEFAULT_REGIONS) if self.regions is None else self.regions)
+        mentors = self._check_mentors(mentors, existing=(), groups=groups)
         if not mentors:
             raise ValueError("mentors must not be empty")
         weights = self._param_weights()
         self._check_params()
+        self.groups_ = groups
         self.vectorizer_ = make_vectorizer(self.ngram_range)
         text = self.vectorizer_.fit_transform([m.bio for m in mentors] + label_corpus())
-        self.index_ = MentorIndex(self.vectorizer_, self.related_industry_score)
+        self.index_ = MentorIndex(self.vectorizer_, self.related_industry_score, groups,
+                                  float(self.default_affinity), regions)
         self.index_.append(mentors, text[:len(mentors)])
         self.weights_ = weights
         self.weight_source_ = "params"
@@ -156,13 +177,14 @@ class MentorMatcher(BaseEstimator):
     def add_mentor(self, mentor: Mentor):
         """Index a new mentor with the fitted vocabulary (no refit)."""
         check_is_fitted(self)
-        self.index_.append(self._check_mentors([mentor], existing=self.index_.row_of))
+        self.index_.append(self._check_mentors([mentor], existing=self.index_.row_of,
+                                               groups=self.groups_))
         return self
 
     def update_mentor(self, mentor: Mentor):
         """Re-index a known mentor (same id) after her profile changed."""
         check_is_fitted(self)
-        mentor = self._check_mentors([mentor], existing=())[0]
+        mentor = self._check_mentors([mentor], existing=(), groups=self.groups_)[0]
         self._row(mentor.id)
         self.index_.replace(mentor)
         return self
@@ -193,7 +215,8 @@ class MentorMatcher(BaseEstimator):
         check_is_fitted(self)
         _check_k(k)
         _check_request(request)
-        block = RequestBlock([request], self.vectorizer_, self.index_.region_codes)
+        block = RequestBlock([request], self.vectorizer_, self.index_.region_codes,
+                             self.index_.city)
         components = self.index_.components(block, same_city_score=self.same_city_score)[:, 0]
         scores = self.weights_ @ components
         eligible = np.flatnonzero(self.index_.eligible())
@@ -208,7 +231,8 @@ class MentorMatcher(BaseEstimator):
         check_is_fitted(self)
         _check_request(request)
         row = self._row(mentor_id)
-        block = RequestBlock([request], self.vectorizer_, self.index_.region_codes)
+        block = RequestBlock([request], self.vectorizer_, self.index_.region_codes,
+                             self.index_.city)
         components = pair_components(self.index_, block, [row], self.same_city_score)[0]
         return self._match(block, row, components)
 
@@ -242,7 +266,7 @@ class MentorMatcher(BaseEstimator):
         edge_requests, edge_mentors, edge_scores = [], [], []
         for start in range(0, len(requests), _ASSIGN_CHUNK):
             chunk = requests[start:start + _ASSIGN_CHUNK]
-            block = RequestBlock(chunk, self.vectorizer_, index.region_codes)
+            block = RequestBlock(chunk, self.vectorizer_, index.region_codes, index.city)
             scores = np.tensordot(self.weights_, index.components(
                 block, same_city_score=self.same_city_score), axes=1)
             scores[:, ~eligible] = -np.inf
@@ -286,9 +310,12 @@ class MentorMatcher(BaseEstimator):
             raise ValueError(f"ngram_range must be (low, high) with 1 <= low <= high, "
                              f"got {self.ngram_range}")
         _check_k(self.candidates, "candidates")
+        value = self.default_affinity
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ValueError(f"default_affinity must be within 0..1, got {value!r}")
 
     @staticmethod
-    def _check_mentors(mentors, existing) -> list[Mentor]:
+    def _check_mentors(mentors, existing, groups) -> list[Mentor]:
         if mentors is None:
             raise ValueError("mentors must not be empty")
         mentors = list(mentors)
@@ -298,6 +325,9 @@ class MentorMatcher(BaseEstimator):
             if not isinstance(mentor, Mentor):
                 raise ValueError(f"mentors[{i}] must be a Mentor, got {type(mentor).__name__}")
             mentor.validate()
+            if mentor.group not in groups:
+                raise ValueError(f"mentors[{i}]: unknown group {mentor.group!r}; "
+                                 f"expected one of {sorted(groups)}")
             if mentor.id in seen:
                 raise ValueError(f"mentors[{i}].id {mentor.id!r} is a duplicate")
             seen.add(mentor.id)
@@ -319,7 +349,7 @@ class MentorMatcher(BaseEstimator):
         rows = [self._row(mentor_id) for mentor_id in mentor_ids]
         if not rows:
             return np.zeros((0, len(FEATURE_NAMES)))
-        block = RequestBlock(requests, self.vectorizer_, self.index_.region_codes)
+        block = RequestBlock(requests, self.vectorizer_, self.index_.region_codes, self.index_.city)
         return pair_components(self.index_, block, rows, self.same_city_score).astype(np.float64)
 
     def _match(self, block: RequestBlock, row: int, components: np.ndarray) -> Match:
@@ -356,7 +386,7 @@ class MentorMatcher(BaseEstimator):
         elif components[3] > 0:
             add("region", Reason("same_city", {"region": mentor.region}))
         suited = tuple(d for d in request.difficulties
-                       if GROUP_AFFINITY[mentor.group].get(d, DEFAULT_AFFINITY)
+                       if self.groups_[mentor.group].get(d, self.default_affinity)
                        >= _GROUP_FIT_THRESHOLD)
         if suited:
             add("group", Reason("group_fit", {"group": mentor.group, "difficulties": suited}))

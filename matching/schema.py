@@ -1,9 +1,13 @@
 """Data shapes and vocabularies of the matcher, with Chinese and English labels.
 
 Every vocabulary maps a stored code to ``(zh, en)`` labels; the web app shows whichever
-language the user reads. Regions are stored as official Chinese names (as in the market app);
-a region that is not one of Ningbo's districts or counties is accepted and treated as
-"outside Ningbo".
+language the user reads. Regions are stored as official Chinese names (as in the market app).
+
+Mentor groups (with their affinities to difficulties) and the regions of the city are data:
+the app passes its own to `MentorMatcher(groups=..., regions=...)`. `DEFAULT_GROUPS`,
+`DEFAULT_GROUP_AFFINITY` and `DEFAULT_REGIONS` (the federation's three teams and Ningbo's
+districts) are only the defaults used when none are given. A region outside the given ones is
+accepted and treated as "elsewhere".
 """
 from __future__ import annotations
 
@@ -30,10 +34,11 @@ DIFFICULTIES: dict[str, tuple[str, str]] = {
 }
 SKILLS = DIFFICULTIES
 
-GROUPS: dict[str, tuple[str, str]] = {
-    "craftswoman": ("巧娘", "Craftswoman"),
-    "entrepreneur": ("女企业家", "Entrepreneur"),
-    "scientist": ("女科技工作者", "Scientist"),
+# The three teams of the federation's 创业互助帮帮团.
+DEFAULT_GROUPS: dict[str, tuple[str, str]] = {
+    "craftswoman": ("凤麓女工匠", "Fenglu women craftspeople"),
+    "entrepreneur": ("优秀女企业家", "Outstanding women entrepreneurs"),
+    "scientist": ("女科技工作者", "Women scientists and engineers"),
 }
 
 INDUSTRIES: dict[str, tuple[str, str]] = {
@@ -60,7 +65,7 @@ INDUSTRY_FAMILIES: dict[str, str] = {
     "ecommerce": "trade", "services": "trade",
 }
 
-REGIONS: dict[str, tuple[str, str]] = {
+DEFAULT_REGIONS: dict[str, tuple[str, str]] = {
     "象山县": ("象山县", "Xiangshan County"),
     "宁海县": ("宁海县", "Ninghai County"),
     "慈溪市": ("慈溪市", "Cixi City"),
@@ -83,7 +88,7 @@ BUSINESS_STAGES: dict[str, tuple[str, str]] = {
 # How well each mentor group suits each difficulty (0..1). A prior from the federation's
 # experience: scientists for technology and quality, entrepreneurs for markets and money,
 # craftswomen for design and making. Unlisted pairs count as 0.3.
-GROUP_AFFINITY: dict[str, dict[str, float]] = {
+DEFAULT_GROUP_AFFINITY: dict[str, dict[str, float]] = {
     "scientist": {"technology": 1.0, "quality": 1.0, "product_design": 0.6,
                   "supply_chain": 0.5},
     "entrepreneur": {"market_access": 1.0, "e_commerce": 1.0, "live_streaming": 1.0,
@@ -103,8 +108,40 @@ def label(vocabulary: dict[str, tuple[str, str]], code: str, lang: str = "zh") -
     return labels[0] if lang == "zh" else labels[1]
 
 
-def region_label(region: str, lang: str = "zh") -> str:
-    return label(REGIONS, region, lang)
+def region_label(region: str, lang: str = "zh", regions: dict | None = None) -> str:
+    return label(DEFAULT_REGIONS if regions is None else regions, region, lang)
+
+
+def check_groups(groups, difficulties=None) -> dict[str, dict[str, float]]:
+    """Validate a groups parameter: {group code: {difficulty code: affinity 0..1}}."""
+    difficulties = DIFFICULTIES if difficulties is None else difficulties
+    if not isinstance(groups, dict) or not groups:
+        raise ValueError("groups must be a non-empty dict {group code: {difficulty: affinity}}")
+    checked = {}
+    for code, affinities in groups.items():
+        if not isinstance(code, str) or not code:
+            raise ValueError(f"group codes must be non-empty strings, got {code!r}")
+        if not isinstance(affinities, dict):
+            raise ValueError(f"groups[{code!r}] must be a dict {{difficulty: affinity}}")
+        for difficulty, value in affinities.items():
+            if difficulty not in difficulties:
+                raise ValueError(f"groups[{code!r}]: unknown difficulty {difficulty!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ValueError(f"groups[{code!r}][{difficulty!r}] must be within 0..1, got {value!r}")
+        checked[code] = {d: float(v) for d, v in affinities.items()}
+    return checked
+
+
+def check_regions(regions) -> tuple[str, ...]:
+    """Validate a regions parameter: the names of the city's districts (same city scoring)."""
+    if isinstance(regions, str) or regions is None:
+        raise ValueError(f"regions must be a list of region names, got {regions!r}")
+    regions = tuple(regions)
+    for region in regions:
+        _check_region(region, "regions[]")
+    if len(set(regions)) != len(regions):
+        raise ValueError("regions must not repeat a name")
+    return regions
 
 
 def _as_tuple(value, field_name: str) -> tuple[str, ...]:
@@ -161,8 +198,8 @@ class Mentor:
 
     def validate(self) -> None:
         _check_id(self.id, "mentor id")
-        if self.group not in GROUPS:
-            raise ValueError(f"unknown group {self.group!r}; expected one of {sorted(GROUPS)}")
+        if not isinstance(self.group, str) or not self.group:
+            raise ValueError(f"group must be a non-empty code, got {self.group!r}")
         _check_codes(self.industries, INDUSTRIES, "industry")
         _check_codes(self.skills, SKILLS, "skill")
         _check_region(self.region)
@@ -255,7 +292,8 @@ class Reason:
     code: str
     params: dict = field(default_factory=dict)
 
-    def text(self, lang: str = "zh") -> str:
+    def text(self, lang: str = "zh", groups: dict | None = None, regions: dict | None = None) -> str:
+        """`groups` and `regions` map codes to (zh, en) labels (the defaults when None)."""
         if lang not in ("zh", "en"):
             raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
         zh = lang == "zh"
@@ -271,13 +309,13 @@ class Reason:
             name = label(INDUSTRIES, p["industry"], lang)
             return f"相近行业：{name}" if zh else f"Related industry: {name}"
         if self.code == "same_district":
-            name = region_label(p["region"], lang)
+            name = region_label(p["region"], lang, regions)
             return f"同在{name}" if zh else f"Same district: {name}"
         if self.code == "same_city":
-            name = region_label(p["region"], lang)
+            name = region_label(p["region"], lang, regions)
             return f"同在宁波（{name}）" if zh else f"Also in Ningbo ({name})"
         if self.code == "group_fit":
-            group = label(GROUPS, p["group"], lang)
+            group = label(DEFAULT_GROUPS if groups is None else groups, p["group"], lang)
             names = sep.join(label(DIFFICULTIES, d, lang) for d in p["difficulties"])
             return f"{group}，适合解决{names}问题" if zh else f"{group}: suited to {names}"
         if self.code == "similar_words":
@@ -299,8 +337,9 @@ class Match:
     reasons: tuple[Reason, ...]
     components: dict[str, float]
 
-    def reason_texts(self, lang: str = "zh") -> list[str]:
-        return [reason.text(lang) for reason in self.reasons]
+    def reason_texts(self, lang: str = "zh", groups: dict | None = None,
+                     regions: dict | None = None) -> list[str]:
+        return [reason.text(lang, groups, regions) for reason in self.reasons]
 
 
 @dataclass(frozen=True)

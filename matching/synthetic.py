@@ -33,14 +33,20 @@ import numpy as np
 from .schema import (
     DEFAULT_AFFINITY,
     DIFFICULTIES,
-    GROUP_AFFINITY,
-    GROUPS,
     INDUSTRIES,
     INDUSTRY_FAMILIES,
-    REGIONS,
     HelpRequest,
     Mentor,
     Outcome,
+)
+from .schema import (
+    DEFAULT_GROUP_AFFINITY as GROUP_AFFINITY,
+)
+from .schema import (
+    DEFAULT_GROUPS as GROUPS,
+)
+from .schema import (
+    DEFAULT_REGIONS as REGIONS,
 )
 
 DIFFICULTY_CODES = list(DIFFICULTIES)

@@ -83,9 +83,12 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture
 def app(_schema_ready, tmp_path):
+    from market.reference import seed_reference_data
+
     app = create_app(app_config(_schema_ready, tmp_path / "uploads"))
     app.test_client_class = IsolatedClient
     with app.app_context():
+        seed_reference_data()  # what the migrations insert: Ningbo's districts, the mentor groups
         yield app
         db.session.remove()
         _truncate_all()
@@ -266,12 +269,12 @@ def make_mentor(make_user):
 
 @pytest.fixture
 def make_help_request(make_user):
-    from market.mentoring.services import RequestData, file_request
+    from market.mentoring.services import CaseData, file_case
 
     def make(user=None, *, industry="seafood", difficulties=("e_commerce",), district="象山县",
              description="想在网上卖象山海鲜干货，不会直播带货。", consent=True, business_name="阿芳海鲜干货"):
         user = user or make_user(("entrepreneur",))
-        return file_request(user, RequestData(business_name, industry, "startup", district, list(difficulties),
+        return file_case(user, CaseData(business_name, industry, "startup", district, list(difficulties),
                                               description, consent))
 
     return make

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from market import mail
+from market import mail, signals
 from market.accounts import passwords, tokens
 from market.extensions import db
 from market.models import ROLES, User, UserRole
@@ -76,6 +76,7 @@ def register_user(name: str, email: str, password: str, roles: list[str] | tuple
     db.session.add(user)
     db.session.commit()
     log.info("user registered id=%s roles=%s", user.id, ",".join(roles))
+    signals.user_registered.send(user)
     return user
 
 
@@ -140,6 +141,35 @@ def add_role(user: User, role: str) -> None:
         user.roles.append(UserRole(role=role))
         db.session.commit()
         log.info("role added user=%s role=%s", user.id, role)
+
+
+def grant_role(actor: User, user: User, role: str) -> None:
+    """Staff give a committee-member (执委) or supervisor role; never self-service."""
+    _change_granted_role(actor, user, role, grant=True)
+
+
+def revoke_role(actor: User, user: User, role: str) -> None:
+    _change_granted_role(actor, user, role, grant=False)
+
+
+def _change_granted_role(actor: User, user: User, role: str, *, grant: bool) -> None:
+    from market import audit
+    from market.models.accounts import STAFF_GRANTED_ROLES
+
+    if not actor.is_staff:
+        raise AccountError(_l("Only federation staff can change this role."))
+    if role not in STAFF_GRANTED_ROLES:
+        raise AccountError(_l("Unknown role."))
+    has = role in user.role_names
+    if grant and not has:
+        user.roles.append(UserRole(role=role))
+    elif not grant and has:
+        user.roles = [r for r in user.roles if r.role != role]
+    else:
+        return
+    audit.record(actor, f"role.{'grant' if grant else 'revoke'}.{role}", user)
+    db.session.commit()
+    log.info("role %s user=%s role=%s by staff=%s", "granted" if grant else "revoked", user.id, role, actor.id)
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -59,6 +59,8 @@ def register():
         else:
             login_user(user)  # Flask-Login's user_logged_in signal: the guest cart is kept
             flash(_("Welcome to Sisters Market! We have sent you a link to confirm your email address."), "success")
+            if user.has_role("entrepreneur") and not request.args.get("next"):
+                return redirect(url_for("mentoring.index"))  # she signed up to ask for help
             return redirect(_after_login_target(user))
     return render_template("accounts/register.html", form=form)
 

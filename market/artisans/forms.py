@@ -3,16 +3,21 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from market import areas
 from market.formfields import UploadField, UploadsField
-from market.vocab import ARTISAN_KINDS, CATEGORIES, DISTRICTS, choices
+from market.vocab import ARTISAN_KINDS, CATEGORIES, choices
 
 
 class ShopForm(FlaskForm):
     display_name = StringField(_l("Shop name"), validators=[DataRequired(), Length(max=80)])
     kind = SelectField(_l("I am a"), choices=choices(ARTISAN_KINDS))
-    district = SelectField(_l("District or county"), choices=choices(DISTRICTS))
+    district = SelectField(_l("District or county"))
     story = TextAreaField(_l("My story"), validators=[Length(max=5000)])
     photo = UploadField(_l("Photo"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.district.choices = areas.district_choices()
 
 
 class ProductForm(FlaskForm):

@@ -11,11 +11,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from market import images, search
+from market import areas, images, search
 from market.extensions import db
 from market.models import Artisan, Product, ProductImage, User
 from market.models.catalog import PRODUCT_STATUSES
-from market.vocab import ARTISAN_KINDS, CATEGORIES, DISTRICTS
+from market.vocab import ARTISAN_KINDS, CATEGORIES
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def _upload_folder():
 
 
 def save_shop(user: User, *, display_name: str, kind: str, district: str, story: str = "", photo=None) -> Artisan:
-    if district not in DISTRICTS:
+    if not areas.is_district(district):
         raise ShopError(_l("Choose a district or county of Ningbo."))
     if kind not in ARTISAN_KINDS:
         raise ShopError(_l("Choose what kind of artisan you are."))

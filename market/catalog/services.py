@@ -8,13 +8,13 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, case, func, literal_column, select, text
 from sqlalchemy.orm import joinedload, selectinload
 
-from market import search
+from market import areas, search
 from market.caching import cache_key, remember
 from market.catalog import searching
 from market.extensions import db
 from market.ids import parse_page
 from market.models import Artisan, Brand, Product
-from market.vocab import CATEGORIES, DISTRICTS
+from market.vocab import CATEGORIES
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc")
 
@@ -38,7 +38,7 @@ class CatalogQuery:
         cq = cls(q=(args.get("q") or "").strip()[:100])
         cq.category = args.get("category") if args.get("category") in CATEGORIES else None
         cq.brand = (args.get("brand") or "").strip()[:60] or None
-        cq.district = args.get("district") if args.get("district") in DISTRICTS else None
+        cq.district = args.get("district") if areas.is_district(args.get("district")) else None
         cq.min_fen = _yuan_to_fen(args.get("min_price"), cq.errors)
         cq.max_fen = _yuan_to_fen(args.get("max_price"), cq.errors)
         if cq.min_fen is not None and cq.max_fen is not None and cq.min_fen > cq.max_fen:

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from market.extensions import db
 from market.mentoring import services
-from market.models import HelpRequest, User, UserRole
+from market.models import Case, User, UserRole
 
 MENTORS = [
     # name, group, industries, skills, district, capacity, bio
@@ -69,8 +69,8 @@ def load_mentoring_demo(password_hash: str, rnd: random.Random) -> None:
     author = db.session.scalar(select(User).where(User.email == "entrepreneur@demo.sisters-market.cn"))
     for n, (business, industry, stage, district, difficulties, description, end) in enumerate(REQUESTS):
         user = author if n < 2 else _entrepreneur(password_hash, n)
-        req = services.file_request(user, services.RequestData(business, industry, stage, district, difficulties,
-                                                               description, True))
+        req = services.file_case(user, services.CaseData(business, industry, stage, district, difficulties,
+                                                         description, True))
         if end == "open":
             continue
         intro = sorted(req.introductions, key=lambda i: i.rank)[0]
@@ -83,10 +83,27 @@ def load_mentoring_demo(password_hash: str, rnd: random.Random) -> None:
             services.resolve(user, req.id, 5, "新设计的文创团扇和书签在景区卖得很好，合作社的订单翻了一番。")
         # Spread the dates so the dashboard's medians mean something.
         days = 5 + 7 * n
-        db.session.execute(update(HelpRequest).where(HelpRequest.id == req.id).values(
+        db.session.execute(update(Case).where(Case.id == req.id).values(
             created_at=services.utcnow() - timedelta(days=days + 3),
             matched_at=services.utcnow() - timedelta(days=days)))
         db.session.commit()
+    _committee_member(password_hash, staff)
+
+
+def _committee_member(password_hash: str, staff: User) -> None:
+    """A committee member (执委) of Xiangshan and a case she filed for a woman without an account."""
+    from market.accounts.services import grant_role
+
+    user = User(name="执委王海霞", email="committee@demo.sisters-market.cn", password_hash=password_hash)
+    user.roles = [UserRole(role="buyer")]
+    db.session.add(user)
+    db.session.commit()
+    grant_role(staff, user, "committee")
+    services.file_on_behalf(user, services.CaseData(
+        "李阿婆鱼鲞", "seafood", "startup", "象山县", ["e_commerce", "market_access"],
+        "自家晒的鱼鲞在村里卖不完，想卖到网上，但不会用智能手机，女儿在外地打工。", True, consent_contact=True),
+        channel="committee", consent_method="paper",
+        profile_data=services.ProfileData("李阿婆", "13805742266", business_kind="晒鱼鲞"))
 
 
 def _entrepreneur(password_hash: str, n: int) -> User:

@@ -12,10 +12,13 @@ import threading
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 import matching
+from market import areas
 from market.extensions import db
-from market.models import HelpRequest, Introduction, MentorProfile
+from market.mentoring import groups
+from market.models import Case, Introduction, MentorProfile
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -29,35 +32,42 @@ def to_mentor(profile: MentorProfile) -> matching.Mentor:
     )
 
 
-def to_request(req: HelpRequest) -> matching.HelpRequest:
+def to_request(case: Case) -> matching.HelpRequest:
     return matching.HelpRequest(
-        id=req.id, industry=req.industry, difficulties=tuple(req.difficulties or ()), region=req.district,
-        description=req.description or "", stage=req.stage,
+        id=case.id, industry=case.industry, difficulties=tuple(case.difficulties or ()), region=case.district,
+        description=case.description or "", stage=case.stage,
     )
 
 
-def _fingerprint() -> tuple:
+def matcher_data() -> dict:
+    """What the matcher takes as data rather than constants: the groups with their
+    affinities, and the districts of the area tree."""
+    return {"groups": groups.affinities(), "regions": areas.region_names()}
+
+
+def _fingerprint(data: dict) -> tuple:
     row = db.session.execute(
         select(func.count(MentorProfile.id), func.max(MentorProfile.updated_at), func.sum(MentorProfile.current_load))
         .where(MentorProfile.status == "approved")
     ).one()
-    return tuple(row)
+    return (*row, repr(sorted((k, sorted(v.items())) for k, v in data["groups"].items())), data["regions"])
 
 
 def training_outcomes() -> list[matching.Outcome]:
     """Every introduction a mentor answered, with how the case ended when it has."""
     rows = db.session.execute(
-        select(Introduction, HelpRequest).join(HelpRequest, Introduction.request_id == HelpRequest.id)
-        .where(Introduction.status.in_(("accepted", "declined")))
+        select(Introduction, Case).join(Case, Introduction.case_id == Case.id)
+        .where(Introduction.status.in_(("accepted", "declined", "released")))
+        .options(selectinload(Case.difficulty_items))
     )
     outcomes = []
-    for intro, req in rows:
-        accepted = intro.status == "accepted"
+    for intro, case in rows:
+        accepted = intro.status in ("accepted", "released")
         resolved = None
-        if accepted and req.status in ("resolved", "closed_unresolved"):
-            resolved = req.status == "resolved"
-        outcomes.append(matching.Outcome(request=to_request(req), mentor_id=intro.mentor_id, accepted=accepted,
-                                         resolved=resolved, satisfaction=req.rating if accepted else None))
+        if intro.status == "accepted" and case.status in ("resolved", "closed_unresolved"):
+            resolved = case.status == "resolved"
+        outcomes.append(matching.Outcome(request=to_request(case), mentor_id=intro.mentor_id, accepted=accepted,
+                                         resolved=resolved, satisfaction=case.rating if resolved is not None else None))
     return outcomes
 
 
@@ -69,7 +79,8 @@ def _learnable(outcomes: list[matching.Outcome]) -> bool:
 def get_matcher() -> matching.MentorMatcher | None:
     """The fitted matcher over approved mentors, or None when there are none yet."""
     cache = current_app.extensions.setdefault("mentor_matcher", {})
-    fingerprint = _fingerprint()
+    data = matcher_data()
+    fingerprint = _fingerprint(data)
     if cache.get("fingerprint") == fingerprint:
         return cache.get("matcher")
     with _lock:
@@ -80,7 +91,7 @@ def get_matcher() -> matching.MentorMatcher | None:
         matcher = None
         if profiles:
             outcomes = training_outcomes()
-            matcher = matching.MentorMatcher().fit([to_mentor(p) for p in profiles],
+            matcher = matching.MentorMatcher(groups=data["groups"], regions=data["regions"]).fit([to_mentor(p) for p in profiles],
                                                     outcomes=outcomes if _learnable(outcomes) else None)
             log.info("matcher fitted on %s mentors (weights from %s)", len(profiles), matcher.weight_source_)
         cache.update(fingerprint=fingerprint, matcher=matcher)
@@ -94,9 +105,10 @@ def reasons_as_json(match: matching.Match) -> list[dict]:
 def reason_texts(reasons: list[dict], lang: str) -> list[str]:
     """Stored reasons in the reader's language."""
     out = []
+    group_labels, region_labels = groups.labels(), areas.districts()
     for r in reasons or []:
         try:
-            out.append(matching.Reason(r["code"], r.get("params") or {}).text(lang))
+            out.append(matching.Reason(r["code"], r.get("params") or {}).text(lang, group_labels, region_labels))
         except (KeyError, TypeError, ValueError):
             continue  # a reason from an older matcher version: skip, never break the page
     return out

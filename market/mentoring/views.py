@@ -1,20 +1,36 @@
-"""The help desk pages: mentor enrolment, help requests with suggestions, answering asks,
-the case log, and the staff dashboard, assignment and export. Thin: each view reads the
-request, calls one service, and renders or redirects."""
+"""The help desk pages: mentor enrolment, cases with suggestions, answering asks, each
+difficulty and the case log, and the staff dashboard, proposed cases, assignment and export.
+Thin: each view reads the request, calls one service, and renders or redirects."""
 from __future__ import annotations
-
-from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from market import areas
 from market.auth import role_required, staff_required
 from market.ids import parse_id
-from market.mentoring import services, states
-from market.mentoring.forms import CloseForm, DeclineForm, EntryForm, MentorForm, RequestForm, ResolveForm, lang
+from market.mentoring import groups, services, states
+from market.mentoring.forms import (
+    BUSINESS_SIZE_LABELS,
+    CHANNEL_LABELS,
+    CONSENT_METHOD_LABELS,
+    CONSENT_SCOPE_LABELS,
+    DECLINE_LABELS,
+    CloseForm,
+    ConsentForm,
+    ContactNoteForm,
+    DeclineForm,
+    DifficultyForm,
+    DismissForm,
+    EntryForm,
+    MentorForm,
+    OnBehalfForm,
+    RequestForm,
+    ResolveForm,
+    lang,
+)
 from market.mentoring.matcher import reason_texts
-from market.vocab import DISTRICTS
 from matching import schema
 
 bp = Blueprint("mentoring", __name__)
@@ -24,14 +40,22 @@ bp = Blueprint("mentoring", __name__)
 def mentoring_helpers():
     def vocab_label(kind: str, code: str) -> str:
         if kind == "district":
-            return str(DISTRICTS.get(code, code))
-        vocabulary = {"group": schema.GROUPS, "industry": schema.INDUSTRIES, "difficulty": schema.DIFFICULTIES,
+            return areas.district_label(code, lang())
+        if kind == "group":
+            return groups.label(code, lang())
+        vocabulary = {"industry": schema.INDUSTRIES, "difficulty": schema.DIFFICULTIES,
                       "stage": schema.BUSINESS_STAGES}[kind]
         return schema.label(vocabulary, code, lang())
 
-    staff_links = [{"url": url_for("mentoring.dashboard"), "label": _("Mutual-aid dashboard")}] \
+    staff_links = [{"url": url_for("mentoring.dashboard"), "label": _("Mutual-aid dashboard")},
+                   {"url": url_for("mentoring.profiles"), "label": _("Women without an account")},
+                   {"url": url_for("mentoring.team"), "label": _("Committee members and supervisors")}] \
         if current_user.is_authenticated and current_user.is_staff else []
-    return {"case_labels": states.LABELS, "intro_labels": states.INTRODUCTION_LABELS,
+    return {"case_labels": states.CASE_LABELS, "intro_labels": states.INTRODUCTION_LABELS,
+            "status_log_labels": states.STATUS_LOG_LABELS,
+            "difficulty_labels": states.DIFFICULTY_LABELS, "channel_labels": CHANNEL_LABELS,
+            "size_labels": BUSINESS_SIZE_LABELS, "decline_labels": DECLINE_LABELS,
+            "consent_scope_labels": CONSENT_SCOPE_LABELS, "consent_method_labels": CONSENT_METHOD_LABELS,
             "log_labels": services.LOG_LABELS, "vocab_label": vocab_label,
             "reason_texts": lambda reasons: reason_texts(reasons, lang()),
             "nav_items": [{"url": url_for("mentoring.index"), "label": _("Mutual aid")}], "staff_links": staff_links}
@@ -49,7 +73,8 @@ def index():
         return render_template("mentoring/index.html", profile=None, requests=[], asks=[], cases=[])
     profile, asks, cases = services.mentor_home(current_user)
     return render_template("mentoring/index.html", profile=profile, asks=asks, cases=cases,
-                           requests=services.my_requests(current_user))
+                           requests=services.my_cases(current_user), decline_form=DeclineForm(),
+                           filed=services.filed_by(current_user), due=services.due_this_week(current_user))
 
 
 # ---- mentors -------------------------------------------------------------------------
@@ -89,14 +114,14 @@ def pause():
 @role_required("mentor")
 def accept(introduction_id: int):
     try:
-        req = services.accept(current_user, introduction_id)
+        case = services.accept(current_user, introduction_id)
     except services.NotFound:
         abort(404)
     except (services.MentoringError, states.InvalidTransition) as e:
         _error(e)
         return redirect(url_for("mentoring.index"))
     flash(_("Thank you! You are now this entrepreneur's mentor."), "success")
-    return redirect(url_for("mentoring.request_page", request_id=req.id))
+    return redirect(url_for("mentoring.case_page", case_id=case.id))
 
 
 @bp.post("/mentoring/asks/<int:introduction_id>/decline")
@@ -104,7 +129,7 @@ def accept(introduction_id: int):
 def decline(introduction_id: int):
     form = DeclineForm()
     try:
-        services.decline(current_user, introduction_id, form.reason.data or "")
+        services.decline(current_user, introduction_id, form.reason.data or "", request.form.get("code") or "busy")
     except services.NotFound:
         abort(404)
     except services.MentoringError as e:
@@ -114,7 +139,7 @@ def decline(introduction_id: int):
     return redirect(url_for("mentoring.index"))
 
 
-# ---- help requests -------------------------------------------------------------------
+# ---- cases ---------------------------------------------------------------------------
 
 @bp.route("/mentoring/requests/new", methods=["GET", "POST"])
 @login_required
@@ -124,102 +149,300 @@ def new_request():
         form.district.data = current_user.artisan.district
         form.business_name.data = current_user.artisan.display_name
     if form.validate_on_submit():
-        data = services.RequestData(form.business_name.data, form.industry.data, form.stage.data,
-                                    form.district.data, form.difficulties.data, form.description.data,
-                                    form.consent_to_share.data, form.link_shop.data)
         try:
-            req = services.file_request(current_user, data)
+            case = services.file_case(current_user, _case_data(form))
         except services.MentoringError as e:
             form.form_errors.append(str(e))
         else:
             flash(_("Your request is filed. Here are the mentors who suit it best."), "success")
-            return redirect(url_for("mentoring.request_page", request_id=req.id))
+            return redirect(url_for("mentoring.case_page", case_id=case.id))
     return render_template("mentoring/request_form.html", form=form)
 
 
-def _visible(request_id: int):
+def _case_data(form) -> services.CaseData:
+    return services.CaseData(form.business_name.data, form.industry.data, form.stage.data, form.district.data,
+                             form.difficulties.data, form.description.data, form.consent_to_share.data,
+                             getattr(form, "link_shop", None) and form.link_shop.data, form.business_size.data,
+                             form.contact_phone.data or "", form.contact_wechat.data or "",
+                             form.consent_contact.data, form.consent_sms.data)
+
+
+@bp.route("/mentoring/cases/new-for-her", methods=["GET", "POST"])
+@role_required("committee")
+def new_on_behalf():
+    """Staff or a committee member (执委) files for a woman without an account."""
+    channels = services.ON_BEHALF_CHANNELS if current_user.is_staff else ("committee",)
+    form = OnBehalfForm(channels=channels)
+    if request.method == "GET":
+        form.channel.data = "committee" if not current_user.is_staff else "visit"
+    if form.validate_on_submit():
+        profile = services.ProfileData(form.name.data, form.phone.data, form.area_id.data or None,
+                                       form.district.data, form.business_kind.data)
+        try:
+            case = services.file_on_behalf(current_user, _case_data(form), channel=form.channel.data,
+                                           consent_method=form.consent_method.data, profile_data=profile)
+        except services.MentoringError as e:
+            form.form_errors.append(str(e))
+        else:
+            flash(_("The case is filed on her behalf. Here are the mentors who suit it best."), "success")
+            return redirect(url_for("mentoring.case_page", case_id=case.id))
+    return render_template("mentoring/on_behalf_form.html", form=form)
+
+
+@bp.post("/mentoring/cases/<int:case_id>/consent")
+@login_required
+def consent(case_id: int):
+    form = ConsentForm()
+    given = request.form.get("given") == "1"
     try:
-        return services.visible_request(current_user, request_id)
+        services.set_consent(current_user, case_id, request.form.get("scope") or "", given,
+                             request.form.get("method") or "online")
     except services.NotFound:
         abort(404)
+    except services.MentoringError as e:
+        _error(e)
+    else:
+        flash(_("Consent recorded.") if given else _("Consent withdrawn."), "success")
+    del form
+    return _back(case_id, "#consent")
+
+
+def _visible(case_id: int):
+    try:
+        return services.visible_case(current_user, case_id)
+    except services.NotFound:
+        abort(404)
+
+
+def _back(case_id: int, anchor: str = ""):
+    return redirect(url_for("mentoring.case_page", case_id=case_id) + anchor)
 
 
 @bp.get("/mentoring/requests/<int:request_id>")
 @login_required
 def request_page(request_id: int):
-    req, acc = _visible(request_id)
-    entry_form = EntryForm()
-    kinds = ["note"] if not (acc.is_mentor or acc.is_staff) else \
-        [k for k in services.LOG_LABELS if k not in services.SYSTEM_LOG_KINDS]
-    entry_form.kind.choices = [(k, services.LOG_LABELS[k]) for k in kinds]
-    entry_form.happened_on.data = date.today()
-    return render_template("mentoring/request.html", req=req, acc=acc, entry_form=entry_form,
-                           resolve_form=ResolveForm(), close_form=CloseForm(),
-                           asked=next((i for i in req.introductions if i.status == "asked"), None))
+    """Where the older help desk's mails and bookmarks point."""
+    return redirect(url_for("mentoring.case_page", case_id=request_id), code=301)
 
 
-@bp.post("/mentoring/requests/<int:request_id>/ask/<int:introduction_id>")
+@bp.get("/mentoring/cases/<int:case_id>")
 @login_required
-def ask(request_id: int, introduction_id: int):
+def case_page(case_id: int):
+    case, acc = _visible(case_id)
+    entry_form = EntryForm()
+    kinds = services.TYPED_KINDS if acc.log_kinds_all else ("note",)
+    entry_form.kind.choices = [(k, services.LOG_LABELS[k]) for k in kinds]
+    entry_form.happened_on.data = services.common.today()
+    services.record_read(current_user, case, acc)
+    mentors = services.mentors_for_staff("approved") if acc.is_staff else []
+    return render_template("mentoring/case.html", case=case, req=case, acc=acc, entry_form=entry_form,
+                           mentors=mentors,
+                           consent_form=ConsentForm(), consents=services.consent_history(case),
+                           resolve_form=ResolveForm(), close_form=CloseForm(), timeline=services.timeline(case),
+                           contact_form=ContactNoteForm(), dismiss_form=DismissForm(),
+                           asked=next((i for i in case.introductions if i.status == "asked"), None))
+
+
+@bp.post("/mentoring/cases/<int:case_id>/ask/<int:introduction_id>")
+@login_required
+def ask(case_id: int, introduction_id: int):
     try:
-        intro = services.ask_mentor(current_user, request_id, introduction_id)
+        intro = services.ask_mentor(current_user, case_id, introduction_id)
     except services.NotFound:
         abort(404)
     except services.MentoringError as e:
         _error(e)
     else:
         flash(_("We have asked %(name)s. You will see her answer here.", name=intro.mentor.display_name), "success")
-    return redirect(url_for("mentoring.request_page", request_id=request_id))
+    return _back(case_id)
 
 
-@bp.post("/mentoring/requests/<int:request_id>/log")
+@bp.post("/mentoring/cases/<int:case_id>/log")
 @login_required
-def log_entry(request_id: int):
+def log_entry(case_id: int):
     form = EntryForm()
     happened = form.happened_on.data if form.happened_on.validate(form) else None
+    next_date = form.next_follow_up_on.data if form.next_follow_up_on.validate(form) else None
+    if form.happened_on.raw_data and form.happened_on.raw_data[0] and happened is None \
+            or form.next_follow_up_on.raw_data and form.next_follow_up_on.raw_data[0] and next_date is None:
+        flash(_("Enter dates as YYYY-MM-DD."), "error")
+        return _back(case_id, "#case-log")
     try:
-        services.add_entry(current_user, request_id, form.kind.data or "", form.body.data or "", happened)
+        services.add_entry(current_user, case_id, form.kind.data or "", form.body.data or "", happened, next_date)
     except services.NotFound:
         abort(404)
     except (services.MentoringError, states.InvalidTransition) as e:
         _error(e)
     else:
         flash(_("Added to the case log."), "success")
-    return redirect(url_for("mentoring.request_page", request_id=request_id) + "#case-log")
+    return _back(case_id, "#case-log")
 
 
-@bp.post("/mentoring/requests/<int:request_id>/resolve")
+@bp.post("/mentoring/cases/<int:case_id>/difficulties/<int:difficulty_id>")
 @login_required
-def resolve(request_id: int):
+def update_difficulty(case_id: int, difficulty_id: int):
+    form = DifficultyForm()
+    try:
+        services.update_difficulty(current_user, case_id, difficulty_id, request.form.get("status") or "",
+                                   form.measures.data or "", form.result.data or "")
+    except services.NotFound:
+        abort(404)
+    except (services.MentoringError, states.InvalidTransition) as e:
+        _error(e)
+    else:
+        flash(_("Saved."), "success")
+    return _back(case_id, "#difficulties")
+
+
+@bp.post("/mentoring/cases/<int:case_id>/resolve")
+@login_required
+def resolve(case_id: int):
     form = ResolveForm()
     try:
         rating = int(form.rating.data) if form.rating.data is not None else 0
     except (TypeError, ValueError):
         rating = 0
     try:
-        services.resolve(current_user, request_id, rating, form.outcome.data or "")
+        services.resolve(current_user, case_id, rating, form.outcome.data or "")
     except services.NotFound:
         abort(404)
     except (services.MentoringError, states.InvalidTransition) as e:
         _error(e)
     else:
         flash(_("Congratulations! The case is resolved. Thank you for your rating."), "success")
-    return redirect(url_for("mentoring.request_page", request_id=request_id))
+    return _back(case_id)
 
 
-@bp.post("/mentoring/requests/<int:request_id>/close")
+@bp.post("/mentoring/cases/<int:case_id>/close")
 @login_required
-def close(request_id: int):
+def close(case_id: int):
     form = CloseForm()
     try:
-        services.close_unresolved(current_user, request_id, form.reason.data or "")
+        services.close_unresolved(current_user, case_id, form.reason.data or "")
     except services.NotFound:
         abort(404)
     except (services.MentoringError, states.InvalidTransition) as e:
         _error(e)
     else:
         flash(_("The case is closed."), "info")
-    return redirect(url_for("mentoring.request_page", request_id=request_id))
+    return _back(case_id)
+
+
+# ---- the loop: staff unstick a case, the mentor proposes closure, she confirms -------------
+
+def _act(case_id: int, action, success: str, anchor: str = ""):
+    try:
+        action()
+    except services.NotFound:
+        abort(404)
+    except (services.MentoringError, states.InvalidTransition) as e:
+        _error(e)
+    else:
+        flash(success, "success")
+    return _back(case_id, anchor)
+
+
+def _form_text(name: str) -> str:
+    return (request.form.get(name) or "")[:5000]
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/withdraw-ask")
+@staff_required
+def withdraw_ask(case_id: int):
+    return _act(case_id, lambda: services.withdraw_ask(current_user, case_id, _int(request.form.get("introduction_id")),
+                                                       _form_text("reason")), _("The ask is withdrawn."))
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/ask-mentor")
+@staff_required
+def ask_named_mentor(case_id: int):
+    return _act(case_id, lambda: services.ask_named_mentor(current_user, case_id, _int(request.form.get("mentor_id"))),
+                _("The mentor is asked."))
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/second-mentor")
+@staff_required
+def add_second_mentor(case_id: int):
+    return _act(case_id, lambda: services.add_second_mentor(current_user, case_id,
+                                                            _int(request.form.get("mentor_id"))),
+                _("The mentor is asked to join as a second mentor."))
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/reassign")
+@staff_required
+def reassign(case_id: int):
+    return _act(case_id, lambda: services.reassign(current_user, case_id, _form_text("reason")),
+                _("The mentor is released; the case is looking for a new mentor."))
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/reopen")
+@staff_required
+def reopen(case_id: int):
+    return _act(case_id, lambda: services.reopen(current_user, case_id, _form_text("reason")),
+                _("The case is reopened."))
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/verify")
+@staff_required
+def verify_closure(case_id: int):
+    return _act(case_id, lambda: services.verify_closure(current_user, case_id, _form_text("note")),
+                _("Signed off: the case is closed as solved."))
+
+
+@bp.post("/mentoring/cases/<int:case_id>/propose-closure")
+@login_required
+def propose_closure(case_id: int):
+    results = []
+    for key in request.form:
+        if key.startswith("status_"):
+            difficulty_id = _int(key.removeprefix("status_"))
+            results.append(services.DifficultyResult(difficulty_id, request.form.get(key) or "",
+                                                     _form_text(f"result_{difficulty_id}")))
+    return _act(case_id, lambda: services.propose_closure(current_user, case_id, results, _form_text("summary")),
+                _("Thank you! She is asked to confirm that the case can be closed."))
+
+
+@bp.post("/mentoring/cases/<int:case_id>/confirm-closure")
+@login_required
+def confirm_closure(case_id: int):
+    return _act(case_id, lambda: services.confirm_closure(current_user, case_id, _int(request.form.get("rating")),
+                                                          _form_text("outcome")),
+                _("Congratulations! The case is resolved. Thank you for your rating."))
+
+
+@bp.post("/mentoring/cases/<int:case_id>/not-yet")
+@login_required
+def not_yet(case_id: int):
+    return _act(case_id, lambda: services.not_yet(current_user, case_id, _form_text("reason")),
+                _("Your mentor will carry on."))
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/open")
+@staff_required
+def open_proposed(case_id: int):
+    try:
+        services.open_proposed(current_user, case_id, ContactNoteForm().note.data or "")
+    except services.NotFound:
+        abort(404)
+    except (services.MentoringError, states.InvalidTransition) as e:
+        _error(e)
+    else:
+        flash(_("The case is open and is being matched."), "success")
+    return _back(case_id)
+
+
+@bp.post("/staff/mentoring/cases/<int:case_id>/dismiss")
+@staff_required
+def dismiss_proposed(case_id: int):
+    try:
+        services.dismiss_proposed(current_user, case_id, DismissForm().reason.data or "")
+    except services.NotFound:
+        abort(404)
+    except (services.MentoringError, states.InvalidTransition) as e:
+        _error(e)
+    else:
+        flash(_("The proposed case is dismissed."), "info")
+    return _back(case_id)
 
 
 # ---- staff ---------------------------------------------------------------------------
@@ -230,8 +453,9 @@ def dashboard():
     d = services.dashboard()
     i = 0 if lang() == "zh" else 1
     charts = {
-        "status": [(str(states.LABELS[k]), n) for k, n in d.by_status.items()],
-        "district": [(k if i == 0 else str(DISTRICTS[k]), n) for k, n in d.by_district.items()],
+        "status": [(str(states.CASE_LABELS[k]), n) for k, n in d.by_status.items()],
+        "district": [(areas.district_label(k), n) for k, n in d.by_district.items()],
+        "channel": [(str(CHANNEL_LABELS.get(k, k)), n) for k, n in d.by_channel.items()],
         "difficulty": sorted(((schema.DIFFICULTIES[k][i], n) for k, n in d.by_difficulty.items()),
                              key=lambda row: -row[1]),
     }
@@ -242,7 +466,7 @@ def dashboard():
 @staff_required
 def staff_requests():
     status = request.args.get("status") or None
-    return render_template("mentoring/staff_requests.html", requests=services.all_requests(status), status=status,
+    return render_template("mentoring/staff_requests.html", requests=services.all_cases(status), status=status,
                            overdue_ids={r.id for r in services.overdue_cases()})
 
 
@@ -295,6 +519,121 @@ def confirm_assign():
 @bp.get("/staff/mentoring/cases.csv")
 @staff_required
 def cases_csv():
+    from market import audit
+
+    audit.record(current_user, "cases.export", ("cases", None), commit=True)  # every case, names included
     return Response(services.cases_csv(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=mutual-aid-cases.csv"})
 
+
+
+# ---- staff: profiles of women without an account, the team ----------------------------
+
+@bp.get("/staff/mentoring/profiles")
+@role_required("committee")
+def profiles():
+    return render_template("mentoring/profiles.html", profiles=services.profiles_for(current_user),
+                           duplicates=services.duplicate_phones() if current_user.is_staff else {})
+
+
+@bp.get("/staff/mentoring/profiles/<int:profile_id>")
+@role_required("committee")
+def profile_page(profile_id: int):
+    try:
+        profile = services.visible_profile(current_user, profile_id)
+    except services.NotFound:
+        abort(404)
+    return render_template("mentoring/profile.html", profile=profile,
+                           cases=services.cases_of_profile(profile))
+
+
+@bp.post("/staff/mentoring/profiles/<int:profile_id>/link")
+@staff_required
+def link_profile(profile_id: int):
+    try:
+        services.link_account(current_user, profile_id, request.form.get("email", ""))
+    except services.NotFound:
+        abort(404)
+    except services.MentoringError as e:
+        _error(e)
+    else:
+        flash(_("Her account is linked: her cases are now hers."), "success")
+    return redirect(url_for("mentoring.profile_page", profile_id=profile_id))
+
+
+@bp.post("/staff/mentoring/profiles/merge")
+@staff_required
+def merge_profiles():
+    try:
+        keep = services.merge_profiles(current_user, _int(request.form.get("keep")), _int(request.form.get("merge")))
+    except services.NotFound:
+        abort(404)
+    except services.MentoringError as e:
+        _error(e)
+        return redirect(url_for("mentoring.profiles"))
+    flash(_("The profiles are merged."), "success")
+    return redirect(url_for("mentoring.profile_page", profile_id=keep.id))
+
+
+@bp.get("/staff/mentoring/profiles/<int:profile_id>/export.json")
+@staff_required
+def export_profile(profile_id: int):
+    import json
+
+    try:
+        data = services.export_profile(current_user, profile_id)
+    except services.NotFound:
+        abort(404)
+    return Response(json.dumps(data, ensure_ascii=False, indent=1), mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename=profile-{profile_id}.json"})
+
+
+@bp.post("/staff/mentoring/profiles/<int:profile_id>/anonymise")
+@staff_required
+def anonymise_profile(profile_id: int):
+    if request.form.get("confirm") != "1":
+        flash(_("Tick the box to confirm: this cannot be undone."), "error")
+        return redirect(url_for("mentoring.profile_page", profile_id=profile_id))
+    try:
+        services.anonymise_profile(current_user, profile_id)
+    except services.NotFound:
+        abort(404)
+    flash(_("Her personal data is erased; the case counts are kept."), "success")
+    return redirect(url_for("mentoring.profile_page", profile_id=profile_id))
+
+
+@bp.route("/staff/mentoring/team", methods=["GET", "POST"])
+@staff_required
+def team():
+    from market.accounts.services import AccountError, find_user_by_email, grant_role, revoke_role
+    from market.models.accounts import STAFF_GRANTED_ROLES
+
+    if request.method == "POST":
+        user = find_user_by_email(request.form.get("email", ""))
+        role, action = request.form.get("role", ""), request.form.get("action", "grant")
+        area_id = _int(request.form.get("area_id"))
+        try:
+            if user is None:
+                raise services.MentoringError(_("No account has this email."))
+            if role not in STAFF_GRANTED_ROLES:
+                raise AccountError(_("Unknown role."))
+            if action == "revoke":
+                revoke_role(current_user, user, role)
+            else:
+                if area_id:
+                    areas.grant_responsibility(current_user, user, area_id)
+                grant_role(current_user, user, role)
+        except (AccountError, services.MentoringError, areas.AreaError) as e:
+            _error(e)
+        else:
+            flash(_("Saved."), "success")
+        return redirect(url_for("mentoring.team"))
+    return render_template("mentoring/team.html", members=services.team_members(),
+                           area_choices=areas.area_choices())
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

@@ -1,7 +1,18 @@
 """All models, imported here so that Alembic and create_all see every table."""
 from market.models.accounts import ROLES, User, UserRole  # noqa: F401
+from market.models.areas import AREA_LEVELS, Area, AreaResponsibility  # noqa: F401
+from market.models.audit import AuditEntry  # noqa: F401
 from market.models.catalog import Artisan, Brand, Product, ProductImage, brand_members  # noqa: F401
-from market.models.mentoring import CaseEntry, HelpRequest, Introduction, MentorProfile  # noqa: F401
+from market.models.mentoring import (  # noqa: F401
+    Case,
+    CaseConsent,
+    CaseDifficulty,
+    CaseEntry,
+    ClientProfile,
+    Introduction,
+    MentorGroup,
+    MentorProfile,
+)
 from market.models.orders import CartItem, Order, OrderLine, SubOrder  # noqa: F401
 from market.models.payments import Payment, Refund, WebhookEvent  # noqa: F401
 from market.models.search import SearchQueryDay, SynonymGroup  # noqa: F401

@@ -11,8 +11,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from market.extensions import db
 
-ROLES = ("buyer", "artisan", "entrepreneur", "mentor", "staff")
+ROLES = ("buyer", "artisan", "entrepreneur", "mentor", "staff", "committee", "supervisor")
 SELF_SERVICE_ROLES = ("buyer", "artisan", "entrepreneur", "mentor")
+# Granted and revoked by staff only (market.accounts.services.grant_role): a committee member
+# of the federation (执委) and a supervisor (cases escalate to her).
+STAFF_GRANTED_ROLES = ("committee", "supervisor")
 
 
 def new_session_token() -> str:

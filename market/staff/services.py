@@ -9,9 +9,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from market import areas
 from market.extensions import db
 from market.models import Artisan, Brand, User
-from market.vocab import DISTRICTS
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def save_brand(actor: User, *, slug: str, name: str, name_en: str = "", story: s
     slug = (slug or "").strip().lower()
     if not _SLUG.match(slug):
         raise StaffError(_l("The web address may use only lower-case letters, digits and dashes."))
-    if district and district not in DISTRICTS:
+    if district and not areas.is_district(district):
         raise StaffError(_l("Choose a district or county of Ningbo."))
     clash = db.session.scalar(select(Brand).where((Brand.slug == slug) | (Brand.name == name.strip())))
     if clash is not None and clash is not brand:

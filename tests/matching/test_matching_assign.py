@@ -9,7 +9,8 @@ from matching_cases import seafood_request, xiangshan_mentors
 from scipy.optimize import linear_sum_assignment
 
 from matching import Assignment, HelpRequest, Mentor, MentorMatcher
-from matching.schema import DIFFICULTIES, GROUPS
+from matching.schema import DEFAULT_GROUPS as GROUPS
+from matching.schema import DIFFICULTIES
 
 INDUSTRY_POOL = ["tea", "agriculture", "seafood", "embroidery"]
 REGION_POOL = ["象山县", "余姚市", "鄞州区", "杭州市"]

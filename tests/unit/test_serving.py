@@ -17,9 +17,11 @@ def make_app(tmp_path):
         config.update(overrides)
         app = create_app(config)
         from market.extensions import db
+        from market.reference import seed_reference_data
 
         with app.app_context():
             db.create_all()
+            seed_reference_data()
         return app
 
     return make

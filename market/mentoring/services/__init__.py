@@ -1,0 +1,114 @@
+"""The mutual-aid help desk's rules and state changes, one module per concern. Views, the
+CLI and other modules call these; nothing else changes mentoring rows.
+
+- `common`: errors, the clock, compare-and-set status moves (checked against `states`)
+- `access`: who the reader is to a case and what she may see and do
+- `mentors`: enrolment, profile, pause, staff review
+- `cases`: intake (her own, or on her behalf), proposed cases, resolution, closing
+- `profiles`: women without an account, duplicates, claiming, export and anonymisation
+- `consent`: consent records and recorded reads
+- `difficulties`: each difficulty's status, measures and result
+- `introductions`: suggestions, asks, answers, moving on
+- `followups`: the typed case log and next follow-up dates
+- `assignment`: staff's global capacity-aware assignment
+- `loop`: expiry, withdraw, reassign, named and second mentors, escalation, closure, reopening
+- `notify`: mail
+- `reports`: overdue cases, dashboard, export
+
+Rules that keep people safe and the numbers true:
+- A case is seen only by the woman, whoever filed it for her, staff, and the mentors asked or
+  working on it (others get 404); proposed cases only by staff and whoever proposed them.
+- A mentor's `current_load` changes only by conditional UPDATEs, so two accepts racing for
+  her last slot cannot both win, on SQLite or PostgreSQL.
+- A case has at most one mentor asked at a time; a decline moves on to the next suggestion.
+"""
+from market.mentoring.services.access import Access, access, mentor_profile, visible_case  # noqa: F401
+from market.mentoring.services.assignment import (  # noqa: F401
+    ProposedPair,
+    confirm_assignment,
+    propose_assignment,
+    waiting_cases,
+)
+from market.mentoring.services.cases import (  # noqa: F401
+    FILING_CHANNELS,
+    ON_BEHALF_CHANNELS,
+    CaseData,
+    close_unresolved,
+    dismiss_proposed,
+    file_case,
+    file_on_behalf,
+    filed_by,
+    my_cases,
+    open_proposed,
+    propose_case,
+    resolve,
+)
+from market.mentoring.services.common import MentoringError, NotFound, utcnow  # noqa: F401
+from market.mentoring.services.consent import history as consent_history  # noqa: F401
+from market.mentoring.services.consent import record_read, set_consent  # noqa: F401
+from market.mentoring.services.difficulties import update_difficulty  # noqa: F401
+from market.mentoring.services.followups import (  # noqa: F401
+    FOLLOW_UP_KINDS,
+    LOG_LABELS,
+    SYSTEM_LOG_KINDS,
+    TYPED_KINDS,
+    add_entry,
+    timeline,
+)
+from market.mentoring.services.introductions import (  # noqa: F401
+    SUGGESTIONS,
+    accept,
+    ask_mentor,
+    decline,
+    mentor_home,
+    move_on,
+    refresh_suggestions,
+)
+from market.mentoring.services.loop import (  # noqa: F401
+    DifficultyResult,
+    add_second_mentor,
+    ask_named_mentor,
+    confirm_closure,
+    due_this_week,
+    escalate_overdue,
+    expire_asks,
+    not_yet,
+    propose_closure,
+    reassign,
+    reopen,
+    responsible_staff,
+    sweep,
+    verify_closure,
+    withdraw_ask,
+)
+from market.mentoring.services.mentors import (  # noqa: F401
+    MentorData,
+    mentors_for_staff,
+    review_mentor,
+    save_mentor_profile,
+    set_paused,
+)
+from market.mentoring.services.notify import notify_asked, notify_matched  # noqa: F401
+from market.mentoring.services.profiles import (  # noqa: F401
+    ProfileData,
+    anonymise_profile,
+    cases_of_profile,
+    claim_profiles,
+    duplicate_phones,
+    export_profile,
+    link_account,
+    may_file_for_others,
+    merge_profiles,
+    normalise_phone,
+    profiles_for,
+    visible_profile,
+)
+from market.mentoring.services.reports import (  # noqa: F401
+    Dashboard,
+    all_cases,
+    cases_csv,
+    dashboard,
+    overdue_cases,
+    overdue_days,
+)
+from market.mentoring.services.team import Member, team_members  # noqa: F401

@@ -1,0 +1,425 @@
+"""Keeping every case moving: asks expire and move on, staff withdraw an ask, reassign, ask a
+named mentor or add a second one, overdue cases escalate (to the staff of the case's area,
+then to a supervisor), the mentor proposes closure with a result per difficulty, she confirms
+(or staff verify, for cases filed on her behalf), and staff reopen with a reason.
+
+`sweep()` runs the clock-driven part (expiry, escalation); the scheduler calls it every few
+minutes (`flask --app market mentoring-sweep` does it by hand), tests call it with their clock."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from market import audit, jobs
+from market.clock import BEIJING
+from market.extensions import db
+from market.mail import send_mail
+from market.mentoring import states
+from market.mentoring.matcher import get_matcher
+from market.mentoring.services.access import mentor_profile, visible_case
+from market.mentoring.services.assignment import new_introduction
+from market.mentoring.services.common import (
+    CHANGED,
+    MentoringError,
+    NotFound,
+    entry,
+    get,
+    load_case,
+    log,
+    move,
+    move_difficulty,
+    move_introduction,
+    move_introductions,
+    release_place,
+    take_place,
+    utcnow,
+)
+from market.mentoring.services.introductions import move_on, outstanding_ask, set_asked
+from market.mentoring.services.notify import notify_asked
+from market.mentoring.services.reports import overdue_condition
+from market.models import Area, AreaResponsibility, Case, Introduction, MentorProfile, User, UserRole
+
+
+def _staff_case(user: User, case_id: int) -> Case:
+    case, acc = visible_case(user, case_id)
+    if not acc.is_staff:
+        raise NotFound(case_id)
+    return case
+
+
+def _whose(case: Case):
+    if case.profile_id is not None:
+        return ("client_profiles", case.profile_id)
+    return ("users", case.author_id) if case.author_id else None
+
+
+def _reason(text: str, message) -> str:
+    text = (text or "").strip()
+    if not 1 <= len(text) <= 2000:
+        raise MentoringError(message)
+    return text
+
+
+# ---- asks: expiry, withdrawal, asking a named mentor, a second mentor ----------------------
+
+def expire_asks(now: datetime | None = None) -> int:
+    """Asks not answered in time expire; each case moves on to its next suggestion."""
+    now = now or utcnow()
+    due = list(db.session.scalars(select(Introduction).where(Introduction.status == "asked",
+                                                             Introduction.expires_at <= now)))
+    expired = 0
+    for intro in due:
+        if move_introduction(intro.id, "asked", "expired", decided_at=now):
+            expired += 1
+            db.session.commit()
+            log.info("case %s: ask to mentor %s expired", intro.case_id, intro.mentor_id)
+            case = load_case(intro.case_id)
+            if intro.role == "lead":
+                move_on(case)
+        else:
+            db.session.rollback()
+    return expired
+
+
+def withdraw_ask(staff: User, case_id: int, introduction_id: int, reason: str) -> Introduction:
+    case = _staff_case(staff, case_id)
+    reason = _reason(reason, _l("Say why the ask is withdrawn."))
+    intro = next((i for i in case.introductions if i.id == introduction_id and i.status == "asked"), None)
+    if intro is None:
+        raise MentoringError(_l("There is no ask waiting to withdraw."))
+    if not move_introduction(intro.id, "asked", "withdrawn", decided_at=utcnow(), decline_reason=reason[:200]):
+        db.session.rollback()
+        raise MentoringError(CHANGED)
+    entry(case, staff, "note", reason)
+    audit.record(staff, "case.withdraw_ask", case, on_behalf_of=_whose(case))
+    db.session.commit()
+    return intro
+
+
+def _ask(staff: User, case: Case, mentor: MentorProfile, role: str) -> Introduction:
+    if not mentor.matchable or mentor.spare <= 0:
+        raise MentoringError(_l("This mentor has no free place just now. Please ask another."))
+    intro = next((i for i in case.introductions if i.mentor_id == mentor.id), None)
+    if intro is not None and intro.status == "superseded":
+        move_introduction(intro.id, "superseded", "suggested")
+        intro.status = "suggested"
+    if intro is not None and intro.status != "suggested":
+        raise MentoringError(_l("This mentor was already asked for this case."))
+    if intro is None:
+        intro = new_introduction(case, mentor, get_matcher(), source="staff", role=role)
+    else:
+        intro.source, intro.role = "staff", role
+        db.session.flush()
+    if not set_asked(intro):
+        db.session.rollback()
+        raise MentoringError(CHANGED)
+    entry(case, staff, "introduced", mentor.display_name)
+    audit.record(staff, f"case.ask_{role}", case, on_behalf_of=_whose(case))
+    db.session.commit()
+    db.session.refresh(intro)
+    notify_asked(intro)
+    return intro
+
+
+def ask_named_mentor(staff: User, case_id: int, mentor_id: int) -> Introduction:
+    """Staff ask a mentor they choose (suggested or not) to be the case's mentor."""
+    case = _staff_case(staff, case_id)
+    mentor = get(MentorProfile, mentor_id)
+    if mentor is None:
+        raise MentoringError(_l("Choose a mentor."))
+    if case.status != "open":
+        raise MentoringError(_l("This request already has a mentor or is closed."))
+    if outstanding_ask(case) is not None:
+        raise MentoringError(_l("A mentor is asked already: withdraw that ask first."))
+    return _ask(staff, case, mentor, "lead")
+
+
+def add_second_mentor(staff: User, case_id: int, mentor_id: int) -> Introduction:
+    """A second mentor for a case already under way (another skill, a closer place)."""
+    case = _staff_case(staff, case_id)
+    mentor = get(MentorProfile, mentor_id)
+    if mentor is None:
+        raise MentoringError(_l("Choose a mentor."))
+    if case.status not in states.MENTORED_CASE_STATES:
+        raise MentoringError(_l("A second mentor joins a case that already has its mentor."))
+    if any(i.mentor_id == mentor.id and i.status in ("asked", "accepted") for i in case.introductions):
+        raise MentoringError(_l("This mentor was already asked for this case."))
+    if any(i.role == "second" and i.status == "asked" for i in case.introductions):
+        raise MentoringError(_l("A mentor is asked already: withdraw that ask first."))
+    return _ask(staff, case, mentor, "second")
+
+
+def reassign(staff: User, case_id: int, reason: str) -> Case:
+    """Release the case's mentor (she cannot go on, or it does not work out): the case is open
+    again and moves on to the next suggestion; her place is freed."""
+    case = _staff_case(staff, case_id)
+    reason = _reason(reason, _l("Say why the case is reassigned."))
+    lead = next((i for i in case.introductions if i.status == "accepted" and i.role == "lead"), None)
+    if lead is None or case.status not in states.MENTORED_CASE_STATES:
+        raise MentoringError(_l("This case has no mentor to release."))
+    if not move(case, "open", mentor_id=None, matched_at=None, last_activity_at=utcnow()):
+        db.session.rollback()
+        raise MentoringError(CHANGED)
+    move_introduction(lead.id, "accepted", "released", decided_at=utcnow())
+    release_place(lead.mentor_id)
+    _revive_suggestions(case.id)
+    entry(case, staff, "status", "open")
+    entry(case, staff, "note", reason)
+    audit.record(staff, "case.reassign", case, on_behalf_of=_whose(case))
+    db.session.commit()
+    move_on(load_case(case.id))
+    return load_case(case.id)
+
+
+def _revive_suggestions(case_id: int) -> None:
+    """The case looks for a mentor again: suggestions set aside when one accepted count again."""
+    move_introductions(case_id, "suggested")
+
+
+# ---- closure ---------------------------------------------------------------------------------
+
+@dataclass
+class DifficultyResult:
+    difficulty_id: int
+    status: str  # solved | unsolvable | in_hand (not done yet)
+    result: str
+
+
+def propose_closure(user: User, case_id: int, results: list[DifficultyResult], summary: str) -> Case:
+    """The mentor says the work is done: a result for every difficulty."""
+    case, acc = visible_case(user, case_id)
+    if not acc.is_mentor:
+        raise NotFound(case_id)
+    if case.status not in ("matched", "in_progress"):
+        raise states.InvalidTransition(_l("Only a case being worked on can be proposed for closure."))
+    summary = _reason(summary, _l("Sum up what was done."))
+    given = {r.difficulty_id: r for r in results}
+    for item in case.difficulty_items:
+        r = given.get(item.id)
+        if r is None or r.status not in ("solved", "unsolvable") or not (r.result or "").strip():
+            raise MentoringError(_l("Give a result for every difficulty: solved or cannot be solved here."))
+        if len(r.result) > 4000:
+            raise MentoringError(_l("Measures and result: at most 4000 characters each."))
+    now = utcnow()
+    if not move(case, "closure_proposed", closure_proposed_at=now, last_activity_at=now):
+        db.session.rollback()
+        raise MentoringError(CHANGED)
+    for item in case.difficulty_items:
+        r = given[item.id]
+        if item.status != r.status:
+            if not states.can(item.status, r.status, "difficulty"):
+                move_difficulty(item, "in_hand")  # taken up again before its new result
+                db.session.refresh(item)
+            move_difficulty(item, r.status, result=r.result.strip())
+        else:
+            item.result = r.result.strip()
+    entry(case, user, "measure", summary)
+    entry(case, user, "status", "closure_proposed")
+    db.session.commit()
+    _tell_about_closure(case)
+    return case
+
+
+def _tell_about_closure(case: Case) -> None:
+    to = case.author.email if case.author else (case.filed_by.email if case.filed_by else None)
+    if not to:
+        return
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+        send_mail(to, _("Your mentor proposes to close the case"),
+                  _("The mentor says the difficulties are dealt with. Please confirm, or say what is still "
+                    "missing, on the case page (case %(id)s).", id=case.id))
+
+
+def _close_resolved(case: Case, actor: User, **values) -> None:
+    now = utcnow()
+    if not move(case, "resolved", resolved_at=now, last_activity_at=now, **values):
+        db.session.rollback()
+        raise MentoringError(CHANGED)
+    for intro in case.introductions:
+        if intro.status == "accepted":
+            release_place(intro.mentor_id)
+    entry(case, actor, "status", "resolved")
+
+
+def confirm_closure(user: User, case_id: int, rating: int, outcome: str) -> Case:
+    """She confirms her difficulties are dealt with, rates the help, says what changed."""
+    case, acc = visible_case(user, case_id)
+    if not acc.is_author:
+        raise NotFound(case_id)
+    if case.status != "closure_proposed":
+        raise states.InvalidTransition(_l("Nothing to confirm: the mentor has not proposed closing."))
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise MentoringError(_l("Rate the help from 1 to 5 stars."))
+    outcome = _reason(outcome, _l("Tell us in a few words what changed for your business."))
+    _close_resolved(case, user, rating=rating, outcome=outcome)
+    db.session.commit()
+    return case
+
+
+def not_yet(user: User, case_id: int, reason: str) -> Case:
+    """She (or staff for her) says it is not done: back to work."""
+    case, acc = visible_case(user, case_id)
+    if not (acc.is_author or acc.is_staff or acc.is_filer):
+        raise NotFound(case_id)
+    reason = _reason(reason, _l("Say what is still missing."))
+    if case.status != "closure_proposed" or not move(case, "in_progress", closure_proposed_at=None,
+                                                     last_activity_at=utcnow()):
+        db.session.rollback()
+        raise states.InvalidTransition(_l("Nothing to confirm: the mentor has not proposed closing."))
+    entry(case, user, "note", reason)
+    entry(case, user, "status", "in_progress")
+    if not acc.is_author:
+        audit.record(user, "case.not_yet", case, on_behalf_of=_whose(case))
+    db.session.commit()
+    return case
+
+
+def verify_closure(staff: User, case_id: int, note: str) -> Case:
+    """Staff sign off a case filed on her behalf (after checking with her: say how)."""
+    case = _staff_case(staff, case_id)
+    if case.status != "closure_proposed":
+        raise states.InvalidTransition(_l("Nothing to confirm: the mentor has not proposed closing."))
+    note = _reason(note, _l("Say how you checked with her."))
+    _close_resolved(case, staff, verified_by_id=staff.id, outcome=case.outcome or note)
+    entry(case, staff, "call", note)
+    audit.record(staff, "case.verify", case, on_behalf_of=_whose(case))
+    db.session.commit()
+    return case
+
+
+def reopen(staff: User, case_id: int, reason: str) -> Case:
+    """A closed case is not done after all. Her mentor takes it up again if she has a place;
+    otherwise it is open for a new mentor."""
+    case = _staff_case(staff, case_id)
+    reason = _reason(reason, _l("Say why the case is reopened."))
+    if case.status not in ("resolved", "closed_unresolved"):
+        raise states.InvalidTransition(_l("Only a closed case can be reopened."))
+    lead = next((i for i in case.introductions if i.status == "accepted" and i.role == "lead"), None)
+    now = utcnow()
+    if lead is not None and take_place(lead.mentor_id):
+        ok = move(case, "in_progress", resolved_at=None, closed_at=None, last_activity_at=now, escalation_level=0)
+        for intro in case.introductions:
+            if intro.status == "accepted" and intro.id != lead.id:
+                move_introduction(intro.id, "accepted", "released", decided_at=now)
+    else:
+        ok = move(case, "open", mentor_id=None, matched_at=None, resolved_at=None, closed_at=None,
+                  last_activity_at=now, escalation_level=0)
+        for intro in case.introductions:
+            if intro.status == "accepted":
+                move_introduction(intro.id, "accepted", "released", decided_at=now)
+        _revive_suggestions(case.id)
+    if not ok:
+        db.session.rollback()
+        raise MentoringError(CHANGED)
+    entry(case, staff, "status", case.status)
+    entry(case, staff, "note", reason)
+    audit.record(staff, "case.reopen", case, on_behalf_of=_whose(case))
+    db.session.commit()
+    if case.status == "open":
+        move_on(load_case(case.id))
+    return load_case(case.id)
+
+
+# ---- escalation --------------------------------------------------------------------------------
+
+def _days(name: str) -> int:
+    return max(int(current_app.config.get(name, 0) or 0), 0)
+
+
+def responsible_staff(case: Case, role: str) -> list[User]:
+    """Holders of `role` linked to the case's district or anything above it; all holders when
+    nobody is linked (someone must hear of it)."""
+    district = db.session.scalar(select(Area.id).where(Area.level == "district", Area.name == case.district))
+    holders = select(UserRole.user_id).where(UserRole.role == role)
+    linked = []
+    if district is not None:
+        linked = list(db.session.scalars(
+            select(User).join(AreaResponsibility, AreaResponsibility.user_id == User.id)
+            .where(AreaResponsibility.area_id == district, User.id.in_(holders), User.active.is_(True))
+        ))
+    return linked or list(db.session.scalars(select(User).where(User.id.in_(holders), User.active.is_(True))))
+
+
+def escalate_overdue(now: datetime | None = None) -> list[tuple[int, int]]:
+    """Overdue cases climb the rules in configuration: after ESCALATE_STAFF_AFTER_DAYS the staff
+    of the case's area are told, after ESCALATE_SUPERVISOR_AFTER_DAYS more a supervisor.
+    Returns (case id, new level) pairs."""
+    now = now or utcnow()
+    staff_days, supervisor_days = _days("ESCALATE_STAFF_AFTER_DAYS"), _days("ESCALATE_SUPERVISOR_AFTER_DAYS")
+    done = []
+    for case in db.session.scalars(select(Case).where(overdue_condition(now), Case.escalation_level < 2)):
+        if case.escalation_level == 0:
+            since = _overdue_since(case)
+            if since is None or now - since < timedelta(days=staff_days):
+                continue
+            level, role = 1, "staff"
+        else:
+            if not supervisor_days or case.escalated_at is None or now - case.escalated_at < timedelta(
+                    days=supervisor_days):
+                continue
+            level, role = 2, "supervisor"
+        moved = db.session.execute(
+            update(Case).where(Case.id == case.id, Case.escalation_level == level - 1)
+            .values(escalation_level=level, escalated_at=now).execution_options(synchronize_session=False)
+        ).rowcount == 1
+        if not moved:
+            db.session.rollback()
+            continue
+        entry(case, None, "status", f"escalated_{level}")
+        audit.record(None, f"case.escalate.{role}", case)
+        db.session.commit()
+        for person in responsible_staff(case, role):
+            _tell_escalation(person, case, level)
+        done.append((case.id, level))
+        log.warning("case %s escalated to level %s (%s)", case.id, level, role)
+    return done
+
+
+def _overdue_since(case: Case) -> datetime | None:
+    limit = timedelta(days=int(current_app.config.get("CASE_OVERDUE_DAYS", 14)))
+    by_silence = (case.last_activity_at or case.created_at) + limit
+    # A planned follow-up is missed once its day (in Beijing) is over.
+    by_missed = datetime.combine(case.next_follow_up_on + timedelta(days=1), datetime.min.time()) - BEIJING \
+        if case.next_follow_up_on else None
+    return min(d for d in (by_silence, by_missed) if d is not None)
+
+
+def _tell_escalation(person: User, case: Case, level: int) -> None:
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+        subject = _("A case needs attention") if level == 1 else _("A case is still stuck: supervisor, please step in")
+        send_mail(person.email, subject,
+                  _("Case %(id)s has had no follow-up on time. Please look at it on the help desk.", id=case.id))
+
+
+@jobs.task("mentoring_sweep", every=300)
+def sweep(now: datetime | None = None) -> dict:
+    """The clock-driven part of the loop: expire asks, escalate overdue cases."""
+    now = now or utcnow()
+    return {"expired": expire_asks(now), "escalated": len(escalate_overdue(now))}
+
+
+def due_this_week(user: User) -> list[Case]:
+    """The mentor's follow-ups due within seven days (or missed)."""
+    from market.mentoring.services.common import today
+
+    profile = mentor_profile(user)
+    if profile is None:
+        return []
+    return list(db.session.scalars(
+        select(Case).join(Introduction, Introduction.case_id == Case.id)
+        .where(Introduction.mentor_id == profile.id, Introduction.status == "accepted",
+               Case.status.in_(states.MENTORED_CASE_STATES), Case.next_follow_up_on.is_not(None),
+               Case.next_follow_up_on <= today() + timedelta(days=7))
+        .order_by(Case.next_follow_up_on)
+    ))
+
+
+__all__ = ["DifficultyResult", "add_second_mentor", "ask_named_mentor", "confirm_closure", "due_this_week",
+           "escalate_overdue", "expire_asks", "not_yet", "propose_closure", "reassign", "reopen",
+           "responsible_staff", "sweep", "verify_closure", "withdraw_ask"]
