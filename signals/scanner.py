@@ -82,23 +82,24 @@ def pools_for(categories: Sequence[str] | None, n_shops: int, min_pool: int) -> 
 
 
 def _weekly_level(X, C, end, weeks, trim, fallback):
-    """Trimmed mean of the weekly rates (orders / index) of the `weeks` weeks before `end`."""
-    ends = end - 7 * np.arange(weeks)
-    ends = ends[ends - 7 >= 0]
-    if len(ends) == 0:
-        return fallback
-    orders = X[:, ends] - X[:, ends - 7]
-    busy = C[:, ends] - C[:, ends - 7]
-    rates = np.where(busy > 0.7, orders / np.maximum(busy, 1e-9), np.nan)  # skip the weeks nobody sold
+    """Per shop, the trimmed mean of the weekly rates (orders / index) of the `weeks` weeks
+    before `end` (one day index per shop, exclusive); `fallback` where no full week is there."""
+    rows = np.arange(X.shape[0])[:, None]
+    ends = end[:, None] - 7 * np.arange(weeks)[None, :]
+    ok = ends - 7 >= 0
+    e = np.where(ok, ends, 7)
+    orders = X[rows, e] - X[rows, e - 7]
+    busy = C[rows, e] - C[rows, e - 7]
+    rates = np.where(ok & (busy > 0.7), orders / np.maximum(busy, 1e-9), np.nan)  # skip the weeks nobody sold
     rates = np.sort(rates, axis=1)   # NaN last
     valid = np.sum(~np.isnan(rates), axis=1)
     level = fallback.copy()
     for m in np.unique(valid):
         if m == 0:
             continue
-        rows = valid == m
+        sel = valid == m
         t = min(trim, (m - 1) // 2)
-        level[rows] = rates[rows, t:m - t].mean(axis=1)
+        level[sel] = rates[sel, t:m - t].mean(axis=1)
     return level
 
 
@@ -122,7 +123,7 @@ class _Cusum:
     def __init__(self, n: int, *, fall: float, dispersion: float, pause_expected: float, max_pause: int):
         self.ratio, self.dispersion = 1.0 - fall, dispersion
         self.pause_expected, self.max_pause = pause_expected, max_pause
-        self.S = np.zeros(n)
+        self.value = np.zeros(n)
         self.last_zero = np.full(n, -1)      # last day the statistic was 0: the change point is the day after
         self.run_len = np.zeros(n, dtype=int)
         self.run_expected = np.zeros(n)
@@ -139,29 +140,29 @@ class _Cusum:
         self.run_len = np.where(zero, self.run_len + 1, 0)
         self.run_expected = np.where(zero, self.run_expected + mu, 0.0)
         starting = zero & (self.run_len == 1)
-        self.before_run = np.where(starting, self.S, self.before_run)
+        self.before_run = np.where(starting, self.value, self.before_run)
         self.before_zero = np.where(starting, self.last_zero, self.before_zero)
         self.run_incr = np.where(zero, np.where(starting, 0.0, self.run_incr) + inc, 0.0)
         closed = zero & (self.run_expected >= self.pause_expected)
         # A run of zeros improbable at the expected rate is a closure (a holiday): its days do not
         # count, unless it lasts longer than max_pause days; then they all count.
         self.paused = closed & (self.run_len <= self.max_pause)
-        S = np.where(self.paused, self.before_run, np.maximum(0.0, self.S + inc))
+        S = np.where(self.paused, self.before_run, np.maximum(0.0, self.value + inc))
         self.last_zero = np.where(self.paused, self.before_zero, self.last_zero)
         stopped = closed & (self.run_len == self.max_pause + 1)
-        self.S = np.where(stopped, np.maximum(0.0, self.before_run + self.run_incr), S)
-        self.last_zero = np.where(self.S <= 0, d, self.last_zero)
+        self.value = np.where(stopped, np.maximum(0.0, self.before_run + self.run_incr), S)
+        self.last_zero = np.where(self.value <= 0, d, self.last_zero)
         self.week[:, d % 7] = np.where(self.paused, 0.0, inc)
 
     def ready(self, d: int, threshold: float, min_days: int, week_min: float) -> np.ndarray:
-        ready = (self.S >= threshold) & (d - self.last_zero >= min_days) & ~self.paused & (d > self.quiet_until)
+        ready = (self.value >= threshold) & (d - self.last_zero >= min_days) & ~self.paused & (d > self.quiet_until)
         if week_min > -math.inf:
             ready &= self.week.sum(axis=1) >= week_min
         return ready
 
     def flag(self, i: int, d: int, cooldown: int) -> tuple[int, int, float, int]:
-        flag = (int(i), d, float(self.S[i]), int(self.last_zero[i]) + 1)
-        self.S[i] = 0.0
+        flag = (int(i), d, float(self.value[i]), int(self.last_zero[i]) + 1)
+        self.value[i] = 0.0
         self.last_zero[i] = d
         self.quiet_until[i] = d + cooldown
         return flag
@@ -180,14 +181,14 @@ def cusum(counts: np.ndarray, expected: np.ndarray, *, threshold: float, fall: f
         state.step(d, counts[:, d], expected[:, d])
         if d >= start_day:
             flags += [state.flag(i, d, cooldown) for i in np.flatnonzero(state.ready(d, threshold, min_days, week_min))]
-        stat[:, d] = state.S
+        stat[:, d] = state.value
     return CusumResult(flags=flags, statistic=stat)
 
 
 def scan_counts(counts: np.ndarray, pools: np.ndarray | None = None, *, threshold: float, fall: float, dispersion: float,
                 lag: int, window_weeks: int, trim: int, min_pool: int, huber: float, start_day: int, min_days: int,
-                week_min: float, pause_expected: float, max_pause: int, cooldown: int, hold: float = 0.6,
-                bootstrap_days: int = 28) -> CusumResult:
+                week_min: float, pause_expected: float, max_pause: int, cooldown: int,
+                max_hold: int = 21, bootstrap_days: int = 28) -> CusumResult:
     """Expected orders and the CUSUM together, day by day; nothing on day d reads a column after d.
 
     While a shop's CUSUM is above zero (evidence of a fall is building) her level is held where
@@ -209,21 +210,30 @@ def scan_counts(counts: np.ndarray, pools: np.ndarray | None = None, *, threshol
     use_index = n >= min_pool
     members = [np.flatnonzero(pools == p) for p in np.unique(pools)]
     state = _Cusum(n, fall=fall, dispersion=dispersion, pause_expected=pause_expected, max_pause=max_pause)
-    held = boot_level.copy()
     flags = []
     for d in range(days):
-        level = _weekly_level(X, C, d - lag + 1, window_weeks, trim, boot_level)   # weeks up to day d - lag
-        level = np.where(state.S > hold * threshold, held, level)
-        held = level
+        # The baseline: weeks up to `lag` ordinary days ago (counted in index units, so the
+        # couriers' week at the Spring Festival does not count), or up to the change point if
+        # the evidence of a fall began earlier (what was normal before it, not the fall itself).
+        lagged = np.empty(n, dtype=int)
+        for shops in members:
+            row = C[shops[0], :d + 1]
+            lagged[shops] = np.searchsorted(row, row[d] - lag, side="right") - 1
+        held = np.where(state.value > 0, np.maximum(state.last_zero + 1, lagged - max_hold), d + 1)
+        end = np.minimum(lagged, held)
+        level = _weekly_level(X, C, end, window_weeks, trim, boot_level)
         if use_index:
             for shops in members:
                 index[shops, d] = _robust_index(counts[shops, d], level[shops], huber)
         expected[:, d] = level * index[:, d]
         C[:, d + 1] = C[:, d] + index[:, d]
         state.step(d, counts[:, d], expected[:, d])
-        if d >= start_day:
+        if d < start_day - min_days:
+            state.value[:] = 0.0       # the bootstrap baseline is rough: gather no evidence on it
+            state.last_zero[:] = d
+        elif d >= start_day:
             flags += [state.flag(i, d, cooldown) for i in np.flatnonzero(state.ready(d, threshold, min_days, week_min))]
-        stat[:, d] = state.S
+        stat[:, d] = state.value
     return CusumResult(flags=flags, statistic=stat, expected=expected, index=index)
 
 
@@ -237,10 +247,10 @@ class SalesScanner:
 
     signal = "sales_drop"
 
-    def __init__(self, *, threshold: float = 5.0, fall: float = 0.6, dispersion: float = 5.0, lag: int = 21,
+    def __init__(self, *, threshold: float = 10.0, fall: float = 0.5, dispersion: float = 10.0, lag: int = 21,
                  window_weeks: int = 8, trim: int = 1, min_pool: int = 30, huber: float = 1.5, warmup: int = 91,
-                 min_days: int = 14, week_min: float = 0.5, pause_expected: float = 6.0, max_pause: int = 21,
-                 cooldown: int = 90, hold: float = 0.6):
+                 min_days: int = 21, week_min: float = 0.5, pause_expected: float = 9.0, max_pause: int = 21,
+                 cooldown: int = 90, max_hold: int = 21):
         self.threshold = threshold
         self.fall = fall
         self.dispersion = dispersion
@@ -255,7 +265,7 @@ class SalesScanner:
         self.pause_expected = pause_expected
         self.max_pause = max_pause
         self.cooldown = cooldown
-        self.hold = hold
+        self.max_hold = max_hold
 
     def get_params(self) -> dict:
         return {k: v for k, v in vars(self).items() if not k.endswith("_")}
@@ -279,7 +289,7 @@ class SalesScanner:
             dispersion=self.dispersion, lag=self.lag, window_weeks=self.window_weeks, trim=self.trim,
             min_pool=self.min_pool, huber=self.huber, start_day=max(self.warmup, self.lag + 28),
             min_days=self.min_days, week_min=self.week_min, pause_expected=self.pause_expected,
-            max_pause=self.max_pause, cooldown=self.cooldown, hold=self.hold)
+            max_pause=self.max_pause, cooldown=self.cooldown, max_hold=self.max_hold)
 
     def scan(self, counts, start: dt.date, shop_ids: Sequence[str],
              categories: Sequence[str] | None = None) -> list[EarlyWarning]:

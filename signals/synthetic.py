@@ -124,8 +124,13 @@ def calendar_effect(dates: list[dt.date], category: str) -> np.ndarray:
 
 
 def generate(n_shops: int = 400, n_days: int = 549, *, start: dt.date = DEFAULT_START,
-             trouble_share: float = 0.2, dispersion: float = 12.0, random_state: int | None = 0) -> SalesSet:
-    """Generate `n_shops` histories of `n_days` days from `start` (default 18 months from March 2025)."""
+             trouble_share: float = 0.2, dispersion: float = 12.0, wander: float = 0.10, dips: bool = True,
+             random_state: int | None = 0) -> SalesSet:
+    """Generate `n_shops` histories of `n_days` days from `start` (default 18 months from March 2025).
+
+    `wander` is the sd of the slow log-AR(1) wander; `dips=False` leaves out the holiday
+    closures and the ordinary dips (for tests that isolate the calendar).
+    """
     rng = np.random.default_rng(random_state)
     dates = [start + dt.timedelta(days=d) for d in range(n_days)]
     days = np.arange(n_days)
@@ -144,13 +149,16 @@ def generate(n_shops: int = 400, n_days: int = 549, *, start: dt.date = DEFAULT_
         weekly = WEEKLY * np.exp(rng.normal(0, 0.05, 7))
         weekly /= weekly.mean()
         # slow wander: log-AR(1) with a month's memory, stationary sd 0.10
-        phi, sd = 0.97, 0.10
+        phi, sd = 0.97, wander
         eps = rng.normal(0, sd * np.sqrt(1 - phi ** 2), n_days)
-        wander = np.empty(n_days)
-        wander[0] = rng.normal(0, sd)
+        drift = np.empty(n_days)
+        drift[0] = rng.normal(0, sd)
         for d in range(1, n_days):
-            wander[d] = phi * wander[d - 1] + eps[d]
-        r = base[i] * np.exp(growth[i] * days / 365 + wander) * weekly[weekday] * calendar[categories[i]]
+            drift[d] = phi * drift[d - 1] + eps[d]
+        r = base[i] * np.exp(growth[i] * days / 365 + drift) * weekly[weekday] * calendar[categories[i]]
+        if not dips:
+            expected[i] = r
+            continue
         if rng.random() < 1 / 3:  # a week's holiday
             first = int(rng.integers(0, n_days - 7))
             r[first:first + 7] *= 0.0
