@@ -60,13 +60,15 @@ serve: migrate
 
 # Benchmarks (bench/run.py): wrk against gunicorn on PostgreSQL with 100,000 products, the
 # checkout and stock race against localstripe; results in bench/results/. Then the matcher's,
-# and the cost of image uploads (bench/uploads.py, also runnable alone: python -m bench.uploads).
+# the cost of image uploads (bench/uploads.py, also runnable alone: python -m bench.uploads), and the
+# early-warning backtest over 400 shops x 18 months (python -m signals.bench).
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/sm_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/0
 bench: install bench-deps
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python -m bench.run $(BENCH_ARGS)
 	@if [ -f matching/bench.py ]; then $(BIN)/python -m matching.bench; fi
 	$(BIN)/python -m bench.uploads
+	$(BIN)/python -m signals.bench
 
 # wrk, the load generator, from Debian.
 bench-deps:

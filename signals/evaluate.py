@@ -1,10 +1,10 @@
 """How well the scanner finds generated trouble, beside a naive rule and an oracle, in one run.
 
-    python -m signals.evaluate [--seed 1] [--tune-seed 0] [--shops 400] [--days 549] [--json]
+    python -m signals.evaluate [--seed 1 2 3] [--tune-seed 0] [--shops 400] [--days 549] [--json]
 
 Each method's threshold is chosen for the best F1 on a *tuning* set (`--tune-seed`) and the
-figures are measured on a different generated set (`--seed`), so they are not flattered by
-the tuning. Methods:
+figures are measured on other generated sets (`--seed`, one table each and the mean F1), so
+they are not flattered by the tuning. Methods:
 
 - **scanner**: `SalesScanner` with the shops' categories (as a CSV with a `category` column);
 - **scanner (no category)**: the same without categories (one pool for all shops);
@@ -116,6 +116,11 @@ def run(seed: int = 1, tune_seed: int = 0, n_shops: int = 400, n_days: int = 549
     return report
 
 
+def mean_f1(reports: list[dict]) -> dict:
+    names = reports[0]["methods"]
+    return {name: round(float(np.mean([r["methods"][name]["f1"] for r in reports])), 3) for name in names}
+
+
 def format_table(report: dict) -> str:
     p = report["params"]
     lines = [f"{p['shops']} shops x {p['days']} days, {p['troubled']} in trouble (seed {p['seed']}; "
@@ -131,14 +136,20 @@ def format_table(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m signals.evaluate", description=__doc__.split("\n")[0])
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--tune-seed", type=int, default=0)
     parser.add_argument("--shops", type=int, default=400)
     parser.add_argument("--days", type=int, default=549)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    report = run(seed=args.seed, tune_seed=args.tune_seed, n_shops=args.shops, n_days=args.days)
-    print(json.dumps(report, indent=2) if args.json else format_table(report))
+    reports = [run(seed=seed, tune_seed=args.tune_seed, n_shops=args.shops, n_days=args.days) for seed in args.seed]
+    if args.json:
+        print(json.dumps({"runs": reports, "mean_f1": mean_f1(reports)}, indent=2))
+        return 0
+    for report in reports:
+        print(format_table(report), end="\n\n")
+    print("mean F1 over seeds " + ", ".join(map(str, args.seed)) + ": "
+          + ", ".join(f"{name} {f1:.3f}" for name, f1 in mean_f1(reports).items()))
     return 0
 
 
