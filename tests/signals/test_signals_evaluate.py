@@ -26,7 +26,7 @@ def test_naive_rule():
 
 
 def test_small_run_reports_every_method(capsys):
-    assert evaluate.main(["--seed", "1", "--shops", "60", "--days", "420", "--json"]) == 0
+    assert evaluate.main(["--seed", "1", "--tune-seed", "2", "--shops", "60", "--days", "420", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     methods = data["runs"][0]["methods"]
     assert set(methods) == {"scanner", "scanner (no category)", "naive", "oracle"}
