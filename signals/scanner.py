@@ -75,7 +75,7 @@ def _robust_index(x: np.ndarray, mu: np.ndarray, k: float, iterations: int = 8) 
 
 
 def pools_for(categories: Sequence[str] | None, n_shops: int, min_pool: int) -> np.ndarray:
-    """Pool number per shop: its category if the category has `min_pool` shops, else pool 0 (the rest)."""
+    """Pool number per shop: its category's if the category has `min_pool` shops, else pool 0 (the rest)."""
     pools = np.zeros(n_shops, dtype=int)
     if categories is None:
         return pools
@@ -216,7 +216,13 @@ def scan_counts(counts: np.ndarray, pools: np.ndarray | None = None, *, threshol
     boot = max(1, min(bootstrap_days, days))
     boot_level = X[:, boot] / boot
     use_index = n >= min_pool
-    members = [np.flatnonzero(pools == p) for p in np.unique(pools)]
+    # (shops, the shops their index is fitted on): a pool too small for its own index (the
+    # shops of small categories) takes the index of all the shops in the data
+    everyone = np.arange(n)
+    members = []
+    for p in np.unique(pools):
+        shops = np.flatnonzero(pools == p)
+        members.append((shops, shops if len(shops) >= min_pool else everyone))
     state = _Cusum(n, fall=fall, dispersion=dispersion, pause_expected=pause_expected, max_pause=max_pause)
     flags = []
     for d in range(days):
@@ -224,15 +230,15 @@ def scan_counts(counts: np.ndarray, pools: np.ndarray | None = None, *, threshol
         # couriers' week at the Spring Festival does not count), or up to the change point if
         # the evidence of a fall began earlier (what was normal before it, not the fall itself).
         lagged = np.empty(n, dtype=int)
-        for shops in members:
+        for shops, _ in members:
             row = C[shops[0], :d + 1]
             lagged[shops] = np.searchsorted(row, row[d] - lag, side="right") - 1
         held = np.where(state.value > 0, np.maximum(state.last_zero + 1, lagged - max_hold), d + 1)
         end = np.minimum(lagged, held)
         level = _weekly_level(X, C, end, window_weeks, trim, boot_level)
         if use_index:
-            for shops in members:
-                index[shops, d] = _robust_index(counts[shops, d], level[shops], huber)
+            for shops, fit in members:
+                index[shops, d] = _robust_index(counts[fit, d], level[fit], huber)
         expected[:, d] = level * index[:, d]
         C[:, d + 1] = C[:, d] + index[:, d]
         state.step(d, counts[:, d], expected[:, d])
@@ -249,8 +255,9 @@ class SalesScanner:
     """Flags shops whose orders fell for real. Parameters only in `__init__` (scikit-learn style).
 
     `scan(counts, start, shop_ids, categories=None)` takes daily orders (shops x days, day 0 =
-    `start`) and returns the warnings a nightly run would have raised, in date order; after it
-    `expected_`, `index_` and `statistic_` hold the day-by-day working (for charts and tests).
+    `start`) and returns the warnings a nightly run would have raised, in date order; `fit`
+    does the same work without building warnings. After either, `expected_` (the expected
+    band's centre), `index_` and `statistic_` hold the day-by-day working (for charts).
     """
 
     signal = "sales_drop"
@@ -299,14 +306,23 @@ class SalesScanner:
             min_days=self.min_days, week_min=self.week_min, pause_expected=self.pause_expected,
             max_pause=self.max_pause, cooldown=self.cooldown, max_hold=self.max_hold)
 
+    def fit(self, counts, categories: Sequence[str] | None = None) -> SalesScanner:
+        """Run over daily orders (shops x days); keep the working in `counts_`, `expected_`,
+        `index_`, `statistic_` and the raw flags in `flags_` (shop row, day, score, change-point day)."""
+        counts = self._check(counts, categories)
+        result = self.run(counts, categories)
+        self.counts_, self.expected_, self.index_ = counts, result.expected, result.index
+        self.statistic_, self.flags_ = result.statistic, result.flags
+        return self
+
     def scan(self, counts, start: dt.date, shop_ids: Sequence[str],
              categories: Sequence[str] | None = None) -> list[EarlyWarning]:
+        """The warnings a nightly run from `start` (day 0 of `counts`) would have raised, by date and shop."""
         counts = self._check(counts, categories)
         if len(shop_ids) != counts.shape[0]:
             raise ValueError("shop_ids must have one entry per row of counts")
-        result = self.run(counts, categories)
-        self.counts_, self.expected_, self.index_, self.statistic_ = counts, result.expected, result.index, result.statistic
-        warnings = [self._warning(shop_ids[i], start, i, d, s, cp) for i, d, s, cp in result.flags]
+        self.fit(counts, categories)
+        warnings = [self._warning(shop_ids[i], start, i, d, s, cp) for i, d, s, cp in self.flags_]
         warnings.sort(key=lambda w: (w.flagged_on, w.shop_id))
         return warnings
 

@@ -172,3 +172,18 @@ def test_scanner_rejects_bad_input():
         scanner.scan(-np.ones((1, 10)), dt.date(2025, 1, 1), ["a"])
     with pytest.raises(ValueError, match="shop_ids"):
         scanner.scan(np.ones((2, 10)), dt.date(2025, 1, 1), ["a"])
+
+
+def test_pools_by_category_only_when_big_enough():
+    from signals.scanner import pools_for
+    cats = ["food"] * 3 + ["craft"] * 2 + ["tea"]
+    assert pools_for(cats, 6, min_pool=3).tolist() == [1, 1, 1, 0, 0, 0]
+    assert pools_for(cats, 6, min_pool=2).tolist() == [2, 2, 2, 1, 1, 0]
+    assert pools_for(None, 4, min_pool=2).tolist() == [0, 0, 0, 0]
+
+
+def test_fit_keeps_the_working(healthy):
+    scanner = SalesScanner().fit(healthy.counts[:, :200], healthy.categories)
+    assert scanner.expected_.shape == scanner.index_.shape == scanner.statistic_.shape == (N_SHOPS, 200)
+    assert scanner.flags_ == SalesScanner().run(healthy.counts[:, :200], healthy.categories).flags
+    assert scanner.get_params()["threshold"] == 10.0
