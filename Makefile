@@ -61,7 +61,8 @@ serve: migrate
 # Benchmarks (bench/run.py): wrk against gunicorn on PostgreSQL with 100,000 products, the
 # checkout and stock race against localstripe; then the payments API hung (bench/hung_api.py:
 # how long each request takes against STRIPE_CALL_BUDGET); results in bench/results/. Then the
-# matcher's, the cost of image uploads (python -m bench.uploads) and the meeting scheduler's.
+# matcher's, the cost of image uploads (python -m bench.uploads), the early-warning backtest over
+# 400 shops x 18 months (python -m signals.bench) and the meeting scheduler's.
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/sm_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/0
 bench: install bench-deps
@@ -69,6 +70,7 @@ bench: install bench-deps
 	$(BIN)/python -m bench.hung_api
 	@if [ -f matching/bench.py ]; then $(BIN)/python -m matching.bench; fi
 	$(BIN)/python -m bench.uploads
+	$(BIN)/python -m signals.bench
 	$(MAKE) bench-meetings
 
 # The matchmaking-day scheduler alone (about 15 s): 200 participants, 12 slots, 40 tables,

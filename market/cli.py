@@ -1,4 +1,4 @@
-"""Command-line tools: flask seed, flask create-staff."""
+"""Command-line tools: flask seed, flask create-staff, flask early-warning backtest."""
 from __future__ import annotations
 
 import io
@@ -16,6 +16,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_staff)
     app.cli.add_command(mentoring_sweep)
     app.cli.add_command(area_add)
+    app.cli.add_command(early_warning)
 
 
 @click.command("area-add")
@@ -48,6 +49,25 @@ def mentoring_sweep() -> None:
 
     result = sweep()
     click.echo(f"{result['expired']} ask(s) expired, {result['escalated']} case(s) escalated")
+
+
+@click.group("early-warning")
+def early_warning() -> None:
+    """Early warning from shops' sales (the signals/ library)."""
+
+
+@early_warning.command("backtest")
+@click.argument("sales", type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the warnings CSV.")
+def early_warning_backtest(sales: str, out: str) -> None:
+    """Replay the scanner night by night over SALES.csv; write one row per warning to --out."""
+    from signals.backtest import SalesFileError, backtest
+
+    try:
+        data, warnings = backtest(sales, out)
+    except SalesFileError as e:
+        raise click.ClickException(f"{sales}: {e}") from None
+    click.echo(f"{len(warnings)} warnings for {len(data.shop_ids)} shops over {data.n_days} days written to {out}")
 
 
 @click.command("create-staff")
