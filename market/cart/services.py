@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from market.catalog.services import public_products
+from market.catalog.queries import public_products
 from market.extensions import db
 from market.models import CartItem, Product
 

@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from market import search
 from market.caching import remember
+from market.catalog.queries import public_products
 from market.extensions import db
 from market.models import Brand, Product, SearchQueryDay, SynonymGroup
 from market.vocab import CATEGORIES
@@ -116,8 +117,6 @@ def _grams(text: str):
 
 
 def build_vocabulary(stamp: tuple | None = None) -> Vocabulary:
-    from market.catalog.services import public_products
-
     count = func.count(Product.id)
     rows = db.session.execute(
         public_products().with_only_columns(Product.title, count).group_by(Product.title)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from market import areas, search
 from market.caching import cache_key, remember
 from market.catalog import searching
+from market.catalog.queries import public_products
 from market.extensions import db
 from market.ids import parse_page
 from market.models import Artisan, Brand, Product
@@ -88,15 +89,6 @@ def _fen_to_yuan(fen: int | None) -> str | None:
     if fen is None:
         return None
     return f"{fen // 100}" if fen % 100 == 0 else f"{fen / 100:.2f}"
-
-
-def public_products() -> Select:
-    """Published products of approved artisans: all the public ever sees."""
-    return (
-        select(Product)
-        .join(Product.artisan)
-        .where(Product.status == "published", Artisan.status == "approved")
-    )
 
 
 def _with_list_loading(stmt: Select) -> Select:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import joinedload
 
 from market import signals
 from market.cart import services as cart
-from market.catalog.services import public_products
+from market.catalog.queries import public_products
 from market.extensions import db
 from market.models import Order, OrderLine, Payment, Product, Refund, SubOrder, User
 from market.orders import states

@@ -88,10 +88,18 @@ PARAM_NAMES = sorted(FORM_FIELDS | _read_names() | {"page", "next", "q", "status
 
 @pytest.fixture
 def world(app, localstripe_url, make_user, make_artisan, make_product, make_mentor, make_help_request):
+    """One person per role (staff-granted roles granted by staff), a pending artisan, a shop with
+    an order, an accepted case, a case filed on behalf of a woman without an account, a proposed case."""
+    from market.accounts.services import grant_role
+    from market.mentoring import services as cases
+    from market.models.accounts import STAFF_GRANTED_ROLES
     from market.orders import operations as orders
 
     use_localstripe(app, localstripe_url)
-    users = {role: make_user((role,)) for role in ROLES}
+    users = {role: make_user((role,)) for role in ROLES if role not in STAFF_GRANTED_ROLES}
+    for role in STAFF_GRANTED_ROLES:
+        users[role] = make_user(("buyer",))
+        grant_role(users["staff"], users[role], role)
     pending = make_artisan(approved=False)
     artisan = make_artisan()
     users["artisan"] = artisan.user
@@ -100,7 +108,14 @@ def world(app, localstripe_url, make_user, make_artisan, make_product, make_ment
     orders.place_order(users["buyer"], {product.id: 1}, ADDRESS, "fuzz-token")
     mentor = make_mentor()
     users["mentor"] = mentor.user
-    make_help_request(users["entrepreneur"])
+    case = make_help_request(users["entrepreneur"])
+    intro = next(i for i in case.introductions if i.mentor_id == mentor.id)
+    cases.ask_mentor(users["entrepreneur"], case.id, intro.id)
+    cases.accept(mentor.user, intro.id)
+    data = cases.CaseData("李阿婆海鲜", "seafood", "startup", "象山县", ["e_commerce"], "不会网上卖货。", True)
+    cases.file_on_behalf(users["committee"], data, channel="committee", consent_method="paper",
+                         profile_data=cases.ProfileData("李阿婆", "13800138001"))
+    cases.propose_case(users["staff"], data, "网店停更三个月", channel="early_warning")
     personas = {"visitor": None, "pending_artisan": pending.user, **users}
 
     ids = set()
