@@ -263,6 +263,31 @@ def test_mentor_proposes_closure_she_says_not_yet_then_confirms(client, sign_in,
     assert _fresh(MentorProfile, first.id).current_load == 0
 
 
+def test_proposing_closure_again_unchanged_keeps_each_difficulty_where_it_stands(client, sign_in, desk):
+    """After "not yet", the mentor proposes again with the form as rendered: a difficulty she
+    marked as unsolvable stays unsolvable, its result unchanged."""
+    case, author, _staff, first, _second = desk
+    case = _matched(desk)
+    shop, live = _fresh(Case, case.id).difficulty_items
+    services.propose_closure(first.user, case.id, [services.DifficultyResult(shop.id, "solved", "网店开通"),
+                                                   services.DifficultyResult(live.id, "unsolvable", "她不愿出镜")],
+                             "开通网店")
+    services.not_yet(author, case.id, "想再问问包装")
+    page = f"/mentoring/cases/{case.id}"
+    sign_in(first.user)
+    form = page_form(client, page, action=f"{page}/propose-closure")
+    assert (form.value(f"status_{shop.id}"), form.value(f"status_{live.id}")) == ("solved", "unsolvable")
+    assert form.submit(client, {"summary": "包装也讲了"}).status_code == 302
+    fresh = _fresh(Case, case.id)
+    assert fresh.status == "closure_proposed"
+    assert [(d.status, d.result) for d in fresh.difficulty_items] == [("solved", "网店开通"),
+                                                                      ("unsolvable", "她不愿出镜")]
+
+    services.not_yet(author, case.id, "还有问题")
+    form = page_form(client, page, action=f"{page}/difficulties/{live.id}")
+    assert form.value("status") == "unsolvable"
+
+
 def test_staff_verify_a_case_filed_for_her_then_reopen(client, sign_in, make_user, make_mentor):
     mentor = make_mentor("陈海燕")
     staff = make_user(("staff",))
