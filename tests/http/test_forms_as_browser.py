@@ -6,18 +6,20 @@ names is changed. Accounts forms (register, login, password) are covered in test
 Inventory (grep FlaskForm / methods= / .post( in market/): artisans: shop setup, product
 create and edit, product status, image removal; staff: artisan review, brand create and edit,
 brand members; mentoring: mentor profile, pause, request, ask, accept, decline, log entry,
-resolve (rating), close, staff mentor review, staff assignment; cart: add, update, remove;
+resolve (rating), close, staff mentor review, staff assignment (the rest of the help desk's
+forms: test_case_forms_as_browser.py); cart: add, update, remove;
 orders: checkout address, cancel, ship, delivered, received, staff refund;
 core: the language switch (a link). The payments webhook is not a form (test_webhooks)."""
 from __future__ import annotations
 
 import io
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from market.extensions import db
-from market.models import Artisan, Brand, HelpRequest, Introduction, MentorProfile, Order, Product
+from market.models import Artisan, Brand, Case, CaseEntry, Introduction, MentorProfile, Order, Product
 from tests.support import DEFAULT_PASSWORD, image_upload, page_form, use_localstripe
 
 
@@ -224,6 +226,8 @@ def test_staff_review_and_brand_forms(client, sign_in, make_user, make_artisan):
 
 
 # ---- mentoring ----------------------------------------------------------------------------
+# The rest of the help desk's forms (the closed loop, staff actions, on-behalf filing, consent,
+# profiles, the team page) are in test_case_forms_as_browser.py.
 
 def test_mentor_enrols_edits_unchanged_and_pauses(client, sign_in, make_user):
     from market.mentoring.services import review_mentor
@@ -231,21 +235,34 @@ def test_mentor_enrols_edits_unchanged_and_pauses(client, sign_in, make_user):
     user = make_user(("buyer",), name="陈海燕")
     sign_in(user)
     form = page_form(client, "/mentoring/mentor/profile", having="display_name")
+    assert form.value("display_name") == "陈海燕"
     resp = form.submit(client, {"group": "entrepreneur", "industries": ["seafood"], "skills": ["e_commerce"],
-                                "district": "象山县", "capacity": "2", "bio": "海鲜电商十年"})
+                                "district": "象山县", "capacity": "2", "availability": "周六上午",
+                                "bio": "海鲜电商十年"})
     assert resp.status_code == 302, _errors(resp)
     profile = db.session.query(MentorProfile).one()
     assert profile.status == "pending"
     form = page_form(client, "/mentoring/mentor/profile", having="display_name")
     assert form.value("industries") == "seafood" and form.value("capacity") == "2"
-    assert form.submit(client).status_code == 302
+    assert form.value("group") == "entrepreneur" and form.value("district") == "象山县"
+    assert form.submit(client).status_code == 302  # nothing changed
     fresh = _fresh(MentorProfile, profile.id)
-    assert (fresh.industries, fresh.skills, fresh.capacity, fresh.bio) == (["seafood"], ["e_commerce"], 2, "海鲜电商十年")
+    assert (fresh.display_name, fresh.group, fresh.industries, fresh.skills, fresh.district, fresh.capacity,
+            fresh.availability, fresh.bio, fresh.status) == \
+        ("陈海燕", "entrepreneur", ["seafood"], ["e_commerce"], "象山县", 2, "周六上午", "海鲜电商十年", "pending")
 
     review_mentor(make_user(("staff",)), profile.id, "approved")
     form = page_form(client, "/mentoring/", action="/mentoring/mentor/pause")
+    assert form.value("paused") == "1"
     assert form.submit(client).status_code == 302
     assert _fresh(MentorProfile, profile.id).paused is True
+    form = page_form(client, "/mentoring/", action="/mentoring/mentor/pause")
+    assert form.value("paused") == "0"  # the same button now resumes
+    assert form.submit(client).status_code == 302
+    assert _fresh(MentorProfile, profile.id).paused is False
+    form = page_form(client, "/mentoring/mentor/profile", having="display_name")
+    assert form.submit(client).status_code == 302  # an approved mentor's unchanged edit: still approved
+    assert _fresh(MentorProfile, profile.id).status == "approved"
 
 
 def test_request_ask_accept_log_and_rate_as_a_browser(client, sign_in, make_user, make_mentor):
@@ -253,61 +270,87 @@ def test_request_ask_accept_log_and_rate_as_a_browser(client, sign_in, make_user
     author = make_user(("entrepreneur",))
     sign_in(author)
     form = page_form(client, "/mentoring/requests/new", having="business_name")
+    assert form.value("business_size") == "solo" and form.value("stage")  # the first stage, as rendered
     resp = form.submit(client, {"business_name": "阿芳海鲜干货", "industry": "seafood", "district": "象山县",
                                 "difficulties": ["e_commerce"], "description": "想在网上卖海鲜干货。",
                                 "consent_to_share": "y"})
     assert resp.status_code == 302, _errors(resp)
-    req = db.session.query(HelpRequest).one()
-    intro = db.session.query(Introduction).filter_by(request_id=req.id, mentor_id=mentor.id).one()
-    page = f"/mentoring/requests/{req.id}"
+    case = db.session.query(Case).one()
+    assert (case.status, case.consent_to_share, case.consent_contact) == ("open", True, False)
+    assert [d.code for d in case.difficulty_items] == ["e_commerce"]
+    intro = db.session.query(Introduction).filter_by(case_id=case.id, mentor_id=mentor.id).one()
+    page = f"/mentoring/cases/{case.id}"
+    assert resp.headers["Location"].endswith(page)
     assert page_form(client, page, action=f"{page}/ask/{intro.id}").submit(client).status_code == 302
+    assert _fresh(Introduction, intro.id).status == "asked"
 
     sign_in(mentor.user)
     assert page_form(client, "/mentoring/", action=f"/mentoring/asks/{intro.id}/accept").submit(client).status_code == 302
-    assert _fresh(HelpRequest, req.id).status == "matched"
+    assert _fresh(Case, case.id).status == "matched"
     form = page_form(client, page, action=f"{page}/log")
-    assert form.value("happened_on")  # today, filled in by the page
-    assert form.submit(client, {"kind": "visit", "body": "上门查看仓库"}).status_code == 302
-    assert _fresh(HelpRequest, req.id).status == "in_progress"
+    today = form.value("happened_on")
+    assert today and form.value("next_follow_up_on") == ""  # today filled in by the page; no follow-up yet
+    assert set(form.choices["kind"]) >= {"visit", "call", "note"}
+    next_week = (date.fromisoformat(today) + timedelta(days=7)).isoformat()
+    resp = form.submit(client, {"kind": "visit", "body": "上门查看仓库", "next_follow_up_on": next_week})
+    assert resp.status_code == 302
+    fresh = _fresh(Case, case.id)
+    assert (fresh.status, fresh.next_follow_up_on.isoformat()) == ("in_progress", next_week)
+    visit = db.session.query(CaseEntry).filter_by(case_id=case.id, kind="visit").one()
+    assert (visit.body, visit.happened_on.isoformat(), visit.next_follow_up_on.isoformat()) == \
+        ("上门查看仓库", today, next_week)
 
     sign_in(author)
+    form = page_form(client, page, action=f"{page}/log")
+    assert form.choices["kind"] == ["note"] and "next_follow_up_on" not in form.names()  # she adds notes
+    assert form.submit(client, {"body": "仓库照片发给老师了"}).status_code == 302
+    assert db.session.query(CaseEntry).filter_by(case_id=case.id, kind="note", body="仓库照片发给老师了").count() == 1
     form = page_form(client, page, action=f"{page}/resolve")
     assert form.submit(client, {"rating": "5", "outcome": "开通了网店"}).status_code == 302
-    fresh = _fresh(HelpRequest, req.id)
-    assert (fresh.status, fresh.rating) == ("resolved", 5)
+    fresh = _fresh(Case, case.id)
+    assert (fresh.status, fresh.rating, fresh.outcome) == ("resolved", 5, "开通了网店")
+    assert _fresh(MentorProfile, mentor.id).current_load == 0
 
 
-def test_decline_and_close_as_a_browser(client, sign_in, make_user, make_mentor, make_help_request):
+def test_decline_with_a_reason_and_close_as_a_browser(client, sign_in, make_user, make_mentor, make_help_request):
     mentor = make_mentor("陈海燕")
     author = make_user(("entrepreneur",))
-    req = make_help_request(author)
-    intro = db.session.query(Introduction).filter_by(request_id=req.id, mentor_id=mentor.id).one()
+    case = make_help_request(author)
+    intro = db.session.query(Introduction).filter_by(case_id=case.id, mentor_id=mentor.id).one()
     sign_in(author)
-    page = f"/mentoring/requests/{req.id}"
-    page_form(client, page, action=f"{page}/ask/{intro.id}").submit(client)
+    page = f"/mentoring/cases/{case.id}"
+    assert page_form(client, page, action=f"{page}/ask/{intro.id}").submit(client).status_code == 302
     sign_in(mentor.user)
     form = page_form(client, "/mentoring/", action=f"/mentoring/asks/{intro.id}/decline")
-    assert form.submit(client, {"reason": "这个月太忙"}).status_code == 302
-    assert _fresh(Introduction, intro.id).status == "declined"
+    assert form.value("code") == "busy" and form.value("reason") == ""  # the first reason, as rendered
+    assert form.submit(client, {"code": "not_my_field", "reason": "我不懂直播"}).status_code == 302
+    fresh = _fresh(Introduction, intro.id)
+    assert (fresh.status, fresh.decline_code, fresh.decline_reason) == ("declined", "not_my_field", "我不懂直播")
     sign_in(author)
     form = page_form(client, page, action=f"{page}/close")
+    resp = form.submit(client, {"reason": ""})
+    assert resp.status_code == 302 and _fresh(Case, case.id).status == "open", "a reason is needed"
+    form = page_form(client, page, action=f"{page}/close")
     assert form.submit(client, {"reason": "自己解决了"}).status_code == 302
-    assert _fresh(HelpRequest, req.id).status == "closed_unresolved"
+    assert _fresh(Case, case.id).status == "closed_unresolved"
 
 
 def test_staff_review_mentor_and_assignment_as_a_browser(client, sign_in, make_user, make_mentor, make_help_request):
     staff = make_user(("staff",))
     waiting = make_mentor("待审核老师", approved=False)
     sign_in(staff)
-    form = page_form(client, "/staff/mentoring/mentors", action=f"/staff/mentoring/mentors/{waiting.id}/review")
-    assert form.submit(client, button=("decision", "approved")).status_code == 302
+    form = page_form(client, "/staff/mentoring/mentors?status=pending",
+                     action=f"/staff/mentoring/mentors/{waiting.id}/review")
+    assert form.value("back") == "pending"
+    resp = form.submit(client, button=("decision", "approved"))
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("status=pending")
     assert _fresh(MentorProfile, waiting.id).status == "approved"
 
-    req = make_help_request(make_user(("entrepreneur",)))
-    form = page_form(client, "/staff/mentoring/assign", having=f"mentor_for_{req.id}")
-    assert form.value(f"mentor_for_{req.id}") == str(waiting.id)  # the proposal, unchanged
+    case = make_help_request(make_user(("entrepreneur",)))
+    form = page_form(client, "/staff/mentoring/assign", having=f"mentor_for_{case.id}")
+    assert form.value(f"mentor_for_{case.id}") == str(waiting.id)  # the proposal, unchanged
     assert form.submit(client).status_code == 302
-    asked = db.session.query(Introduction).filter_by(request_id=req.id, status="asked").one()
+    asked = db.session.query(Introduction).filter_by(case_id=case.id, status="asked").one()
     assert asked.mentor_id == waiting.id
 
 
