@@ -309,7 +309,9 @@ def test_paid_order_mail_goes_through_the_shared_queue_and_metrics_count_it(clus
     flask_cli(["scheduler", "--once"], cluster.env, timeout=60)
     periods_spanned = int(time.time() // period) - int(started // period) + 1
     # Two schedulers in one period enqueue once; a period boundary between them allows two.
-    assert 1 <= queue.count <= min(periods_spanned, 2)
+    # (Other periodic tasks, such as the help desk's sweep, are enqueued beside it.)
+    reconciles = [job for job in queue.jobs if job.args and job.args[0] == "reconcile_payments"]
+    assert 1 <= len(reconciles) <= min(periods_spanned, 2)
     flask_cli(["worker", "--burst"], cluster.env, timeout=60)
 
     # /metrics adds up A's two workers; B never saw this checkout.
