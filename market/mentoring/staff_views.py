@@ -12,8 +12,8 @@ from market import areas
 from market.auth import role_required, staff_required
 from market.ids import parse_id
 from market.mentoring import services, states
+from market.mentoring.blueprint import _error, _int, bp
 from market.mentoring.forms import CHANNEL_LABELS, lang
-from market.mentoring.views import _error, _int, bp
 from matching import schema
 
 # ---- staff ---------------------------------------------------------------------------

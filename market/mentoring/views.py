@@ -3,14 +3,14 @@ difficulty and the case log, and the staff dashboard, proposed cases, assignment
 Thin: each view reads the request, calls one service, and renders or redirects."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market import areas
 from market.auth import role_required, staff_required
-from market.ids import parse_int
 from market.mentoring import groups, services, states
+from market.mentoring.blueprint import _error, _int, bp
 from market.mentoring.forms import (
     BUSINESS_SIZE_LABELS,
     CHANNEL_LABELS,
@@ -32,8 +32,6 @@ from market.mentoring.forms import (
 )
 from market.mentoring.matcher import reason_texts
 from matching import schema
-
-bp = Blueprint("mentoring", __name__)
 
 
 @bp.app_context_processor
@@ -59,15 +57,6 @@ def mentoring_helpers():
             "log_labels": services.LOG_LABELS, "vocab_label": vocab_label,
             "reason_texts": lambda reasons: reason_texts(reasons, lang()),
             "nav_items": [{"url": url_for("mentoring.index"), "label": _("Mutual aid")}], "staff_links": staff_links}
-
-
-def _int(value) -> int:
-    """An id or a rating from a form; 0 when missing, malformed or out of range (services refuse 0)."""
-    return parse_int(value, low=0) or 0
-
-
-def _error(e: Exception) -> None:
-    flash(str(e), "error")
 
 
 # ---- landing -------------------------------------------------------------------------

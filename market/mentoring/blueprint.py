@@ -1,0 +1,18 @@
+"""The help desk's blueprint and the small helpers its two view modules share
+(market/mentoring/views.py for women and mentors, staff_views.py for staff)."""
+from __future__ import annotations
+
+from flask import Blueprint, flash
+
+from market.ids import parse_int
+
+bp = Blueprint("mentoring", __name__)
+
+
+def _int(value) -> int:
+    """An id or a rating from a form; 0 when missing, malformed or out of range (services refuse 0)."""
+    return parse_int(value, low=0) or 0
+
+
+def _error(e: Exception) -> None:
+    flash(str(e), "error")
