@@ -112,6 +112,10 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "REFUND_REQUEST_DAYS": (int, 30),
     "RETURN_RESPONSE_DAYS": (int, 3),
     "REFUND_REQUEST_MAX_PHOTOS": (int, 3),
+    # The artisan ledger (market.ledger): a parcel's money is due this many days after delivery
+    # (the return window); payout batches pay due balances of at least PAYOUT_MINIMUM_FEN.
+    "PAYOUT_HOLD_DAYS": (int, 7),
+    "PAYOUT_MINIMUM_FEN": (int, 100),
     "MAIL_SERVER": (str, ""),  # empty: mail is logged to the console (and /dev/mail in development)
     "MAIL_PORT": (int, 25),
     "MAIL_USERNAME": (str, ""),

@@ -12,6 +12,7 @@ OPTIONAL_BLUEPRINTS = (
     ("market.payments.views", "bp"),
     ("market.mentoring.views", "bp"),
     ("market.returns.views", "bp"),
+    ("market.ledger.views", "bp"),
 )
 
 

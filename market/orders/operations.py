@@ -417,6 +417,7 @@ def settle_refund(refund_id: int, stripe_refund_id: str) -> bool:
     _advance(order_id)
     db.session.commit()
     log.info("refund %s succeeded (%s) on order %s", refund_id, stripe_refund_id, order_id)
+    signals.refund_settled.send(refund_id, succeeded=True)
     return True
 
 
@@ -446,6 +447,8 @@ def release_refund(refund_id: int, *, was: str = "pending") -> bool:
                            .execution_options(synchronize_session=False))
     db.session.commit()
     log.warning("refund %s of %s fen on order %s failed: amount released", refund_id, amount, refund.order_id)
+    if was == "succeeded":
+        signals.refund_settled.send(refund_id, succeeded=False)
     return True
 
 

@@ -1,5 +1,5 @@
-"""buyers' refund and return requests (the artisan ledger, commission rules and payouts join
-here as they land)
+"""buyers' refund and return requests; commission rules (versioned), the artisan ledger
+(append-only, opened from existing sales and refunds), payout batches
 
 Revision ID: 0010_refund_requests_ledger
 Revises: 0008_cases_areas_audit
@@ -59,11 +59,143 @@ def upgrade():
         batch_op.create_index('ix_refund_requests_status_respond_by', ['status', 'respond_by'], unique=False)
         batch_op.create_index(batch_op.f('ix_refund_requests_sub_order_id'), ['sub_order_id'], unique=False)
 
-    # ### end Alembic commands ###
+    op.create_table('commission_rules',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('active_from', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_commission_rules_created_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_commission_rules'))
+    )
+    with op.batch_alter_table('commission_rules', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_commission_rules_active_from'), ['active_from'], unique=False)
+
+    op.create_table('payout_batches',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('as_of', sa.DateTime(), nullable=False),
+    sa.Column('minimum_fen', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_payout_batches_created_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payout_batches'))
+    )
+    op.create_table('commission_components',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('rule_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('rate_bp', sa.Integer(), nullable=False),
+    sa.Column('fixed_fen', sa.Integer(), nullable=False),
+    sa.Column('min_fen', sa.Integer(), nullable=True),
+    sa.Column('max_fen', sa.Integer(), nullable=True),
+    sa.Column('category', sa.String(length=30), nullable=True),
+    sa.Column('brand_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('fixed_fen >= 0', name=op.f('ck_commission_components_fixed_non_negative')),
+    sa.CheckConstraint('max_fen IS NULL OR max_fen >= 0', name=op.f('ck_commission_components_max_non_negative')),
+    sa.CheckConstraint('min_fen IS NULL OR min_fen >= 0', name=op.f('ck_commission_components_min_non_negative')),
+    sa.CheckConstraint('rate_bp >= 0 AND rate_bp <= 10000', name=op.f('ck_commission_components_rate_in_range')),
+    sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_commission_components_brand_id_brands'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['rule_id'], ['commission_rules.id'], name=op.f('fk_commission_components_rule_id_commission_rules'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_commission_components'))
+    )
+    with op.batch_alter_table('commission_components', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_commission_components_rule_id'), ['rule_id'], unique=False)
+
+    op.create_table('payouts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('artisan_id', sa.Integer(), nullable=False),
+    sa.Column('amount_fen', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('active_key', sa.Integer(), nullable=True),
+    sa.Column('reference', sa.String(length=80), nullable=False),
+    sa.Column('failure_reason', sa.Text(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('amount_fen > 0', name=op.f('ck_payouts_amount_positive')),
+    sa.ForeignKeyConstraint(['artisan_id'], ['artisans.id'], name=op.f('fk_payouts_artisan_id_artisans')),
+    sa.ForeignKeyConstraint(['batch_id'], ['payout_batches.id'], name=op.f('fk_payouts_batch_id_payout_batches'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_payouts_decided_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payouts')),
+    sa.UniqueConstraint('active_key', name=op.f('uq_payouts_active_key'))
+    )
+    with op.batch_alter_table('payouts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payouts_artisan_id'), ['artisan_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payouts_batch_id'), ['batch_id'], unique=False)
+
+    op.create_table('ledger_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('artisan_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('amount_fen', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=80), nullable=False),
+    sa.Column('sub_order_id', sa.Integer(), nullable=True),
+    sa.Column('refund_id', sa.Integer(), nullable=True),
+    sa.Column('payout_id', sa.Integer(), nullable=True),
+    sa.Column('rule_id', sa.Integer(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['artisan_id'], ['artisans.id'], name=op.f('fk_ledger_entries_artisan_id_artisans')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_ledger_entries_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['payout_id'], ['payouts.id'], name=op.f('fk_ledger_entries_payout_id_payouts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['refund_id'], ['refunds.id'], name=op.f('fk_ledger_entries_refund_id_refunds'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['rule_id'], ['commission_rules.id'], name=op.f('fk_ledger_entries_rule_id_commission_rules'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['sub_order_id'], ['sub_orders.id'], name=op.f('fk_ledger_entries_sub_order_id_sub_orders'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_entries')),
+    sa.UniqueConstraint('key', name=op.f('uq_ledger_entries_key'))
+    )
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_ledger_entries_artisan_created', ['artisan_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_entries_artisan_id'), ['artisan_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_entries_sub_order_id'), ['sub_order_id'], unique=False)
+
+    # Existing data: every sale and refund so far opens the artisans' ledgers (commission 0 for
+    # the past: no rule existed), so every balance is right on the first day. The keys are the
+    # ones market.ledger posts, so its sweep never posts them again.
+    sold = ("(o.status IN ('paid', 'fulfilled', 'completed') "
+            "OR (o.status = 'cancelled' AND o.cancel_reason = 'refunded' AND o.paid_fen > 0))")
+    for kind, amount, prefix in (("sale", "s.subtotal_fen", "sale-"), ("commission", "0", "commission-")):
+        op.execute(
+            "INSERT INTO ledger_entries (artisan_id, kind, amount_fen, key, sub_order_id, note, created_at) "
+            f"SELECT s.artisan_id, '{kind}', {amount}, '{prefix}' || CAST(s.id AS VARCHAR(20)), s.id, '', "
+            "COALESCE(o.paid_at, o.created_at) FROM sub_orders s JOIN orders o ON o.id = s.order_id "
+            f"WHERE {sold}"
+        )
+    for kind, amount, prefix in (("refund", "-r.amount_fen", "refund-"),
+                                 ("commission_reversal", "0", "commission-reversal-")):
+        op.execute(
+            "INSERT INTO ledger_entries (artisan_id, kind, amount_fen, key, sub_order_id, refund_id, note, created_at) "
+            f"SELECT s.artisan_id, '{kind}', {amount}, '{prefix}' || CAST(r.id AS VARCHAR(20)), s.id, r.id, '', "
+            "r.updated_at FROM refunds r JOIN sub_orders s ON s.id = r.sub_order_id "
+            f"JOIN orders o ON o.id = s.order_id WHERE r.status = 'succeeded' AND {sold}"
+        )
+
 
 
 def downgrade():
-    # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ledger_entries_sub_order_id'))
+        batch_op.drop_index(batch_op.f('ix_ledger_entries_artisan_id'))
+        batch_op.drop_index('ix_ledger_entries_artisan_created')
+
+    op.drop_table('ledger_entries')
+    with op.batch_alter_table('payouts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payouts_batch_id'))
+        batch_op.drop_index(batch_op.f('ix_payouts_artisan_id'))
+
+    op.drop_table('payouts')
+    with op.batch_alter_table('commission_components', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_commission_components_rule_id'))
+
+    op.drop_table('commission_components')
+    op.drop_table('payout_batches')
+    with op.batch_alter_table('commission_rules', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_commission_rules_active_from'))
+
+    op.drop_table('commission_rules')
     with op.batch_alter_table('refund_requests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_refund_requests_sub_order_id'))
         batch_op.drop_index('ix_refund_requests_status_respond_by')
@@ -72,4 +204,3 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_refund_requests_artisan_id'))
 
     op.drop_table('refund_requests')
-    # ### end Alembic commands ###

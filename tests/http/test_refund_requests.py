@@ -114,7 +114,7 @@ def test_bad_requests_change_nothing(shop):
 def test_one_active_request_per_parcel_and_none_on_a_refunded_line(shop):
     s = shop
     first = _ask(s, f"line-{s['scarf_line'].id}", amount=5000)
-    with pytest.raises(RequestError, match="already"):
+    with pytest.raises(RequestError, match="已有"):
         _ask(s, f"sub-{s['scarf_sub'].id}")  # the same parcel, named differently
     other = _ask(s, f"sub-{s['fish_sub'].id}")  # another parcel is free
     assert other.status == "open"
@@ -133,16 +133,16 @@ def test_changed_my_mind_window_and_excluded_categories(app, shop):
     s = shop
     app.config.update(RETURN_WINDOW_DAYS=7, RETURN_EXCLUDED_CATEGORIES="seafood", REFUND_REQUEST_DAYS=30)
     _deliver(s, s["fish_sub"])
-    with pytest.raises(RequestError, match="cannot be returned"):
+    with pytest.raises(RequestError, match="不支持"):
         _ask(s, f"sub-{s['fish_sub'].id}", kind="return", reason="changed_mind")
     _deliver(s, s["scarf_sub"], days_ago=8)
-    with pytest.raises(RequestError, match="closed"):
+    with pytest.raises(RequestError, match="期限"):
         _ask(s, f"sub-{s['scarf_sub'].id}", kind="return", reason="changed_mind")
     # Other reasons stay open for 30 days after delivery.
     record = _ask(s, f"sub-{s['scarf_sub'].id}", kind="return", reason="not_as_described")
     returns.withdraw(s["buyer"], record.id)
     _move_delivery(s["scarf_sub"].id, 30)
-    with pytest.raises(RequestError, match="closed"):
+    with pytest.raises(RequestError, match="期限"):
         _ask(s, f"sub-{s['scarf_sub'].id}", reason="not_as_described")
 
 
@@ -176,7 +176,7 @@ def test_refused_offer_and_overdue_requests_go_to_staff_who_decide(app, shop):
     with pytest.raises(RequestError):  # too late for the artisan now
         returns.accept(s["amei"].user, quiet.id)
 
-    with pytest.raises(RequestError, match="why"):
+    with pytest.raises(RequestError, match="原因"):
         returns.staff_decide(s["staff"], refused.id, "decline")
     assert returns.staff_decide(s["staff"], refused.id, "decline", note="照片显示完好").status == "declined"
     done = returns.staff_decide(s["staff"], quiet.id, "refund", amount=15000, note="物流丢件")
