@@ -116,6 +116,9 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # (the return window); payout batches pay due balances of at least PAYOUT_MINIMUM_FEN.
     "PAYOUT_HOLD_DAYS": (int, 7),
     "PAYOUT_MINIMUM_FEN": (int, 100),
+    # Fernet key (urlsafe base64 of 32 bytes) encrypting payout details; empty: derived from
+    # SECRET_KEY. Changing it makes stored details unreadable (artisans enter them again).
+    "PAYOUT_DETAILS_KEY": (str, ""),
     "MAIL_SERVER": (str, ""),  # empty: mail is logged to the console (and /dev/mail in development)
     "MAIL_PORT": (int, 25),
     "MAIL_USERNAME": (str, ""),

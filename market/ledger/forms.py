@@ -35,3 +35,10 @@ class AdjustForm(FlaskForm):
     amount = DecimalField(_l("Amount (yuan; negative takes from the balance)"), places=2,
                           validators=[DataRequired(), NumberRange(min=-1_000_000, max=1_000_000)])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+class DetailsForm(FlaskForm):
+    method = SelectField(_l("Paid by"), validate_choice=False)
+    account = StringField(_l("Account number or id"), validators=[DataRequired(), Length(max=60)])
+    holder = StringField(_l("Account holder's name"), validators=[DataRequired(), Length(max=40)])
+    bank_name = StringField(_l("Bank (for a bank account)"), validators=[Length(max=60)])

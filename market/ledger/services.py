@@ -107,9 +107,17 @@ def _csv(header: list[str], rows: list[list]) -> str:
 
 
 def batch_csv(batch_id: int) -> str:
-    return _csv(["payout_id", "artisan_id", "artisan", "amount_yuan", "status", "reference"],
-                [[p.id, p.artisan_id, csv_safe(p.artisan.display_name), f"{p.amount_fen / 100:.2f}", p.status,
-                  csv_safe(p.reference)] for p in batch_payouts(batch_id)])
+    """For the bank: the payout details in full (this export is where a payout is made)."""
+    from market.ledger.details import details_of
+
+    rows = []
+    for p in batch_payouts(batch_id):
+        d = details_of(p.artisan_id)
+        rows.append([p.id, p.artisan_id, csv_safe(p.artisan.display_name), f"{p.amount_fen / 100:.2f}",
+                     d.method if d else "", csv_safe(d.bank_name) if d else "", csv_safe(d.account) if d else "",
+                     csv_safe(d.holder) if d else "", p.status, csv_safe(p.reference)])
+    return _csv(["payout_id", "artisan_id", "artisan", "amount_yuan", "method", "bank", "account", "holder",
+                 "status", "reference"], rows)
 
 
 def statement_csv(s: Statement) -> str:

@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 
 from market.artisans.services import yuan_to_fen
 from market.auth import role_required
-from market.ledger import operations, services
-from market.ledger.forms import AdjustForm, BatchForm, FailedForm, PaidForm, RuleForm
+from market.ledger import details, operations, services
+from market.ledger.forms import AdjustForm, BatchForm, DetailsForm, FailedForm, PaidForm, RuleForm
 from market.models import Artisan, CommissionRule
 from market.vocab import CATEGORIES
 
@@ -27,7 +27,8 @@ def ledger_labels():
         "sale": _l("Sale"), "commission": _l("Commission"), "refund": _l("Refund"),
         "commission_reversal": _l("Commission given back"), "adjustment": _l("Adjustment"),
         "payout": _l("Payout"), "payout_failed": _l("Failed payout returned")},
-        "payout_state_labels": {"pending": _l("To pay"), "paid": _l("Paid"), "failed": _l("Failed")}}
+        "payout_state_labels": {"pending": _l("To pay"), "paid": _l("Paid"), "failed": _l("Failed")},
+        "payout_method_labels": details.METHODS}
 
 
 def finance_required(view):
@@ -49,7 +50,28 @@ def finance_required(view):
 def statement():
     if current_user.artisan is None:
         abort(403)
-    return render_template("ledger/statement.html", s=services.statement(current_user.artisan))
+    return render_template("ledger/statement.html", s=services.statement(current_user.artisan),
+                           details=details.masked_details(current_user.artisan.id))
+
+
+@bp.route("/shop/payout-details", methods=["GET", "POST"])
+@role_required("artisan")
+def payout_details():
+    if current_user.artisan is None:
+        abort(403)
+    form = DetailsForm()
+    form.method.choices = [(k, str(v)) for k, v in details.METHODS.items()]
+    if form.validate_on_submit():
+        try:
+            details.save_details(current_user, method=form.method.data or "", account=form.account.data or "",
+                                 holder=form.holder.data or "", bank_name=form.bank_name.data or "")
+        except details.DetailsError as e:
+            getattr(form, e.field or "account").errors.append(str(e))
+        else:
+            flash(_("Your payout details are saved."), "success")
+            return redirect(url_for("ledger.statement"))
+    return render_template("ledger/details.html", form=form, current=details.masked_details(current_user.artisan.id),
+                           methods=details.METHODS)
 
 
 @bp.get("/shop/statement.csv")
@@ -95,7 +117,8 @@ def artisan_statement(artisan_id: int):
     artisan = db.session.get(Artisan, artisan_id)
     if artisan is None:
         abort(404)
-    return render_template("ledger/statement.html", s=services.statement(artisan), staff_view=True)
+    return render_template("ledger/statement.html", s=services.statement(artisan), staff_view=True,
+                           details=details.masked_details(artisan.id))
 
 
 @bp.route("/staff/commission", methods=["GET", "POST"])
@@ -150,7 +173,10 @@ def batch(batch_id: int):
     found = services.batch(batch_id)
     if found is None:
         abort(404)
-    return render_template("ledger/batch.html", batch=found, payouts=services.batch_payouts(batch_id),
+    payouts_ = services.batch_payouts(batch_id)
+    # The one page (with its export) where the details are shown in full: a payout is made here.
+    return render_template("ledger/batch.html", batch=found, payouts=payouts_, methods=details.METHODS,
+                           details={p.artisan_id: details.details_of(p.artisan_id) for p in payouts_},
                            paid_form=PaidForm(), failed_form=FailedForm())
 
 

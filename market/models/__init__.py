@@ -3,7 +3,14 @@ from market.models.accounts import ROLES, User, UserRole  # noqa: F401
 from market.models.areas import AREA_LEVELS, Area, AreaResponsibility  # noqa: F401
 from market.models.audit import AuditEntry  # noqa: F401
 from market.models.catalog import Artisan, Brand, Product, ProductImage, brand_members  # noqa: F401
-from market.models.ledger import CommissionComponent, CommissionRule, LedgerEntry, Payout, PayoutBatch  # noqa: F401
+from market.models.ledger import (  # noqa: F401
+    CommissionComponent,
+    CommissionRule,
+    LedgerEntry,
+    Payout,
+    PayoutBatch,
+    PayoutDetails,
+)
 from market.models.mentoring import (  # noqa: F401
     Case,
     CaseConsent,

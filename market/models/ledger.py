@@ -121,3 +121,19 @@ class Payout(db.Model):
 
     batch: Mapped[PayoutBatch] = relationship(back_populates="payouts")
     artisan = relationship("Artisan")
+
+
+class PayoutDetails(db.Model):
+    """Where an artisan is paid: the account and the holder's name are stored encrypted
+    (market.ledger.details, key from PAYOUT_DETAILS_KEY) and shown masked everywhere except on
+    a payout batch and its export."""
+
+    __tablename__ = "payout_details"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artisan_id: Mapped[int] = mapped_column(ForeignKey("artisans.id", ondelete="CASCADE"), unique=True)
+    method: Mapped[str] = mapped_column(String(10))  # bank | wechat | alipay
+    bank_name: Mapped[str] = mapped_column(String(60), default="")
+    account_encrypted: Mapped[str] = mapped_column(Text)
+    holder_encrypted: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

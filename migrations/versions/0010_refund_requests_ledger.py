@@ -152,6 +152,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_ledger_entries_artisan_id'), ['artisan_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_sub_order_id'), ['sub_order_id'], unique=False)
 
+    op.create_table('payout_details',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('artisan_id', sa.Integer(), nullable=False),
+    sa.Column('method', sa.String(length=10), nullable=False),
+    sa.Column('bank_name', sa.String(length=60), nullable=False),
+    sa.Column('account_encrypted', sa.Text(), nullable=False),
+    sa.Column('holder_encrypted', sa.Text(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['artisan_id'], ['artisans.id'], name=op.f('fk_payout_details_artisan_id_artisans'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payout_details')),
+    sa.UniqueConstraint('artisan_id', name=op.f('uq_payout_details_artisan_id'))
+    )
+
     # Existing data: every sale and refund so far opens the artisans' ledgers (commission 0 for
     # the past: no rule existed), so every balance is right on the first day. The keys are the
     # ones market.ledger posts, so its sweep never posts them again.
@@ -176,6 +189,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('payout_details')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ledger_entries_sub_order_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_entries_artisan_id'))

@@ -123,3 +123,34 @@ def test_finance_forms_as_a_browser_sends_them(client, sign_in, people):
     sign_in(p["amei"].user)
     page = client.get("/shop/statement").get_data(as_text=True)
     assert "ICBC-1" in page and "户名不符" in page
+
+
+def test_payout_details_encrypted_masked_and_in_full_only_where_a_payout_is_made(client, sign_in, people):
+    from market.models import PayoutDetails
+
+    p = people
+    sign_in(p["amei"].user)
+    form = page_form(client, "/shop/payout-details", having="account")
+    for bad in ({"account": "12ab"}, {"holder": ""}, {"method": "paypal"}, {"bank_name": ""}):
+        resp = page_form(client, "/shop/payout-details", having="account").submit(
+            client, {"method": "bank", "account": "6222020200112233445", "holder": "林阿梅", "bank_name": "工商银行",
+                     **bad})
+        assert resp.status_code == 200 and _errors(resp), bad
+    resp = form.submit(client, {"method": "bank", "account": "6222 0202 0011 2233 445", "holder": "林阿梅",
+                                "bank_name": "工商银行"})
+    assert resp.status_code == 302, _errors(resp)
+    row = db.session.query(PayoutDetails).one()
+    assert "6222" not in row.account_encrypted and "林阿梅" not in row.holder_encrypted
+    page = client.get("/shop/statement").get_data(as_text=True)
+    assert "***************3445" in page and "林**" in page and "6222020200112233445" not in page
+    again = page_form(client, "/shop/payout-details", having="account")
+    assert again.value("account") == ""  # never sent back to the browser in full
+    sign_in(p["other"].user)
+    assert "3445" not in client.get("/shop/statement").get_data(as_text=True)
+
+    sign_in(p["finance"])
+    assert "6222020200112233445" not in client.get(f"/staff/ledger/artisans/{p['amei'].id}").get_data(as_text=True)
+    ledger.adjust(p["finance"], p["amei"].id, 500, "期初")
+    batch = ledger.create_batch(p["finance"])
+    assert "6222020200112233445" in client.get(f"/staff/payouts/{batch.id}").get_data(as_text=True)
+    assert "6222020200112233445,林阿梅" in client.get(f"/staff/payouts/{batch.id}.csv").get_data(as_text=True)
