@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from market import jobs, signals
 from market.extensions import db
-from market.ledger import commission
+from market.ledger import commission, notifications
 from market.models import (
     Artisan,
     CommissionComponent,
@@ -287,6 +287,7 @@ def mark_paid(staff: User, payout_id: int, reference: str) -> bool:
     if done:
         log.info("payout %s paid (%s) by user=%s", payout_id, reference, staff.id)
         signals.payout_paid.send(payout_id)
+        notifications.payout_settled(payout_id)
     return done
 
 
@@ -314,6 +315,7 @@ def mark_failed(staff: User, payout_id: int, reason: str) -> bool:
                                created_by_id=staff.id))
     db.session.commit()
     log.warning("payout %s failed (%s): %s fen back on artisan %s's balance", payout_id, reason, amount, artisan_id)
+    notifications.payout_settled(payout_id)
     return True
 
 

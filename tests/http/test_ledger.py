@@ -19,7 +19,7 @@ from market.ledger import services as statements
 from market.models import LedgerEntry, Order, Payout, Refund, SubOrder, User
 from market.orders import operations as orders
 from market.orders.services import sold
-from tests.support import place, race_in_threads
+from tests.support import mails_to, place, race_in_threads
 
 
 def _paid(buyer, items) -> Order:
@@ -123,10 +123,12 @@ def test_due_after_the_return_window_payout_once_failed_back_and_negative_carrie
     assert again.payouts == []
     payout_id = batch.payouts[0].id
     assert ledger.mark_failed(m["staff"], payout_id, "账户名不符")
+    assert "账户名不符" in mails_to(m["amei"].user.email)[-1].get_content()
     assert not ledger.mark_paid(m["staff"], payout_id, "B-1")  # settled already
     assert ledger.balances()[aid] == (10_000, 10_000)  # back on the balance
     batch = ledger.create_batch(m["staff"])
     assert ledger.mark_paid(m["staff"], batch.payouts[0].id, "ICBC-20261127-1")
+    assert "ICBC-20261127-1" in mails_to(m["amei"].user.email)[-1].get_content()
     assert ledger.balances()[aid] == (0, 0)
     # A refund after the payout: the balance goes negative and the next payout nets it.
     _refund(order.id, sub_order_id=sub_id, amount=3_000)
