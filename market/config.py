@@ -103,6 +103,22 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # are told, after this many more a supervisor (0 turns a step off).
     "ESCALATE_STAFF_AFTER_DAYS": (int, 0),
     "ESCALATE_SUPERVISOR_AFTER_DAYS": (int, 7),
+    # Refund and return requests (market.returns): "changed my mind" is open this many days after
+    # delivery (China's seven-day rule) and never for these categories (comma separated, from
+    # market.vocab.CATEGORIES); every other reason until REFUND_REQUEST_DAYS after delivery. The
+    # artisan answers within RETURN_RESPONSE_DAYS, or the request goes to staff.
+    "RETURN_WINDOW_DAYS": (int, 7),
+    "RETURN_EXCLUDED_CATEGORIES": (str, "seafood,produce,snacks"),
+    "REFUND_REQUEST_DAYS": (int, 30),
+    "RETURN_RESPONSE_DAYS": (int, 3),
+    "REFUND_REQUEST_MAX_PHOTOS": (int, 3),
+    # The artisan ledger (market.ledger): a parcel's money is due this many days after delivery
+    # (the return window); payout batches pay due balances of at least PAYOUT_MINIMUM_FEN.
+    "PAYOUT_HOLD_DAYS": (int, 7),
+    "PAYOUT_MINIMUM_FEN": (int, 100),
+    # Fernet key (urlsafe base64 of 32 bytes) encrypting payout details; empty: derived from
+    # SECRET_KEY. Changing it makes stored details unreadable (artisans enter them again).
+    "PAYOUT_DETAILS_KEY": (str, ""),
     "MAIL_SERVER": (str, ""),  # empty: mail is logged to the console (and /dev/mail in development)
     "MAIL_PORT": (int, 25),
     "MAIL_USERNAME": (str, ""),

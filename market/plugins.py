@@ -11,6 +11,8 @@ OPTIONAL_BLUEPRINTS = (
     ("market.orders.views", "bp"),
     ("market.payments.views", "bp"),
     ("market.mentoring.views", "bp"),
+    ("market.returns.views", "bp"),
+    ("market.ledger.views", "bp"),
 )
 
 

@@ -12,3 +12,6 @@ order_paid = _signals.signal("order-paid")
 payment_declined = _signals.signal("payment-declined")  # reason= the decline code
 order_cancelled = _signals.signal("order-cancelled")  # reason= the cancel reason
 sub_order_shipped = _signals.signal("sub-order-shipped")  # sender is the SubOrder
+# sender is the Refund's id; succeeded: made (True) or, after being made, failed at the bank (False)
+refund_settled = _signals.signal("refund-settled")
+payout_paid = _signals.signal("payout-paid")  # sender is the Payout's id

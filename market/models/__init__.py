@@ -3,6 +3,14 @@ from market.models.accounts import ROLES, User, UserRole  # noqa: F401
 from market.models.areas import AREA_LEVELS, Area, AreaResponsibility  # noqa: F401
 from market.models.audit import AuditEntry  # noqa: F401
 from market.models.catalog import Artisan, Brand, Product, ProductImage, brand_members  # noqa: F401
+from market.models.ledger import (  # noqa: F401
+    CommissionComponent,
+    CommissionRule,
+    LedgerEntry,
+    Payout,
+    PayoutBatch,
+    PayoutDetails,
+)
 from market.models.mentoring import (  # noqa: F401
     Case,
     CaseConsent,
@@ -15,4 +23,5 @@ from market.models.mentoring import (  # noqa: F401
 )
 from market.models.orders import CartItem, Order, OrderLine, SubOrder  # noqa: F401
 from market.models.payments import Payment, Refund, WebhookEvent  # noqa: F401
+from market.models.returns import ACTIVE_REQUEST_STATES, RefundRequest  # noqa: F401
 from market.models.search import SearchQueryDay, SynonymGroup  # noqa: F401

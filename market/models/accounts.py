@@ -11,11 +11,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from market.extensions import db
 
-ROLES = ("buyer", "artisan", "entrepreneur", "mentor", "staff", "committee", "supervisor")
+ROLES = ("buyer", "artisan", "entrepreneur", "mentor", "staff", "committee", "supervisor", "finance")
 SELF_SERVICE_ROLES = ("buyer", "artisan", "entrepreneur", "mentor")
 # Granted and revoked by staff only (market.accounts.services.grant_role): a committee member
-# of the federation (执委) and a supervisor (cases escalate to her).
-STAFF_GRANTED_ROLES = ("committee", "supervisor")
+# of the federation (执委), a supervisor (cases escalate to her), and finance (payout batches,
+# every artisan's balance and statement; market.ledger).
+STAFF_GRANTED_ROLES = ("committee", "supervisor", "finance")
 
 
 def new_session_token() -> str:

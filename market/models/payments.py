@@ -57,7 +57,8 @@ class Refund(db.Model):
     line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id", ondelete="SET NULL"))
     amount_fen: Mapped[int]
     status: Mapped[str] = mapped_column(String(20), default="pending")
-    # staff | late_payment (a payment that succeeded after the order was cancelled) | external
+    # staff | request (a buyer's refund request, decided) | late_payment (a payment that succeeded
+    # after the order was cancelled) | external
     origin: Mapped[str] = mapped_column(String(20), default="staff")
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     # The refund form's one-time token: a form submitted twice reserves once.

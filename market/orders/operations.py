@@ -294,8 +294,8 @@ def expire_overdue_without_payment(product_ids: list[int] | None = None) -> int:
 # ---- refunds ---------------------------------------------------------------------------
 
 def reserve_refund(staff: User | None, order_id: int, *, amount: int | None = None, sub_order_id: int | None = None,
-                   line_id: int | None = None, reason: str = "", request_token: str | None = None
-                   ) -> tuple[Refund, bool]:
+                   line_id: int | None = None, reason: str = "", request_token: str | None = None,
+                   origin: str = "staff") -> tuple[Refund, bool]:
     """Reserve a refund of a line, a sub-order, or (neither given) the rest of the order:
     `amount` (default: all still refundable of the target) is added to the refunded totals
     with a conditional UPDATE (`refunded_fen + amount <= paid_fen`) and a `pending` refund
@@ -361,7 +361,7 @@ def reserve_refund(staff: User | None, order_id: int, *, amount: int | None = No
             db.session.rollback()
             raise _refused(order_id)
     record = Refund(order_id=order_id, sub_order_id=sub_order_id, line_id=line_id, amount_fen=amount,
-                    status="pending", origin="staff", reason=(reason or "")[:500], request_token=request_token,
+                    status="pending", origin=origin[:20], reason=(reason or "")[:500], request_token=request_token,
                     created_by_id=staff.id if staff else None)
     db.session.add(record)
     try:
@@ -417,6 +417,7 @@ def settle_refund(refund_id: int, stripe_refund_id: str) -> bool:
     _advance(order_id)
     db.session.commit()
     log.info("refund %s succeeded (%s) on order %s", refund_id, stripe_refund_id, order_id)
+    signals.refund_settled.send(refund_id, succeeded=True)
     return True
 
 
@@ -446,6 +447,8 @@ def release_refund(refund_id: int, *, was: str = "pending") -> bool:
                            .execution_options(synchronize_session=False))
     db.session.commit()
     log.warning("refund %s of %s fen on order %s failed: amount released", refund_id, amount, refund.order_id)
+    if was == "succeeded":
+        signals.refund_settled.send(refund_id, succeeded=False)
     return True
 
 

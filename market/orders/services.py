@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from market.extensions import db
@@ -84,11 +84,19 @@ def buyer_orders(user: User) -> list[Order]:
     ))
 
 
+def sold():
+    """The orders an artisan sold: paid ones, and paid ones cancelled because every parcel was
+    refunded (she sees the refund on her list, and her sales summary nets it, alike). Unpaid
+    orders are not hers to ship yet; a late payment on a cancelled order was never a sale."""
+    return or_(Order.status.in_(PAID_STATES),
+               and_(Order.status == "cancelled", Order.cancel_reason == "refunded", Order.paid_fen > 0))
+
+
 def artisan_sub_orders(artisan: Artisan, status: str | None = None) -> list[SubOrder]:
-    """The artisan's own sub-orders of paid orders (unpaid ones are not hers to ship yet)."""
+    """The artisan's own sub-orders of the orders she sold (see `sold`)."""
     stmt = (
         select(SubOrder).join(SubOrder.order)
-        .where(SubOrder.artisan_id == artisan.id, Order.status.in_(PAID_STATES))
+        .where(SubOrder.artisan_id == artisan.id, sold())
         .options(selectinload(SubOrder.lines), joinedload(SubOrder.order))
         .order_by(SubOrder.id.desc())
     )
@@ -118,45 +126,36 @@ def all_orders(status: str | None = None, page: int = 1, per_page: int = 50):
 @dataclass
 class MonthSales:
     month: str
-    revenue_fen: int = 0
+    gross_fen: int = 0
+    refunded_fen: int = 0
     units: int = 0
     orders: int = 0
 
+    @property
+    def revenue_fen(self) -> int:
+        return self.gross_fen - self.refunded_fen
+
 
 def sales_summary(artisan: Artisan) -> tuple[list[MonthSales], MonthSales]:
-    """Revenue (net of refunds), units and sub-orders by month of payment, newest first."""
+    """Gross sales, refunds and revenue (net of refunds), units and sub-orders by month of
+    payment, newest first; the same sub-orders as her order list (`sold`). A parcel's
+    refunded_fen counts every refund of it and of its lines."""
     rows = db.session.execute(
-        select(Order.paid_at, SubOrder.id, OrderLine.quantity, OrderLine.unit_price_fen, OrderLine.refunded_fen)
-        .join(SubOrder, SubOrder.order_id == Order.id).join(OrderLine, OrderLine.sub_order_id == SubOrder.id)
-        .where(SubOrder.artisan_id == artisan.id, Order.status.in_(PAID_STATES))
+        select(Order.paid_at, SubOrder.id, SubOrder.subtotal_fen, SubOrder.refunded_fen,
+               select(func.coalesce(func.sum(OrderLine.quantity), 0)).where(OrderLine.sub_order_id == SubOrder.id)
+               .scalar_subquery())
+        .join(SubOrder, SubOrder.order_id == Order.id)
+        .where(SubOrder.artisan_id == artisan.id, sold())
     )
     months: dict[str, MonthSales] = {}
-    seen: set[tuple[str, int]] = set()
     total = MonthSales(month="")
-    refunded_by_sub: dict[int, int] = {}
-    for paid_at, sub_id, qty, price, refunded in rows:
+    for paid_at, _sub_id, subtotal, refunded, units in rows:
         key = (paid_at or utcnow()).strftime("%Y-%m")
-        m = months.setdefault(key, MonthSales(month=key))
-        m.revenue_fen += qty * price - refunded
-        m.units += qty
-        total.revenue_fen += qty * price - refunded
-        total.units += qty
-        if (key, sub_id) not in seen:
-            seen.add((key, sub_id))
+        for m in (months.setdefault(key, MonthSales(month=key)), total):
+            m.gross_fen += subtotal
+            m.refunded_fen += refunded
+            m.units += int(units or 0)
             m.orders += 1
-            total.orders += 1
-        refunded_by_sub[sub_id] = refunded_by_sub.get(sub_id, 0) + refunded
-    # Refunds of a whole sub-order (not of a line) are on the sub-order only.
-    extra = db.session.execute(
-        select(Order.paid_at, SubOrder.id, SubOrder.refunded_fen).join(SubOrder, SubOrder.order_id == Order.id)
-        .where(SubOrder.artisan_id == artisan.id, Order.status.in_(PAID_STATES), SubOrder.refunded_fen > 0)
-    )
-    for paid_at, sub_id, sub_refunded in extra:
-        missing = sub_refunded - refunded_by_sub.get(sub_id, 0)
-        if missing > 0:
-            key = (paid_at or utcnow()).strftime("%Y-%m")
-            months[key].revenue_fen -= missing
-            total.revenue_fen -= missing
     return sorted(months.values(), key=lambda m: m.month, reverse=True), total
 
 

@@ -176,7 +176,12 @@ def my_orders():
 @bp.get("/orders/<int:order_id>")
 @login_required
 def order(order_id: int):
-    return render_template("orders/order.html", order=_buyer_order(order_id))
+    from market.returns import operations as returns
+    from market.returns import services as requests
+
+    order = _buyer_order(order_id)
+    return render_template("orders/order.html", order=order, requests=requests.for_order(order),
+                           may_request=order.buyer_id == current_user.id and returns.may_request(order))
 
 
 @bp.post("/orders/parcels/<int:sub_order_id>/received")
@@ -208,7 +213,10 @@ def shop_orders():
     status = request.args.get("status") or None
     status = status if status in states.SUB_ORDER_STATE_LABELS else None
     subs = services.artisan_sub_orders(_artisan(), status)
-    return render_template("orders/shop_orders.html", sub_orders=subs, status=status, ship_form=ShipForm())
+    from market.returns import services as requests
+
+    return render_template("orders/shop_orders.html", sub_orders=subs, status=status, ship_form=ShipForm(),
+                           requests_by_sub=requests.for_sub_orders([s.id for s in subs]))
 
 
 @bp.post("/shop/orders/<int:sub_order_id>/ship")

@@ -363,14 +363,16 @@ def expire_order(order: Order, *, raise_unavailable: bool = False) -> bool:
 # ---- refunds --------------------------------------------------------------------------
 
 def refund(staff: User | None, order_id: int, *, amount: int | None = None, sub_order_id: int | None = None,
-           line_id: int | None = None, reason: str = "", request_token: str | None = None) -> Refund:
+           line_id: int | None = None, reason: str = "", request_token: str | None = None,
+           origin: str = "staff") -> Refund:
     """Refund a line, a sub-order, or (neither given) the rest of the order: reserve the
     amount (market.orders.operations.reserve_refund), then ask the API, keyed by the
     reservation. Raises OrderError (nothing left to refund), PaymentError (the API refused;
     released) or PaymentsUnavailable (released if the API surely never got it, else left
     reserved for the reconcile job)."""
     record, reserved_now = operations.reserve_refund(staff, order_id, amount=amount, sub_order_id=sub_order_id,
-                                                     line_id=line_id, reason=reason, request_token=request_token)
+                                                     line_id=line_id, reason=reason, request_token=request_token,
+                                                     origin=origin)
     if not reserved_now:
         return record  # this form was already submitted: its refund is made (or being made) once
     return _send_refund(record.id)

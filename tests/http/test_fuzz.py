@@ -89,7 +89,7 @@ PARAM_NAMES = sorted(FORM_FIELDS | _read_names() | {"page", "next", "q", "status
 @pytest.fixture
 def world(app, localstripe_url, make_user, make_artisan, make_product, make_mentor, make_help_request):
     """One person per role (staff-granted roles granted by staff), a pending artisan, a shop with
-    an order, an accepted case, a case filed on behalf of a woman without an account, a proposed case."""
+    an order, a paid order with a refund request, an accepted case, a case filed on behalf of a woman without an account, a proposed case."""
     from market.accounts.services import grant_role
     from market.mentoring import services as cases
     from market.models.accounts import STAFF_GRANTED_ROLES
@@ -106,6 +106,13 @@ def world(app, localstripe_url, make_user, make_artisan, make_product, make_ment
     product = make_product(artisan, stock=50)
     make_product(pending, status="draft")
     orders.place_order(users["buyer"], {product.id: 1}, ADDRESS, "fuzz-token")
+    # A paid order with an open refund request, for the refund request pages.
+    from market.returns import operations as returns
+
+    paid = orders.place_order(users["buyer"], {product.id: 2}, ADDRESS, "fuzz-token-paid")
+    orders.mark_paid(paid.id, paid.total_fen)
+    returns.open_request(users["buyer"], paid.id, target=f"sub-{paid.sub_orders[0].id}", kind="refund",
+                         reason="damaged", note="fuzz")
     mentor = make_mentor()
     users["mentor"] = mentor.user
     case = make_help_request(users["entrepreneur"])

@@ -333,3 +333,43 @@ def test_downgrade_gives_the_help_desk_its_tables_back(empty_database, tmp_path)
         assert [(i, s, d if isinstance(d, list) else json.loads(d), r) for i, s, d, r in after] == norm
         assert n_entries == len(data["case_entries"])
         db.engine.dispose()
+
+
+# ---- 0010: the artisan ledger opened from existing sales and refunds ----------------------
+
+def test_ledger_opens_from_existing_sales_and_refunds(empty_database, tmp_path):
+    app = create_app(app_config(empty_database, tmp_path / "uploads"))
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as conn:
+            _fill_like_the_old_code(conn)
+        upgrade(revision="0008_cases_areas_audit")
+        with db.engine.begin() as conn:  # a refund of one parcel, as the 0006 code records them
+            conn.execute(text("UPDATE refunds SET sub_order_id = (SELECT min(id) FROM sub_orders s "
+                              "WHERE s.order_id = refunds.order_id) WHERE order_id = 10"))
+            conn.execute(text("UPDATE sub_orders SET refunded_fen = refunded_fen + "
+                              "(SELECT coalesce(sum(amount_fen), 0) FROM refunds r WHERE r.sub_order_id = sub_orders.id)"))
+        upgrade()
+        with db.engine.connect() as conn:
+            sold = conn.execute(text(
+                "SELECT s.id, s.artisan_id, s.subtotal_fen FROM sub_orders s JOIN orders o ON o.id = s.order_id "
+                "WHERE o.status IN ('paid', 'fulfilled', 'completed') "
+                "OR (o.status = 'cancelled' AND o.cancel_reason = 'refunded')")).all()
+            entries = conn.execute(text("SELECT kind, amount_fen, sub_order_id, refund_id, key FROM ledger_entries")).all()
+            late = {r[0] for r in conn.execute(text("SELECT id FROM sub_orders WHERE order_id = 8"))}
+            parcel_refunds = conn.execute(text(
+                "SELECT id, sub_order_id, amount_fen FROM refunds WHERE sub_order_id IS NOT NULL "
+                "AND status = 'succeeded'")).all()
+        sales = {e.sub_order_id: e.amount_fen for e in entries if e.kind == "sale"}
+        assert sales == {s.id: s.subtotal_fen for s in sold} and sales
+        assert not late & set(sales)  # a late payment on a cancelled order was never a sale
+        assert all(e.amount_fen == 0 for e in entries if e.kind in ("commission", "commission_reversal"))
+        assert parcel_refunds
+        assert {e.refund_id: -e.amount_fen for e in entries if e.kind == "refund"} == \
+            {r.id: r.amount_fen for r in parcel_refunds}
+        assert len({e.key for e in entries}) == len(entries)
+        # The sweep of the running app finds nothing missing.
+        from market.ledger import operations as ledger
+
+        assert ledger.sync() == 0
+        db.engine.dispose()
