@@ -11,6 +11,7 @@ OPTIONAL_BLUEPRINTS = (
     ("market.orders.views", "bp"),
     ("market.payments.views", "bp"),
     ("market.mentoring.views", "bp"),
+    ("market.notifications.views", "bp"),
 )
 
 
