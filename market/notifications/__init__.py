@@ -2,4 +2,11 @@
 mail, SMS) from her preferences and what she has, renders each in her language, records the
 notice once per event and delivers it after the caller commits, retrying failures."""
 from market.notifications.kinds import KINDS, Kind  # noqa: F401
-from market.notifications.service import deliver, deliver_due, notify, notify_many  # noqa: F401
+from market.notifications.service import (  # noqa: F401
+    deliver,
+    deliver_due,
+    notify,
+    notify_many,
+    staff_members,
+    tell_staff_to_approve,
+)

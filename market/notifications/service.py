@@ -167,6 +167,23 @@ def notify(recipient: User | ClientProfile | None, kind: str, context: Mapping[s
     return created
 
 
+def staff_members() -> list[User]:
+    """Every active member of the federation's staff."""
+    from market.models import UserRole
+
+    return list(db.session.scalars(select(User).join(UserRole).where(UserRole.role == "staff",
+                                                                      User.active.is_(True))))
+
+
+def tell_staff_to_approve(name: str, role: str, event: str) -> None:
+    """A new artisan or mentor waits for approval: every staff member hears of it (the caller
+    commits)."""
+    from market import vocab
+
+    notify_many(staff_members(), "approval_needed",
+                {"name": name, "role": vocab.ROLE_LABELS[role], "url": "/staff/"}, event=event)
+
+
 def notify_many(recipients, kind: str, context: Mapping[str, Any] | None = None, *, event: str | None = None) -> list[int]:
     ids = []
     for r in recipients:

@@ -42,6 +42,7 @@ from market.mentoring.services.notify import (
     notify_asked,
     notify_closure_proposed,
     notify_escalated,
+    notify_followup_due,
     notify_reasked,
     notify_reopened,
 )
@@ -385,11 +386,27 @@ def _overdue_since(case: Case) -> datetime | None:
     return min(d for d in (by_silence, by_missed) if d is not None)
 
 
+def remind_followups(now: datetime | None = None) -> int:
+    """Each mentor hears the day before a planned follow-up (once per case and date)."""
+    now = now or utcnow()
+    tomorrow = (now + BEIJING).date() + timedelta(days=1)
+    rows = db.session.execute(
+        select(Case, MentorProfile).join(Introduction, Introduction.case_id == Case.id)
+        .join(MentorProfile, MentorProfile.id == Introduction.mentor_id)
+        .where(Introduction.status == "accepted", Case.status.in_(states.MENTORED_CASE_STATES),
+               Case.next_follow_up_on == tomorrow)).all()
+    for case, mentor in rows:
+        notify_followup_due(case, mentor.user, case.next_follow_up_on)
+    return len(rows)
+
+
 @jobs.task("mentoring_sweep", every=300)
 def sweep(now: datetime | None = None) -> dict:
-    """The clock-driven part of the loop: expire asks, escalate overdue cases."""
+    """The clock-driven part of the loop: expire asks, escalate overdue cases, remind mentors
+    of tomorrow's follow-ups."""
     now = now or utcnow()
-    return {"expired": expire_asks(now), "escalated": len(escalate_overdue(now))}
+    return {"expired": expire_asks(now), "escalated": len(escalate_overdue(now)),
+            "reminded": remind_followups(now)}
 
 
 def due_this_week(user: User) -> list[Case]:
