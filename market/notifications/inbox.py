@@ -71,9 +71,13 @@ def preference_table(user: User) -> list[dict]:
     return rows
 
 
-def save_preferences(user: User, checked: set[tuple[str, str]], locale: str | None) -> None:
+def save_preferences(user: User, checked: set[tuple[str, str]], locale: str | None,
+                     phone: str | None = None) -> None:
     """`checked`: the (kind, channel) boxes she left ticked (a browser sends only those).
-    Only choices that differ from the default are stored."""
+    Only choices that differ from the default are stored. `phone`: her mobile for SMS (None
+    removes it, and with it every SMS choice)."""
+    had_phone = bool(user.phone)
+    user.phone = phone
     db.session.execute(delete(NoticePreference).where(NoticePreference.user_id == user.id))
     for kind in KINDS.values():
         if kind.code in NOT_CHOSEN:
@@ -81,8 +85,8 @@ def save_preferences(user: User, checked: set[tuple[str, str]], locale: str | No
         for ch in CHANNELS:
             if kind.essential and ch in kind.channels:
                 continue
-            if ch == "sms" and not user.phone:
-                continue
+            if ch == "sms" and not (user.phone and had_phone):
+                continue  # no SMS boxes were on the page she submitted
             default = ch in kind.channels if ch != "sms" else False
             on = (kind.code, ch) in checked
             if on != default:

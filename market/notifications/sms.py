@@ -27,6 +27,11 @@ def valid_phone(phone: str | None) -> bool:
     return bool(phone) and bool(PHONE.match(re.sub(r"[\s-]", "", phone)))
 
 
+def normalise_phone(phone: str | None) -> str | None:
+    """Digits (and a leading +) of a valid number; None when empty or invalid."""
+    return re.sub(r"[\s-]", "", phone) if valid_phone(phone) else None
+
+
 class SmsSender(Protocol):
     def send(self, phone: str, text: str) -> None: ...
 

@@ -5,17 +5,23 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import SelectField, StringField, ValidationError
+from wtforms.validators import Length, Optional
 
 from market.auth import role_required
 from market.extensions import csrf
-from market.notifications import channels, inbox, service
+from market.notifications import channels, inbox, service, sms
 
 bp = Blueprint("notices", __name__, url_prefix="/notices")
 
 
 class PreferencesForm(FlaskForm):
     locale = SelectField(_l("Language of my notices"), choices=[("zh", "中文"), ("en", "English")])
+    phone = StringField(_l("Mobile phone for SMS"), validators=[Optional(), Length(max=20)])
+
+    def validate_phone(self, field):
+        if field.data and not sms.valid_phone(field.data):
+            raise ValidationError(_l("Enter a mobile number of 7 to 15 digits, such as 13805742266."))
 
 
 def _page() -> int:
@@ -54,14 +60,15 @@ def read_all():
 @bp.route("/preferences", methods=["GET", "POST"])
 @login_required
 def preferences():
-    form = PreferencesForm(locale=current_user.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
+    form = PreferencesForm(locale=current_user.locale or current_app.config["BABEL_DEFAULT_LOCALE"],
+                           phone=current_user.phone or "")
     if form.validate_on_submit():
         checked = set()
         for name in request.form:
             parts = name.split(":")
             if len(parts) == 3 and parts[0] == "pref":
                 checked.add((parts[1], parts[2]))
-        inbox.save_preferences(current_user, checked, form.locale.data)
+        inbox.save_preferences(current_user, checked, form.locale.data, sms.normalise_phone(form.phone.data))
         flash(_("Your notice settings are saved."), "success")
         return redirect(url_for(".preferences"))
     return render_template("notices/preferences.html", form=form, rows=inbox.preference_table(current_user))

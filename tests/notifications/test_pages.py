@@ -150,3 +150,31 @@ def test_staff_pages_are_for_staff(app, client, make_user):
     login(client, make_user(("buyer",)))
     assert client.get("/notices/failed").status_code == 403
     assert client.post("/notices/failed/1/retry").status_code == 403
+
+
+def test_a_phone_is_checked_at_entry_and_sms_can_then_be_chosen(app, client, make_user, csrf_on):
+    app.extensions["sms_outbox"] = []
+    her = make_user(("buyer",))
+    _sign_in(client, her)
+    form = page_form(client, "/notices/preferences", action="")
+    resp = form.submit(client, {"phone": "12ab"})
+    assert resp.status_code == 200 and "13805742266" in resp.get_data(as_text=True)  # the message's example
+    db.session.expire_all()
+    assert db.session.get(User, her.id).phone is None
+    assert page_form(client, "/notices/preferences", action="").submit(
+        client, {"phone": "138 0574 2266"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, her.id).phone == "13805742266"
+    form = page_form(client, "/notices/preferences", action="")
+    assert form.value("pref:order_shipped:sms") == []  # now offered, off until she ticks it
+    form.submit(client, {"pref:order_shipped:sms": "y"})
+    notify(db.session.get(User, her.id), "order_shipped", {"number": "SM7", "carrier": "顺丰", "tracking": "SF1"})
+    db.session.commit()
+    from market.notifications import sms
+
+    assert sms.outbox() == [("13805742266", sms.outbox()[0][1])] and "SM7" in sms.outbox()[0][1]
+    # clearing the number turns SMS off
+    page_form(client, "/notices/preferences", action="").submit(client, {"phone": ""})
+    db.session.expire_all()
+    assert db.session.get(User, her.id).phone is None
+    assert db.session.scalars(select(NoticePreference).where(NoticePreference.channel == "sms")).all() == []
