@@ -10,9 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from market.extensions import db
 
 CHANNELS = ("inapp", "mail", "sms")
-# queued: waiting for delivery; held: an SMS waiting for quiet hours to end; retrying: a failed
-# delivery waiting for its next attempt; sent; failed: given up (shown to staff).
-NOTICE_STATUSES = ("queued", "held", "retrying", "sent", "failed")
+# queued: waiting for delivery; sending: claimed by one worker (next_attempt_at is the end of
+# its lease); held: an SMS waiting for quiet hours to end; retrying: a failed delivery waiting
+# for its next attempt; sent; failed: given up (shown to staff).
+NOTICE_STATUSES = ("queued", "sending", "held", "retrying", "sent", "failed")
 
 
 class Notice(db.Model):

@@ -106,7 +106,7 @@ def unsubscribe(user_id: int, kind: str) -> bool:
 
 
 def failed_notices(limit: int = 200) -> list[Notice]:
-    return db.session.execute(select(Notice).where(Notice.status.in_(("failed", "retrying")))
+    return db.session.execute(select(Notice).where(Notice.status.in_(("failed", "retrying", "held")))
                               .order_by(Notice.id.desc()).limit(limit)).scalars().all()
 
 

@@ -245,24 +245,33 @@ def _send(notice: Notice) -> None:
         sms.sender().send(notice.address, notice.body)
 
 
+SENDING_LEASE = timedelta(minutes=10)
+
+
 def deliver(notice_id: int, now: datetime | None = None) -> str | None:
     """Deliver one notice now (its own session: this runs after the caller's commit). Returns
-    its new status."""
+    its new status, or None when this call did nothing (already sent, or another worker has it)."""
     now = now or clock.now()
     with Session(db.engine) as session:
         notice = session.get(Notice, notice_id)
-        if notice is None or notice.status not in ("queued", "held", "retrying"):
-            return notice.status if notice else None
+        if notice is None:
+            return None
+        was = notice.status
+        if was == "sending" and notice.next_attempt_at is not None and notice.next_attempt_at > now:
+            return None  # another worker is sending it; its lease runs out if it died
+        if was not in ("queued", "held", "retrying", "sending"):
+            return None
         if notice.channel == "sms":
             resume = quiet_until(now)
             if resume is not None:
                 notice.status, notice.next_attempt_at = "held", resume
                 session.commit()
                 return notice.status
-        # Claim it, so two workers never send the same notice.
-        claimed = session.execute(update(Notice).where(Notice.id == notice_id, Notice.status == notice.status,
-                                                       Notice.attempts == notice.attempts)
-                                  .values(attempts=Notice.attempts + 1)).rowcount
+        # Claim it (status and attempts as read), so two workers never send the same notice.
+        claimed = session.execute(
+            update(Notice).where(Notice.id == notice_id, Notice.status == was, Notice.attempts == notice.attempts)
+            .values(status="sending", attempts=Notice.attempts + 1, next_attempt_at=now + SENDING_LEASE)
+            .execution_options(synchronize_session=False)).rowcount
         session.commit()
         if not claimed:
             return None
@@ -315,11 +324,12 @@ def _deliver_job(notice_id: int) -> str | None:
 @jobs.task("deliver_due_notices", every=60)
 def deliver_due(now: datetime | None = None) -> int:
     """Retries whose time has come, SMS held through quiet hours, and notices whose delivery
-    was never started (a crash between commit and enqueue)."""
+    was never started (a crash between commit and enqueue) or never finished (a worker that
+    died while sending: its lease ran out)."""
     now = now or clock.now()
     stale = now - timedelta(minutes=5)
     ids = db.session.execute(select(Notice.id).where(
-        ((Notice.status.in_(("held", "retrying"))) & (Notice.next_attempt_at <= now))
+        ((Notice.status.in_(("held", "retrying", "sending"))) & (Notice.next_attempt_at <= now))
         | ((Notice.status == "queued") & (Notice.created_at <= stale))).order_by(Notice.id).limit(500)).scalars().all()
     db.session.commit()
     for notice_id in ids:
