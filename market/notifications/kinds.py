@@ -90,7 +90,7 @@ _KINDS = [
          _l("Payout of %(amount)s made.")),
     Kind("staff_digest", _l("Daily digest for staff"), _l("Today on the help desk"),
          _l("Since yesterday: %(summary)s\nThe help desk: %(url)s"),
-         _l("Help desk today: %(summary)s")),
+         _l("Help desk today: %(summary)s"), channels=("mail",)),
     # failures staff must see
     Kind("delivery_failed", _l("A notice could not be delivered"), _l("A notice could not be delivered"),
          _l("A %(channel)s to %(recipient)s (%(kind)s) failed after every retry: %(error)s. See %(url)s"),

@@ -194,3 +194,19 @@ def test_shipping_notifies_the_buyer_as_the_page_says(app, make_user, make_artis
     assert "已通知买家" in resp.get_data(as_text=True) or "buyer has been notified" in resp.get_data(as_text=True)
     assert _sent("order_shipped") == {(buyer.id, "inapp"), (buyer.id, "mail")}
     assert [m["To"] for m in mail.outbox()] == [buyer.email]
+
+
+def test_the_daily_digest_reaches_staff_once_a_day_after_eight(app, make_user, make_artisan):
+    from market.staff.digest import send_staff_digest
+
+    staff = make_user(("staff",))
+    staff.locale = "en"
+    db.session.commit()
+    make_artisan(approved=False)
+    mail.outbox().clear()
+    assert send_staff_digest(datetime(2026, 11, 2, 23, 0)) == 0  # 07:00 in Beijing: not yet
+    assert send_staff_digest(datetime(2026, 11, 3, 0, 30)) == 1  # 08:30
+    assert send_staff_digest(datetime(2026, 11, 3, 5, 30)) == 0  # once a day
+    (digest,) = [m for m in mail.outbox() if m["To"] == staff.email]
+    assert "1 to approve" in digest.get_content() and digest["Subject"] == "Today on the help desk"
+    assert _sent("staff_digest") == {(staff.id, "mail")}
