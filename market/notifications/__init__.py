@@ -3,6 +3,7 @@ mail, SMS) from her preferences and what she has, renders each in her language, 
 notice once per event and delivers it after the caller commits, retrying failures."""
 from market.notifications.kinds import KINDS, Kind  # noqa: F401
 from market.notifications.service import (  # noqa: F401
+    after_the_fact,
     deliver,
     deliver_due,
     notify,

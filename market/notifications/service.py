@@ -167,6 +167,24 @@ def notify(recipient: User | ClientProfile | None, kind: str, context: Mapping[s
     return created
 
 
+def after_the_fact(func):
+    """For functions that notify after the event's own commit (signal receivers): a failure to
+    record the notices is logged and rolled back, never raised into the caller, whose work is
+    already done (a notice must not turn a payment into an error page)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except Exception:  # noqa: BLE001
+            log.exception("notices of %s could not be recorded", func.__name__)
+            db.session.rollback()
+            return None
+
+    return wrapped
+
+
 def staff_members() -> list[User]:
     """Every active member of the federation's staff."""
     from market.models import UserRole

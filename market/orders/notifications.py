@@ -8,7 +8,7 @@ from flask import url_for
 from market import signals
 from market.extensions import db
 from market.models import Artisan, Order, SubOrder
-from market.notifications import notify
+from market.notifications import after_the_fact, notify
 
 
 def _url(endpoint: str, fallback: str, **values) -> str:
@@ -22,6 +22,7 @@ def _yuan(fen: int) -> str:
     return f"¥{fen / 100:,.2f}"
 
 
+@after_the_fact
 def notify_paid(order: Order, **_extra) -> None:
     if not isinstance(order, Order):  # someone else's signal of the same name (tests, tools)
         return
@@ -37,6 +38,7 @@ def notify_paid(order: Order, **_extra) -> None:
     db.session.commit()
 
 
+@after_the_fact
 def notify_shipped(sub: SubOrder, **_extra) -> None:
     if not isinstance(sub, SubOrder):
         return

@@ -210,3 +210,16 @@ def test_the_daily_digest_reaches_staff_once_a_day_after_eight(app, make_user, m
     (digest,) = [m for m in mail.outbox() if m["To"] == staff.email]
     assert "1 to approve" in digest.get_content() and digest["Subject"] == "Today on the help desk"
     assert _sent("staff_digest") == {(staff.id, "mail")}
+
+
+def test_a_notice_that_cannot_be_recorded_never_breaks_the_payment(app, make_user, make_artisan, make_product):
+    from market.notifications import KINDS
+
+    product = make_product(make_artisan(), stock=5)
+    order = place(make_user(("buyer",)), {product: 1})
+    kind = KINDS.pop("order_paid")  # recording fails (an unknown kind) after the payment's commit
+    try:
+        assert mark_paid(order) == "paid"
+    finally:
+        KINDS["order_paid"] = kind
+    assert _reload(order).status == "paid" and _sent("order_paid") == set()

@@ -7,7 +7,7 @@ from flask import url_for
 
 from market.extensions import db
 from market.models import Case, Introduction, MentorProfile, User
-from market.notifications import notify
+from market.notifications import after_the_fact, notify
 
 
 def _url(endpoint: str, **values) -> str:
@@ -28,6 +28,7 @@ def _done() -> None:
     db.session.commit()
 
 
+@after_the_fact
 def notify_asked(intro: Introduction) -> None:
     mentor = db.session.get(MentorProfile, intro.mentor_id)
     notify(mentor.user, "case_asked", {"case_id": intro.case_id, "url": _url("mentoring.index")},
@@ -35,6 +36,7 @@ def notify_asked(intro: Introduction) -> None:
     _done()
 
 
+@after_the_fact
 def notify_matched(case: Case, mentor: MentorProfile) -> None:
     url = _url("mentoring.case_page", case_id=case.id)
     notify(her(case), "case_matched", {"case": case, "name": mentor.display_name, "url": url},
@@ -43,12 +45,14 @@ def notify_matched(case: Case, mentor: MentorProfile) -> None:
     _done()
 
 
+@after_the_fact
 def notify_declined(case: Case, intro: Introduction) -> None:
     notify(her(case), "case_declined", {"case": case, "url": _url("mentoring.case_page", case_id=case.id)},
            event=f"case_declined:{intro.id}")
     _done()
 
 
+@after_the_fact
 def notify_reasked(case: Case, expired: Introduction) -> None:
     """The ask ran out and the case moved on: she hears of it, and so do the area's staff."""
     from market.mentoring.services.loop import responsible_staff
@@ -60,6 +64,7 @@ def notify_reasked(case: Case, expired: Introduction) -> None:
     _done()
 
 
+@after_the_fact
 def notify_new_case(case: Case) -> list[User]:
     """A new case reaches the staff responsible for its area (all staff when nobody is). Returns
     who was told, for pages that say so."""
@@ -73,6 +78,7 @@ def notify_new_case(case: Case) -> list[User]:
     return told
 
 
+@after_the_fact
 def notify_closure_proposed(case: Case) -> None:
     url = _url("mentoring.case_page", case_id=case.id)
     notify(her(case), "closure_proposed", {"case": case, "url": url}, event=f"closure_proposed:{case.id}:{case.closure_proposed_at}")
@@ -83,6 +89,7 @@ def notify_closure_proposed(case: Case) -> None:
     _done()
 
 
+@after_the_fact
 def notify_reopened(case: Case, reason: str, mentors: list[User]) -> None:
     url = _url("mentoring.case_page", case_id=case.id)
     for person in [her(case), *mentors]:
@@ -91,6 +98,7 @@ def notify_reopened(case: Case, reason: str, mentors: list[User]) -> None:
     _done()
 
 
+@after_the_fact
 def notify_escalated(person: User, case: Case, level: int) -> None:
     kind = "case_escalated" if level == 1 else "case_escalated_supervisor"
     notify(person, kind, {"case": case, "url": _url("mentoring.case_page", case_id=case.id)},
@@ -98,6 +106,7 @@ def notify_escalated(person: User, case: Case, level: int) -> None:
     _done()
 
 
+@after_the_fact
 def notify_followup_due(case: Case, mentor: User, due) -> None:
     notify(mentor, "followup_due", {"case": case, "due": due.isoformat(),
                                     "url": _url("mentoring.case_page", case_id=case.id)},
