@@ -2,7 +2,7 @@
 one-click unsubscribe link and List-Unsubscribe headers on every mail that is not essential."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -33,13 +33,18 @@ def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
     return value[0], value[1]
 
 
+def public_url(path: str) -> str:
+    if not path or "://" in path:
+        return path
+    base = current_app.config.get("PUBLIC_URL") or (request.host_url if has_request_context() else "")
+    return base.rstrip("/") + path if base else path
+
+
 class DeliveryError(RuntimeError):
     pass
 
 
 def send_mail(notice: Notice) -> None:
-    from market.notifications.service import public_url
-
     body, headers = notice.body, {}
     spec = KINDS.get(notice.kind)
     if notice.user_id and spec is not None and not spec.essential:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
@@ -18,7 +18,10 @@ from sqlalchemy.orm import Session
 from market import clock, jobs
 from market.extensions import db
 from market.models import Case, ClientProfile, Notice, NoticePreference, User
+from market.notifications.channels import public_url
+from market.notifications.channels import send_mail as send_mail_notice
 from market.notifications.kinds import KINDS, Kind
+from market.notifications.sms import sender as sms_sender
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +89,6 @@ def channels_for(recipient: User | ClientProfile, kind: Kind, case: Case | None 
 
 
 # ---- rendering ------------------------------------------------------------------------------
-
-def public_url(path: str) -> str:
-    if not path or "://" in path:
-        return path
-    base = current_app.config.get("PUBLIC_URL") or (request.host_url if has_request_context() else "")
-    return base.rstrip("/") + path if base else path
-
 
 def render(kind: Kind, context: Mapping[str, Any], locale: str) -> dict[str, str]:
     """Subject, body and SMS text of `kind` in `locale`."""
@@ -254,13 +250,9 @@ def quiet_until(now: datetime) -> datetime | None:
 def _send(notice: Notice) -> None:
     """Hand the notice to its channel; raises on failure."""
     if notice.channel == "mail":
-        from market.notifications import channels
-
-        channels.send_mail(notice)
+        send_mail_notice(notice)
     elif notice.channel == "sms":
-        from market.notifications import sms
-
-        sms.sender().send(notice.address, notice.body)
+        sms_sender().send(notice.address, notice.body)
 
 
 SENDING_LEASE = timedelta(minutes=10)

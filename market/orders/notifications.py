@@ -8,7 +8,7 @@ from flask import url_for
 from market import signals
 from market.extensions import db
 from market.models import Artisan, Order, SubOrder
-from market.notifications import after_the_fact, notify
+from market.notifications.service import after_the_fact, notify
 
 
 def _url(endpoint: str, fallback: str, **values) -> str:

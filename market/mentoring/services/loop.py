@@ -34,6 +34,7 @@ from market.mentoring.services.common import (
     move_introduction,
     move_introductions,
     release_place,
+    responsible_staff,  # noqa: F401  (part of this module's API)
     take_place,
     utcnow,
 )
@@ -47,7 +48,7 @@ from market.mentoring.services.notify import (
     notify_reopened,
 )
 from market.mentoring.services.reports import overdue_condition
-from market.models import Area, AreaResponsibility, Case, Introduction, MentorProfile, User, UserRole
+from market.models import Case, Introduction, MentorProfile, User
 
 
 def _staff_case(user: User, case_id: int) -> Case:
@@ -326,20 +327,6 @@ def reopen(staff: User, case_id: int, reason: str) -> Case:
 
 def _days(name: str) -> int:
     return max(int(current_app.config.get(name, 0) or 0), 0)
-
-
-def responsible_staff(case: Case, role: str) -> list[User]:
-    """Holders of `role` linked to the case's district or anything above it; all holders when
-    nobody is linked (someone must hear of it)."""
-    district = db.session.scalar(select(Area.id).where(Area.level == "district", Area.name == case.district))
-    holders = select(UserRole.user_id).where(UserRole.role == role)
-    linked = []
-    if district is not None:
-        linked = list(db.session.scalars(
-            select(User).join(AreaResponsibility, AreaResponsibility.user_id == User.id)
-            .where(AreaResponsibility.area_id == district, User.id.in_(holders), User.active.is_(True))
-        ))
-    return linked or list(db.session.scalars(select(User).where(User.id.in_(holders), User.active.is_(True))))
 
 
 def escalate_overdue(now: datetime | None = None) -> list[tuple[int, int]]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from flask import url_for
 
 from market.extensions import db
+from market.mentoring.services.common import responsible_staff
 from market.models import Case, Introduction, MentorProfile, User
-from market.notifications import after_the_fact, notify
+from market.notifications.service import after_the_fact, notify
 
 
 def _url(endpoint: str, **values) -> str:
@@ -55,8 +56,6 @@ def notify_declined(case: Case, intro: Introduction) -> None:
 @after_the_fact
 def notify_reasked(case: Case, expired: Introduction) -> None:
     """The ask ran out and the case moved on: she hears of it, and so do the area's staff."""
-    from market.mentoring.services.loop import responsible_staff
-
     url = _url("mentoring.case_page", case_id=case.id)
     notify(her(case), "case_reasked", {"case": case, "url": url}, event=f"case_reasked:{expired.id}")
     for person in responsible_staff(case, "staff"):
@@ -68,8 +67,6 @@ def notify_reasked(case: Case, expired: Introduction) -> None:
 def notify_new_case(case: Case) -> list[User]:
     """A new case reaches the staff responsible for its area (all staff when nobody is). Returns
     who was told, for pages that say so."""
-    from market.mentoring.services.loop import responsible_staff
-
     told = responsible_staff(case, "staff")
     for person in told:
         notify(person, "case_new", {"case": case, "url": _url("mentoring.case_page", case_id=case.id)},
