@@ -80,7 +80,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 def _register_serving(app: Flask) -> None:
     """What running on several app servers needs: a shared cache, background jobs, request
     ids, JSON logs, /metrics, fingerprinted static files (see README, "Deploying")."""
-    from market import jobs, mail, observability, security, serving  # noqa: F401  (mail registers its job)
+    from market import jobs, mail, notifications, observability, security, serving  # noqa: F401  (register jobs)
 
     security.init_app(app)
     cache.init_app(app)

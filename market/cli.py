@@ -43,12 +43,13 @@ def area_add(parent_path: str, name: str, name_en: str) -> None:
 
 @click.command("mentoring-sweep")
 def mentoring_sweep() -> None:
-    """Expire unanswered asks (the case moves on) and escalate overdue cases; the scheduler
-    runs this every five minutes."""
+    """Expire unanswered asks (the case moves on), escalate overdue cases and remind mentors
+    of tomorrow's follow-ups; the scheduler runs this every five minutes."""
     from market.mentoring.services import sweep
 
     result = sweep()
-    click.echo(f"{result['expired']} ask(s) expired, {result['escalated']} case(s) escalated")
+    click.echo(f"{result['expired']} ask(s) expired, {result['escalated']} case(s) escalated, "
+               f"{result['reminded']} follow-up reminder(s)")
 
 
 @click.group("early-warning")

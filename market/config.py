@@ -119,12 +119,28 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # Fernet key (urlsafe base64 of 32 bytes) encrypting payout details; empty: derived from
     # SECRET_KEY. Changing it makes stored details unreadable (artisans enter them again).
     "PAYOUT_DETAILS_KEY": (str, ""),
-    "MAIL_SERVER": (str, ""),  # empty: mail is logged to the console (and /dev/mail in development)
+        "MAIL_SERVER": (str, ""),  # empty: mail is logged to the console (and /dev/notices in development)
     "MAIL_PORT": (int, 25),
     "MAIL_USERNAME": (str, ""),
     "MAIL_PASSWORD": (str, ""),
     "MAIL_USE_TLS": (_flag, False),
     "MAIL_DEFAULT_SENDER": (str, "noreply@sisters-market.local"),
+    # Notifications (market.notifications): the site's address for links in mails and SMS (empty:
+    # the address of the request, or a bare path from background jobs); seconds before each retry
+    # of a failed mail or SMS (then it is marked failed and staff are told).
+    "PUBLIC_URL": (str, ""),
+    "NOTIFY_RETRY_SECONDS": (str, "60,300,1800"),
+    # SMS: "console" (logged, development) or "http" (an operator's gateway, see README).
+    # No SMS between these hours, Beijing time ("22-8"; empty: any hour); held SMS go at the end.
+    "SMS_BACKEND": (str, "console"),
+    "SMS_HTTP_URL": (str, ""),
+    "SMS_HTTP_BODY": (str, '{"to": "{phone}", "text": "{text}"}'),
+    "SMS_HTTP_CONTENT_TYPE": (str, "application/json"),
+    "SMS_HTTP_TOKEN": (str, ""),
+    "SMS_HTTP_USERNAME": (str, ""),
+    "SMS_HTTP_PASSWORD": (str, ""),
+    "SMS_HTTP_TIMEOUT": (float, 5.0),
+    "SMS_QUIET_HOURS": (str, "22-8"),
     # Redis is shared by every app server: background jobs, caches, rate-limit counters.
     # Empty: jobs run inline in the request and caches live in each process (development).
     "REDIS_URL": (str, ""),
@@ -178,6 +194,7 @@ class TestConfig:
     SYNONYMS_CACHE_SECONDS = 0
     LOG_FORMAT = "text"
     BENCH_HELLO_ROUTE = False
+    SMS_QUIET_HOURS = ""  # tests of quiet hours set their own (the suite runs at any hour)
     ENV_NAME = "test"
 
 
@@ -194,6 +211,17 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
             config[name] = kind(raw)
         except ValueError as exc:
             raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from None
+
+    if config["SMS_BACKEND"] not in ("console", "http"):
+        raise ConfigError(f"SMS_BACKEND={config['SMS_BACKEND']!r} is not valid: use console or http")
+    if config["SMS_BACKEND"] == "http" and not config["SMS_HTTP_URL"].startswith(("http://", "https://")):
+        raise ConfigError("SMS_BACKEND=http needs SMS_HTTP_URL (the gateway's http(s) address)")
+    if not all(x.strip().isdigit() for x in config["NOTIFY_RETRY_SECONDS"].split(",")):
+        raise ConfigError(f"NOTIFY_RETRY_SECONDS={config['NOTIFY_RETRY_SECONDS']!r} is not valid: "
+                          "seconds separated by commas")
+    quiet = config["SMS_QUIET_HOURS"]
+    if quiet and not (len(quiet.split("-")) == 2 and all(x.isdigit() and int(x) < 24 for x in quiet.split("-"))):
+        raise ConfigError(f"SMS_QUIET_HOURS={quiet!r} is not valid: like 22-8 (hours, Beijing time)")
 
     env_name = environ.get("MARKET_ENV", "development") or "development"
     if env_name not in ("development", "production", "test"):

@@ -1,4 +1,5 @@
-"""Development only: every mail the console backend "sent", listed at /dev/mail.
+"""Development only: every mail the console backend "sent", listed at /dev/notices
+(with every notice of market.notifications; /dev/mail redirects there).
 
 Without MAIL_SERVER, mails are printed to the console; in development they are also appended to
 DATA_DIR/dev-mail.jsonl (a file, so mails sent by a worker process show too) and listed here,
@@ -9,7 +10,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, redirect, render_template, url_for
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 KEEP = 200
@@ -45,6 +46,15 @@ def recent(limit: int = KEEP) -> list[dict]:
     return mails
 
 
+@bp.get("/notices")
+def notices():
+    """Every notice (in-app, mail, SMS) from its table, then the other console mails (account
+    links, which are not stored)."""
+    from market.notifications.inbox import recent_all
+
+    return render_template("dev/notices.html", notices=recent_all(), mails=recent())
+
+
 @bp.get("/mail")
 def mailbox():
-    return render_template("dev/mail.html", mails=recent())
+    return redirect(url_for(".notices"))

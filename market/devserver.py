@@ -51,7 +51,7 @@ def banner(app, port: int) -> str:
         "Sisters Market (姐妹集市) is running:",
         f"  shop          http://127.0.0.1:{port}/",
         f"  help desk     http://127.0.0.1:{port}/mentoring/",
-        f"  mails sent    http://127.0.0.1:{port}/dev/mail   (development only; also printed below)",
+        f"  mails sent    http://127.0.0.1:{port}/dev/notices   (development only; also printed below)",
         f"  payments API  {app.config['STRIPE_API_BASE']}",
     ]
     if logins:

@@ -3,7 +3,10 @@
 Work that must not hold up a page or that runs on a timer goes through `enqueue(name, ...)`.
 Modules register their own tasks with `@task(name, every=seconds)`; this module imports none
 of them (so no import circle runs through it):
-- "send_mail" (market.mail): notifications (retried with backoff when the SMTP server fails);
+- "send_mail" (market.mail): account mails (retried with backoff when the SMTP server fails);
+- "deliver_notice" and, every minute, "deliver_due_notices" (market.notifications): mail and
+  SMS notices, their retries and SMS held through quiet hours; "staff_digest" (market.staff.digest),
+  hourly, sends once a day;
 - "reconcile_payments" (market.payments.services), every minute: pending payments asked of
   the API, unpaid reservations that ran out released, unanswered refunds settled.
 

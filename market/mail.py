@@ -19,11 +19,13 @@ def outbox() -> list[EmailMessage]:
     return current_app.extensions.setdefault("mail_outbox", [])
 
 
-def build_message(to: str, subject: str, body: str) -> EmailMessage:
+def build_message(to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     msg["To"] = to
     msg["Subject"] = subject
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg.set_content(body)
     return msg
 
@@ -42,15 +44,17 @@ def send_mail(to: str, subject: str, body: str) -> bool:
     return bool(result)
 
 
-def deliver_mail(to: str, subject: str, body: str) -> bool:
-    """Send one message now: to the console without MAIL_SERVER, else over SMTP."""
-    msg = build_message(to, subject, body)
+def deliver_mail(to: str, subject: str, body: str, headers: dict[str, str] | None = None, keep: bool = True) -> bool:
+    """Send one message now: to the console without MAIL_SERVER, else over SMTP. `keep`: list
+    it on the development page (notices are listed there from their own table)."""
+    msg = build_message(to, subject, body, headers)
     cfg = current_app.config
     if not cfg.get("MAIL_SERVER"):
         from market import devmail
 
         log.warning("mail (console backend, not sent: MAIL_SERVER is empty) to=%s subject=%s\n%s", to, subject, body)
-        devmail.keep(to, subject, body)
+        if keep:
+            devmail.keep(to, subject, body)
         return True
     try:
         with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:

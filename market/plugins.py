@@ -13,6 +13,7 @@ OPTIONAL_BLUEPRINTS = (
     ("market.mentoring.views", "bp"),
     ("market.returns.views", "bp"),
     ("market.ledger.views", "bp"),
+    ("market.notifications.views", "bp"),
 )
 
 

@@ -121,6 +121,11 @@ def save_shop(user: User, *, display_name: str, kind: str, district: str, story:
             add_role(user, "artisan")
     db.session.commit()
     log.info("shop saved artisan=%s by user=%s", artisan.id, user.id)
+    if new_shop:
+        from market.notifications import tell_staff_to_approve
+
+        tell_staff_to_approve(artisan.display_name, "artisan", f"approval:artisan:{artisan.id}")
+        db.session.commit()
     return artisan
 
 

@@ -21,6 +21,7 @@ from market.models.mentoring import (  # noqa: F401
     MentorGroup,
     MentorProfile,
 )
+from market.models.notifications import Notice, NoticePreference  # noqa: F401
 from market.models.orders import CartItem, Order, OrderLine, SubOrder  # noqa: F401
 from market.models.payments import Payment, Refund, WebhookEvent  # noqa: F401
 from market.models.returns import ACTIVE_REQUEST_STATES, RefundRequest  # noqa: F401

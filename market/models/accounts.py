@@ -40,6 +40,11 @@ class User(UserMixin, db.Model):
     # When the owner proved she reads this address (NULL: not yet; accounts older than the
     # column are not assumed verified).
     email_verified_at: Mapped[datetime | None] = mapped_column()
+    # The language her notices are written in (NULL: the site's default).
+    locale: Mapped[str | None] = mapped_column(String(5))
+    # Unread in-app notices, kept by market.notifications in the same transaction as the
+    # notices, so the menu shows the count without a query of its own.
+    unread_notices: Mapped[int] = mapped_column(default=0, server_default="0")
 
     artisan: Mapped[Artisan | None] = relationship(back_populates="user", uselist=False)  # noqa: F821
     roles: Mapped[list[UserRole]] = relationship(

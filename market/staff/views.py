@@ -9,7 +9,7 @@ from market.catalog import services as catalog
 from market.extensions import db
 from market.ids import parse_id
 from market.models import Brand
-from market.staff import services
+from market.staff import digest, services  # noqa: F401  (digest registers its job)
 from market.staff.forms import BrandForm, SynonymGroupForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")

@@ -2,7 +2,7 @@
 (append-only, opened from existing sales and refunds), payout batches
 
 Revision ID: 0010_refund_requests_ledger
-Revises: 0008_cases_areas_audit
+Revises: 0009_notifications
 Create Date: 2026-11-27 15:33:03.194970
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0010_refund_requests_ledger'
-down_revision = '0008_cases_areas_audit'
+down_revision = '0009_notifications'
 branch_labels = None
 depends_on = None
 

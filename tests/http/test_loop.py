@@ -54,7 +54,7 @@ def test_an_unanswered_ask_expires_and_the_case_moves_on(app, desk):
     asked = _intro(case, first)
     assert asked.expires_at == T0 + timedelta(hours=app.config["MENTORING_ASK_HOURS"])
     clock.advance(app, timedelta(hours=app.config["MENTORING_ASK_HOURS"] - 1))
-    assert services.sweep() == {"expired": 0, "escalated": 0}
+    assert services.sweep() == {"expired": 0, "escalated": 0, "reminded": 0}
     clock.advance(app, timedelta(hours=1))
     assert services.sweep()["expired"] == 1
     assert (_intro(case, first).status, _intro(case, second).status) == ("expired", "asked")

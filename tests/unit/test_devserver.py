@@ -1,5 +1,5 @@
 """`make run`'s honest start: PORT and STRIPE_PORT honoured, localstripe on loopback only, the
-URLs and demo logins printed, and development mail shown in the console and at /dev/mail."""
+URLs and demo logins printed, and development mail shown in the console and at /dev/notices."""
 from __future__ import annotations
 
 import os
@@ -58,7 +58,7 @@ def test_make_run_honours_both_ports_and_keeps_localstripe_on_loopback(tmp_path)
         while not port_open(port) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()["status"] == "ok"
-        assert requests.get(f"http://127.0.0.1:{port}/dev/mail", timeout=10).status_code == 200
+        assert requests.get(f"http://127.0.0.1:{port}/dev/notices", timeout=10).status_code == 200
         # localstripe answers on STRIPE_PORT, bound to 127.0.0.1 and nothing else
         assert _listening(stripe_port) == {"0100007F"}, _listening(stripe_port)
         assert _listening(port) == {"0100007F"}
@@ -78,15 +78,18 @@ def _dev_app(tmp_path, **extra):
 def test_development_mail_is_printed_and_listed_at_dev_mail(tmp_path, caplog):
     app = _dev_app(tmp_path)
     with app.app_context():
+        from market.extensions import db
+
+        db.create_all()  # /dev/notices lists the notices table too
         assert send_mail("buyer@example.cn", "订单已发货", "您的包裹已寄出。")
     printed = [r for r in caplog.records if "订单已发货" in r.getMessage()]
     assert printed and printed[0].levelname == "WARNING"  # shown by the default log configuration
-    page = app.test_client().get("/dev/mail").get_data(as_text=True)
+    page = app.test_client().get("/dev/notices").get_data(as_text=True)
     assert "订单已发货" in page and "buyer@example.cn" in page and "您的包裹已寄出。" in page
 
 
 def test_dev_mail_does_not_exist_outside_development(tmp_path, app, client):
-    assert client.get("/dev/mail").status_code == 404  # the test app
+    assert client.get("/dev/notices").status_code == 404  # the test app
     prod = create_app({"ENV_NAME": "production", "SECRET_KEY": "a-long-production-secret-0123456789",
                        "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_PUBLISHABLE_KEY": "pk_live_x",
                        "STRIPE_WEBHOOK_SECRET": "whsec_live_x", "STRIPE_API_BASE": "https://payments.example.cn",

@@ -30,6 +30,7 @@ from market.mentoring.services.common import (
 )
 from market.mentoring.services.consent import write_consent
 from market.mentoring.services.introductions import refresh_suggestions
+from market.mentoring.services.notify import notify_new_case
 from market.mentoring.services.profiles import ProfileData, create_profile, may_file_for_others, normalise_phone
 from market.models import Artisan, Case, CaseDifficulty, ClientProfile, User
 from market.models.mentoring import BUSINESS_SIZES, CHANNELS
@@ -125,6 +126,7 @@ def file_case(user: User, data: CaseData) -> Case:
     entry(case, user, "status", "open")
     db.session.commit()
     log.info("case filed id=%s author=%s difficulties=%s", case.id, user.id, ",".join(data.difficulties))
+    notify_new_case(case)
     refresh_suggestions(case)
     return case
 
@@ -161,6 +163,7 @@ def file_on_behalf(actor: User, data: CaseData, *, channel: str, consent_method:
     audit.record(actor, "case.file", case, on_behalf_of=profile)
     db.session.commit()
     log.info("case filed on behalf id=%s profile=%s by=%s channel=%s", case.id, profile.id, actor.id, channel)
+    notify_new_case(case)
     refresh_suggestions(case)
     return case
 

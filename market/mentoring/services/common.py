@@ -13,7 +13,17 @@ from sqlalchemy.orm import joinedload, selectinload
 from market import clock
 from market.extensions import db
 from market.mentoring import states
-from market.models import Case, CaseDifficulty, CaseEntry, Introduction, MentorProfile, User, UserRole
+from market.models import (
+    Area,
+    AreaResponsibility,
+    Case,
+    CaseDifficulty,
+    CaseEntry,
+    Introduction,
+    MentorProfile,
+    User,
+    UserRole,
+)
 
 log = logging.getLogger("market.mentoring.services")
 
@@ -142,3 +152,17 @@ def load_case(case_id) -> Case | None:
 def active_mentor_ids(case: Case) -> set[int]:
     """Mentors working on the case now (the lead and any second mentor)."""
     return {i.mentor_id for i in case.introductions if i.status == "accepted"}
+
+
+def responsible_staff(case: Case, role: str) -> list[User]:
+    """Holders of `role` linked to the case's district or anything above it; all holders when
+    nobody is linked (someone must hear of it)."""
+    district = db.session.scalar(select(Area.id).where(Area.level == "district", Area.name == case.district))
+    holders = select(UserRole.user_id).where(UserRole.role == role)
+    linked = []
+    if district is not None:
+        linked = list(db.session.scalars(
+            select(User).join(AreaResponsibility, AreaResponsibility.user_id == User.id)
+            .where(AreaResponsibility.area_id == district, User.id.in_(holders), User.active.is_(True))
+        ))
+    return linked or list(db.session.scalars(select(User).where(User.id.in_(holders), User.active.is_(True))))

@@ -24,7 +24,7 @@ from market.mentoring.services.common import (
     touch,
     utcnow,
 )
-from market.mentoring.services.notify import notify_asked, notify_matched
+from market.mentoring.services.notify import notify_asked, notify_declined, notify_matched
 from market.models import Case, Introduction, MentorProfile, User
 
 SUGGESTIONS = 5
@@ -168,6 +168,8 @@ def decline(user: User, introduction_id: int, reason: str = "", code: str = "oth
     db.session.commit()
     log.info("case %s: mentor %s declined (%s)", intro.case_id, intro.mentor_id, code)
     case = load_case(intro.case_id)
+    if intro.role == "lead":
+        notify_declined(case, intro)
     move_on(case)
     return case
 

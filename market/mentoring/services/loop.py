@@ -11,15 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from market import audit, jobs
 from market.clock import BEIJING
 from market.extensions import db
-from market.mail import send_mail
 from market.mentoring import states
 from market.mentoring.matcher import get_matcher
 from market.mentoring.services.access import mentor_profile, visible_case
@@ -37,13 +34,21 @@ from market.mentoring.services.common import (
     move_introduction,
     move_introductions,
     release_place,
+    responsible_staff,  # noqa: F401  (part of this module's API)
     take_place,
     utcnow,
 )
 from market.mentoring.services.introductions import move_on, outstanding_ask, set_asked
-from market.mentoring.services.notify import notify_asked
+from market.mentoring.services.notify import (
+    notify_asked,
+    notify_closure_proposed,
+    notify_escalated,
+    notify_followup_due,
+    notify_reasked,
+    notify_reopened,
+)
 from market.mentoring.services.reports import overdue_condition
-from market.models import Area, AreaResponsibility, Case, Introduction, MentorProfile, User, UserRole
+from market.models import Case, Introduction, MentorProfile, User
 
 
 def _staff_case(user: User, case_id: int) -> Case:
@@ -81,6 +86,7 @@ def expire_asks(now: datetime | None = None) -> int:
             log.info("case %s: ask to mentor %s expired", intro.case_id, intro.mentor_id)
             case = load_case(intro.case_id)
             if intro.role == "lead":
+                notify_reasked(case, intro)
                 move_on(case)
         else:
             db.session.rollback()
@@ -222,18 +228,8 @@ def propose_closure(user: User, case_id: int, results: list[DifficultyResult], s
     entry(case, user, "measure", summary)
     entry(case, user, "status", "closure_proposed")
     db.session.commit()
-    _tell_about_closure(case)
+    notify_closure_proposed(case)
     return case
-
-
-def _tell_about_closure(case: Case) -> None:
-    to = case.author.email if case.author else (case.filed_by.email if case.filed_by else None)
-    if not to:
-        return
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
-        send_mail(to, _("Your mentor proposes to close the case"),
-                  _("The mentor says the difficulties are dealt with. Please confirm, or say what is still "
-                    "missing, on the case page (case %(id)s).", id=case.id))
 
 
 def _close_resolved(case: Case, actor: User, **values) -> None:
@@ -321,6 +317,7 @@ def reopen(staff: User, case_id: int, reason: str) -> Case:
     entry(case, staff, "note", reason)
     audit.record(staff, "case.reopen", case, on_behalf_of=_whose(case))
     db.session.commit()
+    notify_reopened(case, reason, [i.mentor.user for i in case.introductions if i.status == "accepted"])
     if case.status == "open":
         move_on(load_case(case.id))
     return load_case(case.id)
@@ -330,20 +327,6 @@ def reopen(staff: User, case_id: int, reason: str) -> Case:
 
 def _days(name: str) -> int:
     return max(int(current_app.config.get(name, 0) or 0), 0)
-
-
-def responsible_staff(case: Case, role: str) -> list[User]:
-    """Holders of `role` linked to the case's district or anything above it; all holders when
-    nobody is linked (someone must hear of it)."""
-    district = db.session.scalar(select(Area.id).where(Area.level == "district", Area.name == case.district))
-    holders = select(UserRole.user_id).where(UserRole.role == role)
-    linked = []
-    if district is not None:
-        linked = list(db.session.scalars(
-            select(User).join(AreaResponsibility, AreaResponsibility.user_id == User.id)
-            .where(AreaResponsibility.area_id == district, User.id.in_(holders), User.active.is_(True))
-        ))
-    return linked or list(db.session.scalars(select(User).where(User.id.in_(holders), User.active.is_(True))))
 
 
 def escalate_overdue(now: datetime | None = None) -> list[tuple[int, int]]:
@@ -375,7 +358,7 @@ def escalate_overdue(now: datetime | None = None) -> list[tuple[int, int]]:
         audit.record(None, f"case.escalate.{role}", case)
         db.session.commit()
         for person in responsible_staff(case, role):
-            _tell_escalation(person, case, level)
+            notify_escalated(person, case, level)
         done.append((case.id, level))
         log.warning("case %s escalated to level %s (%s)", case.id, level, role)
     return done
@@ -390,18 +373,27 @@ def _overdue_since(case: Case) -> datetime | None:
     return min(d for d in (by_silence, by_missed) if d is not None)
 
 
-def _tell_escalation(person: User, case: Case, level: int) -> None:
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
-        subject = _("A case needs attention") if level == 1 else _("A case is still stuck: supervisor, please step in")
-        send_mail(person.email, subject,
-                  _("Case %(id)s has had no follow-up on time. Please look at it on the help desk.", id=case.id))
+def remind_followups(now: datetime | None = None) -> int:
+    """Each mentor hears the day before a planned follow-up (once per case and date)."""
+    now = now or utcnow()
+    tomorrow = (now + BEIJING).date() + timedelta(days=1)
+    rows = db.session.execute(
+        select(Case, MentorProfile).join(Introduction, Introduction.case_id == Case.id)
+        .join(MentorProfile, MentorProfile.id == Introduction.mentor_id)
+        .where(Introduction.status == "accepted", Case.status.in_(states.MENTORED_CASE_STATES),
+               Case.next_follow_up_on == tomorrow)).all()
+    for case, mentor in rows:
+        notify_followup_due(case, mentor.user, case.next_follow_up_on)
+    return len(rows)
 
 
 @jobs.task("mentoring_sweep", every=300)
 def sweep(now: datetime | None = None) -> dict:
-    """The clock-driven part of the loop: expire asks, escalate overdue cases."""
+    """The clock-driven part of the loop: expire asks, escalate overdue cases, remind mentors
+    of tomorrow's follow-ups."""
     now = now or utcnow()
-    return {"expired": expire_asks(now), "escalated": len(escalate_overdue(now))}
+    return {"expired": expire_asks(now), "escalated": len(escalate_overdue(now)),
+            "reminded": remind_followups(now)}
 
 
 def due_this_week(user: User) -> list[Case]:

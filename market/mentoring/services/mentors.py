@@ -78,6 +78,11 @@ def save_mentor_profile(user: User, data: MentorData) -> MentorProfile:
                            .values(capacity=MentorProfile.current_load).execution_options(synchronize_session=False))
     db.session.commit()
     log.info("mentor profile %s id=%s user=%s", "enrolled" if new else "updated", profile.id, user.id)
+    if new:
+        from market.notifications import tell_staff_to_approve
+
+        tell_staff_to_approve(profile.display_name, "mentor", f"approval:mentor:{profile.id}")
+        db.session.commit()
     return profile
 
 
