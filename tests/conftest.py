@@ -278,3 +278,20 @@ def make_help_request(make_user):
                                               description, consent))
 
     return make
+
+
+@pytest.fixture
+def desk(app, make_user, make_mentor):
+    """The help desk at DESK_T0 (the test's clock): two mentors, staff, and a case she filed,
+    as (case, author, staff, first mentor, second mentor)."""
+    from market import clock
+    from market.mentoring import services
+    from tests.support import DESK_T0, case_data
+
+    clock.set(app, DESK_T0)
+    first = make_mentor("陈海燕", bio="海鲜电商直播")
+    second = make_mentor("李秀英", district="宁海县", bio="电商运营")
+    staff = make_user(("staff",), name="妇联小周")
+    author = make_user(("entrepreneur",), name="阿芳")
+    case = services.file_case(author, case_data())
+    return case, author, staff, first, second

@@ -8,6 +8,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -499,3 +500,28 @@ def csrf_of(html: str) -> str:
     import re
 
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+# ---- the help desk at a fixed moment -------------------------------------------------------
+
+DESK_T0 = datetime(2026, 11, 2, 2, 0)  # 10:00 in Beijing, a Monday
+
+
+def reload(obj):
+    """The row as the database has it now (after other sessions changed it)."""
+    db.session.expire_all()
+    return db.session.get(type(obj), obj.id)
+
+
+def case_data(**changes):
+    from market.mentoring import services
+
+    values = dict(business_name="阿芳海鲜干货", industry="seafood", stage="startup", district="象山县",
+                  difficulties=["e_commerce", "live_streaming"], description="想开网店直播。", consent_to_share=True)
+    values.update(changes)
+    return services.CaseData(**values)
+
+
+def intro_of(case, mentor):
+    """The case's introduction to `mentor`, freshly read."""
+    return next(i for i in reload(case).introductions if i.mentor_id == mentor.id)

@@ -6,7 +6,7 @@ reopen."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -16,36 +16,18 @@ from market.extensions import db
 from market.mail import outbox
 from market.mentoring import services, states
 from market.models import Area, Case, Introduction
-from tests.support import login
+from tests.support import DESK_T0, case_data, intro_of, login, reload
 
-T0 = datetime(2026, 11, 2, 2, 0)  # 10:00 in Beijing, a Monday
-
-
-def _reload(obj):
-    db.session.expire_all()
-    return db.session.get(type(obj), obj.id)
+T0 = DESK_T0
 
 
-def _data(**changes):
-    values = dict(business_name="阿芳海鲜干货", industry="seafood", stage="startup", district="象山县",
-                  difficulties=["e_commerce", "live_streaming"], description="想开网店直播。", consent_to_share=True)
-    values.update(changes)
-    return services.CaseData(**values)
+_reload = reload
 
 
-@pytest.fixture
-def desk(app, make_user, make_mentor):
-    clock.set(app, T0)
-    first = make_mentor("陈海燕", bio="海鲜电商直播")
-    second = make_mentor("李秀英", district="宁海县", bio="电商运营")
-    staff = make_user(("staff",), name="妇联小周")
-    author = make_user(("entrepreneur",), name="阿芳")
-    case = services.file_case(author, _data())
-    return case, author, staff, first, second
+_data = case_data
 
 
-def _intro(case, mentor):
-    return next(i for i in _reload(case).introductions if i.mentor_id == mentor.id)
+_intro = intro_of
 
 
 def test_an_unanswered_ask_expires_and_the_case_moves_on(app, desk):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from market import areas, clock, mail
@@ -15,14 +14,12 @@ from market.extensions import db
 from market.mentoring import services
 from market.models import Area, Notice, SubOrder
 from market.notifications import sms
-from tests.support import login, mark_paid, place
+from tests.support import DESK_T0, case_data, intro_of, login, mark_paid, place, reload
 
-T0 = datetime(2026, 11, 2, 2, 0)  # 10:00 in Beijing, a Monday
+T0 = DESK_T0
 
 
-def _reload(obj):
-    db.session.expire_all()
-    return db.session.get(type(obj), obj.id)
+_reload = reload
 
 
 def _sent(kind: str, **where) -> set[tuple]:
@@ -34,26 +31,10 @@ def _sent(kind: str, **where) -> set[tuple]:
     return {(n.user_id or n.profile_id, n.channel) for n in db.session.scalars(stmt) if n.status == "sent"}
 
 
-def _data(**changes):
-    values = dict(business_name="阿芳海鲜干货", industry="seafood", stage="startup", district="象山县",
-                  difficulties=["e_commerce", "live_streaming"], description="想开网店直播。", consent_to_share=True)
-    values.update(changes)
-    return services.CaseData(**values)
+_data = case_data
 
 
-@pytest.fixture
-def desk(app, make_user, make_mentor):
-    clock.set(app, T0)
-    first = make_mentor("陈海燕", bio="海鲜电商直播")
-    second = make_mentor("李秀英", district="宁海县", bio="电商运营")
-    staff = make_user(("staff",), name="妇联小周")
-    author = make_user(("entrepreneur",), name="阿芳")
-    case = services.file_case(author, _data())
-    return case, author, staff, first, second
-
-
-def _intro(case, mentor):
-    return next(i for i in _reload(case).introductions if i.mentor_id == mentor.id)
+_intro = intro_of
 
 
 def test_declined_the_entrepreneur_hears_and_the_next_mentor_is_asked(app, desk):
