@@ -193,7 +193,8 @@ def _change_granted_role(actor: User, user: User, role: str, *, grant: bool,
         audit.record(actor, f"role.{'grant' if grant else 'revoke'}.{role}", user)
     if commit:
         db.session.commit()
-    db.session.expire(user, ["roles"])
+    if user in db.session:  # the loaded collection no longer says what the row says
+        db.session.expire(user, ["roles"])
     if changed:
         log.info("role %s user=%s role=%s by staff=%s", "granted" if grant else "revoked", user.id, role, actor.id)
     return changed

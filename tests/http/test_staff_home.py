@@ -375,3 +375,34 @@ def test_a_suspended_staff_member_loses_staff_pages_at_once(app, client, login_a
     resp = client.get("/staff/users")
     assert resp.status_code == 302 and "/account/login" in resp.headers["Location"]
     assert clock.now() - timedelta(minutes=5) < reload(colleague).suspended_at <= clock.now()
+
+
+# ---- queries ----------------------------------------------------------------------------------
+
+def _statements(app, action) -> list[str]:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return seen
+
+
+def test_the_overview_is_one_query_and_the_user_list_has_no_n_plus_one(app, client, login_as, make_user,
+                                                                      make_artisan):
+    staff = make_user(("staff",))
+    assert len(_statements(app, overview.overview)) == 1
+    login_as(staff)
+    make_artisan()
+    few = len(_statements(app, lambda: client.get("/staff/users")))
+    for _ in range(6):
+        make_artisan()
+    many = len(_statements(app, lambda: client.get("/staff/users")))
+    assert many == few
