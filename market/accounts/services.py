@@ -27,6 +27,10 @@ class PasswordRejected(AccountError):
     """The new password breaks the password policy (the form shows it by the password field)."""
 
 
+class AccountSuspended(AccountError):
+    """Right password, but staff have suspended the account (the login form says so)."""
+
+
 class LinkInvalid(AccountError):
     """A mailed link that is tampered with, expired or already used (`reason` says which:
     "invalid", "expired" or "used")."""
@@ -198,10 +202,6 @@ def _change_granted_role(actor: User, user: User, role: str, *, grant: bool,
     if changed:
         log.info("role %s user=%s role=%s by staff=%s", "granted" if grant else "revoked", user.id, role, actor.id)
     return changed
-
-
-class AccountSuspended(AccountError):
-    """Right password, but staff have suspended the account (the login form says so)."""
 
 
 def authenticate(email: str, password: str) -> User | None:
