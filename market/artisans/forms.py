@@ -39,3 +39,9 @@ class ProductForm(FlaskForm):
     status = SelectField(
         _l("Status"), choices=[("draft", _l("Draft")), ("published", _l("Published")), ("archived", _l("Archived"))]
     )
+
+
+class LowStockForm(FlaskForm):
+    threshold = IntegerField(_l("List as low stock at or below"),
+                             validators=[InputRequired(), NumberRange(min=0, max=999,
+                                                                      message=_l("Enter a whole number from 0 to 999."))])
