@@ -43,5 +43,4 @@ class ProductForm(FlaskForm):
 
 class LowStockForm(FlaskForm):
     threshold = IntegerField(_l("List as low stock at or below"),
-                             validators=[InputRequired(), NumberRange(min=0, max=999,
-                                                                      message=_l("Enter a whole number from 0 to 999."))])
+                             validators=[InputRequired(), NumberRange(min=0, max=999)])

@@ -65,11 +65,11 @@ def low_stock():
         return redirect(url_for("artisans.setup"))
     form = LowStockForm()
     try:
-        if not form.validate_on_submit():
-            raise shop_figures.ThresholdError(next(iter(form.errors.values()))[0] if form.errors else "")
+        if not form.validate_on_submit():  # empty, not a whole number, out of range: one message
+            raise shop_figures.ThresholdError(_("Enter a whole number from 0 to %(n)s.", n=shop_figures.MAX_THRESHOLD))
         value = shop_figures.set_threshold(artisan, form.threshold.data)
     except shop_figures.ThresholdError as e:
-        flash(str(e) or _("Enter a whole number from 0 to %(n)s.", n=shop_figures.MAX_THRESHOLD), "error")
+        flash(str(e), "error")
     else:
         flash(_("Products with %(n)s or fewer left are now listed as low stock.", n=value), "success")
     return redirect(url_for("artisans.dashboard"))
