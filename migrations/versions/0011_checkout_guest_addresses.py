@@ -2,7 +2,7 @@
 proved it), buyers' saved addresses, the artisan's low-stock threshold. Existing orders keep
 their buyer.
 
-Revision ID: 0011_checkout_guest_orders_addresses
+Revision ID: 0011_checkout_guest_addresses
 Revises: 0010_refund_requests_ledger
 Create Date: 2026-11-27 17:10:30.873728
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0011_checkout_guest_orders_addresses'
+revision = '0011_checkout_guest_addresses'
 down_revision = '0010_refund_requests_ledger'
 branch_labels = None
 depends_on = None
