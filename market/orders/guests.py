@@ -173,7 +173,9 @@ def attach_guest_orders(user: User) -> int:
     has yet; returns how many. An unverified account gets none."""
     if user is None or user.email_verified_at is None or not user.email:
         return 0
-    db.session.rollback()  # the UPDATE is this transaction's first write (SQLite's write lock)
+    # One conditional UPDATE: it runs under the row locks (PostgreSQL) or the write lock (SQLite)
+    # on the newest rows, so an order already taken is never taken again. (No rollback first:
+    # this runs inside login_user too, and must not drop what the caller has not committed.)
     now = utcnow()
     result = db.session.execute(
         update(Order).where(Order.buyer_id.is_(None), Order.guest_email == user.email.strip().lower())
