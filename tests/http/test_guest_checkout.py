@@ -202,3 +202,14 @@ def test_two_verifications_at_once_attach_each_guest_order_once(app, make_user, 
     assert len(set(owners)) == 1  # one order never split or moved: all went to the winner at once
     # Nothing left to take: a second round attaches nothing.
     assert race_in_threads(app, [attach(uid) for uid in ids]) == [0, 0, 0, 0]
+
+
+def test_staff_see_guest_orders_with_the_guest_email(client, app, make_user, scarf):
+    _guest_checkout(client, scarf)
+    order = _only_order()
+    staff = app.test_client()
+    login(staff, make_user(("staff",)))
+    listing = staff.get("/staff/orders")
+    assert listing.status_code == 200 and GUEST in listing.get_data(as_text=True)
+    page = staff.get(f"/staff/orders/{order.id}")
+    assert page.status_code == 200 and GUEST in page.get_data(as_text=True) and "访客" in page.get_data(as_text=True)
