@@ -122,6 +122,11 @@ def _register_template_helpers(app: Flask) -> None:
         whole, cents = divmod(abs(int(fen)), 100)
         return f"{sign}¥{format_decimal(whole, format='#,##0')}.{cents:02d}"
 
+    from market.timefmt import localtime
+
+    # Every time shown on a page goes through this: stored UTC, shown in TIMEZONE (Beijing time).
+    app.add_template_filter(localtime, "localtime")
+
     @app.context_processor
     def inject_globals() -> dict[str, Any]:
         return {

@@ -97,6 +97,14 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "MAX_UNPAID_ORDERS_PER_BUYER": (int, 3),
     "MAX_UNPAID_UNITS_PER_PRODUCT": (int, 10),
     "CHECKOUT_RATE_LIMIT": (str, "20 per hour"),
+    # Guest checkout (market.orders.guests): how long the signed link to a guest's order works
+    # (seconds; a new one can be asked for by mail), and how often one may be asked for per
+    # client address. Saved addresses a signed-in buyer may keep.
+    "GUEST_ORDER_LINK_MAX_AGE": (int, 30 * 86400),
+    "GUEST_LINK_RESEND_RATE_LIMIT": (str, "5 per hour"),
+    "MAX_SAVED_ADDRESSES": (int, 20),
+    # Every time shown on a page or in a mail is in this zone (stored times are UTC).
+    "TIMEZONE": (str, "Asia/Shanghai"),
     # Mutual aid: a case with no follow-up for this many days is flagged to staff; the matcher
     # learns its weights from outcomes once it has this many answered introductions.
     "CASE_OVERDUE_DAYS": (int, 14),
@@ -186,6 +194,7 @@ class TestConfig:
     PASSWORD_RESET_EMAIL_RATE_LIMIT = "1000 per minute"
     VERIFY_RESEND_RATE_LIMIT = "1000 per minute"
     CHECKOUT_RATE_LIMIT = "1000 per minute"  # tests that check the limit set their own
+    GUEST_LINK_RESEND_RATE_LIMIT = "1000 per minute"
     SERVER_NAME = None
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for tests only; production uses scrypt
     REDIS_URL = ""  # jobs run inline; tests that need Redis say so
@@ -227,6 +236,13 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     if quiet and not (len(quiet.split("-")) == 2 and all(x.isdigit() and int(x) < 24 for x in quiet.split("-"))):
         raise ConfigError(f"SMS_QUIET_HOURS={quiet!r} is not valid: like 22-8 (hours, Beijing time)")
 
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(config["TIMEZONE"])
+    except (ValueError, KeyError, OSError):
+        raise ConfigError(f"TIMEZONE={config['TIMEZONE']!r} is not valid: use a zone name like Asia/Shanghai") from None
+
     env_name = environ.get("MARKET_ENV", "development") or "development"
     if env_name not in ("development", "production", "test"):
         raise ConfigError(f"MARKET_ENV={env_name!r} is not valid: use development or production")
@@ -242,7 +258,7 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         THUMBNAIL_SIZE=(400, 400),
         IMAGE_MAX_SIDE=1600,
         BABEL_DEFAULT_LOCALE="zh",
-        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        BABEL_DEFAULT_TIMEZONE=config["TIMEZONE"],  # Flask-Babel's datetimeformat agrees with |localtime
         LANGUAGES=("zh", "en"),
         PRODUCTS_PER_PAGE=24,
         # Counters must be shared by all app servers, so Redis when there is one.

@@ -5,6 +5,8 @@ from blinker import Namespace
 _signals = Namespace()
 # A new account (sender is the User): the help desk lets her claim profiles filed for her.
 user_registered = _signals.signal("user-registered")
+# Her email address is verified (sender is the User): guest orders with it join her account.
+email_verified = _signals.signal("email-verified")
 
 # Checkout events (counted by market.observability; sender is the Order).
 order_placed = _signals.signal("order-placed")

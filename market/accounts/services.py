@@ -133,6 +133,7 @@ def verify_email(token: str, *, now: float | None = None) -> User:
     user = db.session.get(User, user_id)
     db.session.refresh(user)
     log.info("email verified user=%s", user_id)
+    signals.email_verified.send(user)
     return user
 
 

@@ -39,3 +39,8 @@ class ProductForm(FlaskForm):
     status = SelectField(
         _l("Status"), choices=[("draft", _l("Draft")), ("published", _l("Published")), ("archived", _l("Archived"))]
     )
+
+
+class LowStockForm(FlaskForm):
+    threshold = IntegerField(_l("List as low stock at or below"),
+                             validators=[InputRequired(), NumberRange(min=0, max=999)])

@@ -7,8 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market import images
+from market.artisans import dashboard as shop_figures
 from market.artisans import services
-from market.artisans.forms import ProductForm, ShopForm
+from market.artisans.forms import LowStockForm, ProductForm, ShopForm
 from market.auth import role_required
 from market.core.views import _safe_next
 
@@ -51,7 +52,27 @@ def dashboard():
     artisan = current_user.artisan
     if artisan is None:
         return redirect(url_for("artisans.setup"))
-    return render_template("artisans/dashboard.html", artisan=artisan, products=services.my_products(artisan))
+    return render_template("artisans/dashboard.html", artisan=artisan, products=services.my_products(artisan),
+                           figures=shop_figures.figures(artisan), threshold_form=LowStockForm(
+                               formdata=None, threshold=artisan.low_stock_threshold))
+
+
+@bp.post("/low-stock")
+@role_required("artisan")
+def low_stock():
+    artisan = current_user.artisan
+    if artisan is None:
+        return redirect(url_for("artisans.setup"))
+    form = LowStockForm()
+    try:
+        if not form.validate_on_submit():  # empty, not a whole number, out of range: one message
+            raise shop_figures.ThresholdError(_("Enter a whole number from 0 to %(n)s.", n=shop_figures.MAX_THRESHOLD))
+        value = shop_figures.set_threshold(artisan, form.threshold.data)
+    except shop_figures.ThresholdError as e:
+        flash(str(e), "error")
+    else:
+        flash(_("Products with %(n)s or fewer left are now listed as low stock.", n=value), "success")
+    return redirect(url_for("artisans.dashboard"))
 
 
 def _upload_limits() -> dict:

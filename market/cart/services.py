@@ -220,8 +220,19 @@ def merge_guest_cart(user) -> None:
     log.info("guest cart merged user=%s lines=%s", user.id, len(items))
 
 
-def restore_lines(user_id: int, lines: dict[int, int]) -> None:
-    """Put the lines of an unpaid order back into the buyer's stored cart (after a decline)."""
+def restore_lines(user_id: int | None, lines: dict[int, int]) -> None:
+    """Put the lines of an unpaid order back into the buyer's stored cart (after a decline);
+    a guest's order (no account) back into the session cart of the browser asking, if any."""
+    if user_id is None:
+        from flask import has_request_context
+
+        if not has_request_context():
+            return
+        guest = SessionCart()
+        existing = guest.items()
+        for pid, qty in lines.items():
+            guest.set(pid, min(max(existing.get(pid, 0), qty), MAX_QUANTITY))
+        return
     stored = StoredCart(user_id)
     existing = stored.items()
     for pid, qty in lines.items():

@@ -43,6 +43,8 @@ class Artisan(db.Model):
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     approved_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Her dashboard lists published products with stock at or below this as low (she sets it).
+    low_stock_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
 
     user = relationship("User", back_populates="artisan")
     brands: Mapped[list[Brand]] = relationship(

@@ -37,6 +37,20 @@ class CartItem(db.Model):
     added_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+class SavedAddress(db.Model):
+    """A signed-in buyer's address book entry (picked at checkout); one may be her default."""
+
+    __tablename__ = "saved_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(200))
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
@@ -48,7 +62,14 @@ class Order(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # NULL for a guest's order until an account whose verified email is the guest email takes it
+    # (market.orders.guests.attach_guest_orders).
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The guest's email (lower case); kept after the order is attached to an account.
+    guest_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    # When the guest proved she reads that mailbox (opened the signed link mailed to it, or
+    # verified an account with that address).
+    guest_email_verified_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="pending_payment")
     # One per version of the buyer's cart: two tabs or a double submit find the same order.
     checkout_token: Mapped[str] = mapped_column(String(64), unique=True)

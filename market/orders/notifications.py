@@ -26,6 +26,10 @@ def _yuan(fen: int) -> str:
 def notify_paid(order: Order, **_extra) -> None:
     if not isinstance(order, Order):  # someone else's signal of the same name (tests, tools)
         return
+    if order.buyer_id is None:  # a guest: her confirmation and the link to her order, by mail
+        from market.orders import guests
+
+        guests.send_link(order, paid=True)
     notify(order.buyer, "order_paid", {"number": order.number, "amount": _yuan(order.total_fen),
                                        "url": _url("orders.order", f"/orders/{order.id}", order_id=order.id)},
            event=f"order_paid:{order.id}")
@@ -43,6 +47,10 @@ def notify_shipped(sub: SubOrder, **_extra) -> None:
     if not isinstance(sub, SubOrder):
         return
     order = sub.order
+    if order.buyer_id is None and order.guest_email:
+        from market.orders import guests
+
+        guests.send_shipped(order, sub)
     notify(order.buyer, "order_shipped", {"number": order.number, "shop": sub.artisan_name, "carrier": sub.carrier,
                                           "tracking": sub.tracking_number,
                                           "url": _url("orders.order", f"/orders/{order.id}", order_id=order.id)},
@@ -54,6 +62,9 @@ def connect() -> None:
     # weak=False: the receivers are module functions, kept for the life of the process anyway.
     signals.order_paid.connect(notify_paid, weak=False)
     signals.sub_order_shipped.connect(notify_shipped, weak=False)
+    from market.orders import guests
+
+    guests.connect()  # guest orders join an account when its email is verified
 
 
 connect()

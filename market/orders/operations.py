@@ -64,8 +64,10 @@ def _move_sub_order(sub_id: int, new_state: str, **values) -> bool:
 
 # ---- placing --------------------------------------------------------------------------
 
-def place_order(buyer: User, items: dict[int, int], address: Address, checkout_token: str) -> Order:
+def place_order(buyer: User | None, items: dict[int, int], address: Address, checkout_token: str,
+                guest_email: str | None = None) -> Order:
     """Create a pending order for `items` ({product_id: qty}), reserving stock atomically.
+    A guest's order (`buyer` None) has no account, only `guest_email`.
 
     The same `checkout_token` always yields the same order (two tabs, a double submit).
     Not enough stock for any line, or a hoarding limit reached: nothing is written and the
@@ -73,8 +75,14 @@ def place_order(buyer: User, items: dict[int, int], address: Address, checkout_t
     """
     if not checkout_token or len(checkout_token) > 64:
         raise OrderError(_l("Your checkout form expired. Please try again."))
+    if buyer is None:
+        guest_email = (guest_email or "").strip().lower()
+        if not guest_email or "@" not in guest_email or len(guest_email) > 254:
+            raise OrderError(_l("Enter your email address: the order confirmation goes there."))
+    else:
+        guest_email = None
     db.session.rollback()  # the reservation below must be this transaction's first write
-    existing = _order_for_token(buyer, checkout_token)
+    existing = _order_for_token(buyer, checkout_token, guest_email)
     if existing is not None:
         return existing
     items = {int(pid): int(q) for pid, q in items.items() if int(q) > 0}
@@ -83,30 +91,35 @@ def place_order(buyer: User, items: dict[int, int], address: Address, checkout_t
     address = address.cleaned()
     try:
         try:
-            return _place(buyer, items, address, checkout_token)
+            return _place(buyer, items, address, checkout_token, guest_email)
         except OutOfStock:
             # Overdue unpaid orders that never reached the payments API may hold the stock:
             # release those (no API call needed), then try once more. Overdue orders with a
             # PaymentIntent are settled by the reconcile job, which asks the API first.
             if expire_overdue_without_payment(product_ids=list(items)):
-                return _place(buyer, items, address, checkout_token)
+                return _place(buyer, items, address, checkout_token, guest_email)
             raise
     except IntegrityError:
         db.session.rollback()
-        existing = _order_for_token(buyer, checkout_token)
+        existing = _order_for_token(buyer, checkout_token, guest_email)
         if existing is None:
             raise
         return existing
 
 
-def _order_for_token(buyer: User, token: str) -> Order | None:
+def _order_for_token(buyer: User | None, token: str, guest_email: str | None = None) -> Order | None:
     order = db.session.scalar(select(Order).where(Order.checkout_token == token))
-    if order is not None and order.buyer_id != buyer.id:
+    if order is None:
+        return None
+    mine = (order.buyer_id == buyer.id) if buyer is not None else (
+        order.buyer_id is None and order.guest_email == guest_email)
+    if not mine:
         raise OrderError(_l("Your checkout form expired. Please try again."))
     return order
 
 
-def _place(buyer: User, items: dict[int, int], address: Address, token: str) -> Order:
+def _place(buyer: User | None, items: dict[int, int], address: Address, token: str,
+           guest_email: str | None = None) -> Order:
     cfg = current_app.config
     products = {
         p.id: p for p in db.session.scalars(
@@ -119,7 +132,7 @@ def _place(buyer: User, items: dict[int, int], address: Address, token: str) -> 
 
     ttl = int(cfg.get("RESERVATION_TTL_MINUTES", 30))
     order = Order(
-        buyer_id=buyer.id, status="pending_payment", checkout_token=token, currency="cny", total_fen=0,
+        buyer_id=buyer.id if buyer else None, guest_email=guest_email, status="pending_payment", checkout_token=token, currency="cny", total_fen=0,
         paid_fen=0, refunded_fen=0, ship_name=address.name, ship_phone=address.phone, ship_address=address.address,
         expires_at=utcnow() + timedelta(minutes=ttl), stock_reserved=True,
     )
@@ -138,12 +151,12 @@ def _place(buyer: User, items: dict[int, int], address: Address, token: str) -> 
         order.lines.append(line)
         sub.subtotal_fen += line.total_fen
     order.total_fen = sum(s.subtotal_fen for s in subs.values())
-    if db.engine.dialect.name == "postgresql":
+    if buyer is not None and db.engine.dialect.name == "postgresql":
         # One checkout at a time per buyer, so the limits below count every other one.
         db.session.execute(select(User.id).where(User.id == buyer.id).with_for_update())
     db.session.add(order)
     db.session.flush()  # the first write: takes SQLite's write lock before anything is counted
-    _check_limits(buyer, items, products)
+    _check_limits(buyer, items, products, guest_email)
 
     # Ascending product id, so two checkouts never lock the same rows in opposite order.
     for pid in sorted(items):
@@ -160,17 +173,21 @@ def _place(buyer: User, items: dict[int, int], address: Address, token: str) -> 
                 raise OutOfStock(_l("Sorry, “%(title)s” has just sold out.", title=title))
             raise OutOfStock(_l("Only %(n)s of “%(title)s” left. Please change the quantity.", n=left, title=title))
     db.session.commit()
-    log.info("order placed id=%s buyer=%s total_fen=%s lines=%s", order.id, buyer.id, order.total_fen, len(items))
+    log.info("order placed id=%s buyer=%s total_fen=%s lines=%s", order.id, buyer.id if buyer else "guest",
+             order.total_fen, len(items))
     signals.order_placed.send(order)
     return order
 
 
-def _check_limits(buyer: User, items: dict[int, int], products: dict[int, Product]) -> None:
-    """Hoarding limits, counted with the new order already written (inside its transaction)."""
+def _check_limits(buyer: User | None, items: dict[int, int], products: dict[int, Product],
+                  guest_email: str | None = None) -> None:
+    """Hoarding limits, counted with the new order already written (inside its transaction);
+    a guest's are counted by her email."""
     cfg = current_app.config
+    mine = Order.buyer_id == buyer.id if buyer is not None else Order.guest_email == guest_email
     max_unpaid = int(cfg.get("MAX_UNPAID_ORDERS_PER_BUYER", 3))
     unpaid = db.session.scalar(
-        select(func.count()).select_from(Order).where(Order.buyer_id == buyer.id, Order.status == "pending_payment")
+        select(func.count()).select_from(Order).where(mine, Order.status == "pending_payment")
     ) or 0
     if max_unpaid and unpaid > max_unpaid:
         db.session.rollback()
@@ -181,7 +198,7 @@ def _check_limits(buyer: User, items: dict[int, int], products: dict[int, Produc
         return
     held = dict(db.session.execute(
         select(OrderLine.product_id, func.sum(OrderLine.quantity)).join(Order, Order.id == OrderLine.order_id)
-        .where(Order.buyer_id == buyer.id, Order.status == "pending_payment", OrderLine.product_id.in_(list(items)))
+        .where(mine, Order.status == "pending_payment", OrderLine.product_id.in_(list(items)))
         .group_by(OrderLine.product_id)
     ).all())
     for pid, units in held.items():
@@ -265,6 +282,7 @@ def cancel_unpaid(order_id: int, reason: str, *, restore_cart: bool = False, onl
     order = _fresh(order_id)
     if restore_cart:
         cart.restore_lines(order.buyer_id, {ln.product_id: ln.quantity for ln in order.lines if ln.product_id})
+        # (a guest's lines go back into her session cart, when she is the one asking)
     signals.order_cancelled.send(order, reason=reason)
     return True
 

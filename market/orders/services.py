@@ -15,10 +15,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from market.extensions import db
-from market.models import Artisan, Order, OrderLine, SubOrder, User
+from market.models import Artisan, Order, OrderLine, SavedAddress, SubOrder, User
 from market.models.orders import PAID_STATES
 from market.orders import states
 from market.orders.errors import Forbidden, LimitReached, NotFound, OrderError, OutOfStock
+from market.timefmt import localtime
 
 __all__ = ["Address", "Forbidden", "LimitReached", "NotFound", "OrderError", "OutOfStock"]
 
@@ -29,7 +30,22 @@ def utcnow() -> datetime:
 
 # ---- shipping address ------------------------------------------------------------------
 
-PHONE_RE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9}|0\d{2,3}\d{7,8})$")
+# A mainland China mobile number: 11 digits, 1 then 3-9. Spaces, dashes, brackets and a
+# leading +86 / 0086 / 86 are accepted and dropped.
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalise_phone(raw: str | None) -> str | None:
+    """The 11-digit mobile number in `raw`, or None if it is not one."""
+    phone = re.sub(r"[\s\-()（）.]", "", raw or "")
+    for prefix in ("+86", "0086", "86"):
+        if phone.startswith(prefix) and len(phone) == len(prefix) + 11:
+            phone = phone[len(prefix):]
+            break
+    return phone if MOBILE_RE.match(phone) else None
+
+
+PHONE_MESSAGE = _l("Enter a mainland China mobile number: 11 digits starting with 1, e.g. 138 0013 8000.")
 
 
 @dataclass
@@ -41,18 +57,23 @@ class Address:
     def cleaned(self) -> Address:
         """Normalised copy, or OrderError naming the field."""
         name = " ".join((self.name or "").split())
-        phone = re.sub(r"[\s\-()]", "", self.phone or "")
+        phone = normalise_phone(self.phone)
         address = " ".join((self.address or "").split())
         if not 1 <= len(name) <= 40:
             raise OrderError(_l("Enter the recipient's name (at most 40 characters)."))
-        if not PHONE_RE.match(phone):
-            raise OrderError(_l("Enter a mainland China mobile number (11 digits) or a landline with area code."))
+        if phone is None:
+            raise OrderError(PHONE_MESSAGE)
         if not 5 <= len(address) <= 200:
             raise OrderError(_l("Enter the full delivery address (5 to 200 characters)."))
         return Address(name, phone, address)
 
 
 def last_address(user: User) -> Address | None:
+    """What her checkout form starts with: her default saved address, else her last order's."""
+    saved = db.session.scalar(select(SavedAddress).where(SavedAddress.user_id == user.id)
+                              .order_by(SavedAddress.is_default.desc(), SavedAddress.id.desc()).limit(1))
+    if saved is not None:
+        return Address(saved.name, saved.phone, saved.address)
     order = db.session.scalar(select(Order).where(Order.buyer_id == user.id).order_by(Order.id.desc()).limit(1))
     return Address(order.ship_name, order.ship_phone, order.ship_address) if order else None
 
@@ -76,6 +97,18 @@ def order_for_buyer(user: User, order_id: int) -> Order:
     if order.buyer_id != user.id and not user.is_staff:
         raise NotFound(order_id)  # never reveal that someone else's order exists
     return order
+
+
+def order_for_viewer(user, order_id: int, guest_order_ids=()) -> Order:
+    """The order if this visitor may see it: its buyer, staff, or (a guest order not yet in
+    any account) the browser that placed it or opened its signed link (`guest_order_ids`, kept
+    in her session)."""
+    order = get_order(order_id)
+    if getattr(user, "is_authenticated", False) and (order.buyer_id == user.id or user.is_staff):
+        return order
+    if order.buyer_id is None and order.id in set(guest_order_ids or ()):
+        return order
+    raise NotFound(order_id)
 
 
 def buyer_orders(user: User) -> list[Order]:
@@ -150,7 +183,7 @@ def sales_summary(artisan: Artisan) -> tuple[list[MonthSales], MonthSales]:
     months: dict[str, MonthSales] = {}
     total = MonthSales(month="")
     for paid_at, _sub_id, subtotal, refunded, units in rows:
-        key = (paid_at or utcnow()).strftime("%Y-%m")
+        key = localtime(paid_at or utcnow(), "month")  # her months are Beijing months
         for m in (months.setdefault(key, MonthSales(month=key)), total):
             m.gross_fen += subtotal
             m.refunded_fen += refunded
@@ -174,22 +207,34 @@ def valid_tracking(carrier: str, tracking_number: str) -> tuple[str, str]:
 
 # ---- checkout tokens -------------------------------------------------------------------
 
-def checkout_token(buyer: User, items: dict[int, int]) -> str:
+def checkout_token(buyer: User | None, items: dict[int, int], guest: tuple[str, int] | None = None) -> str:
     """One token per version of the buyer's cart: the same cart (and the same latest order)
     gives the same token, so two tabs of one cart place one order; a changed cart, or a new
-    cart after an order, gives a new one."""
-    last_order = db.session.scalar(select(func.max(Order.id)).where(Order.buyer_id == buyer.id)) or 0
+    cart after an order, gives a new one. A guest (`buyer` None) is known by `guest`: her
+    browser's random key and the id of the last order it placed."""
+    if buyer is not None:
+        last_order = db.session.scalar(select(func.max(Order.id)).where(Order.buyer_id == buyer.id)) or 0
+        who = str(buyer.id)
+    else:
+        who, last_order = guest or ("", 0)
+        who = f"guest:{who}"
     content = ",".join(f"{pid}x{qty}" for pid, qty in sorted(items.items()))
     key = str(current_app.config["SECRET_KEY"]).encode()
-    digest = hmac.new(key, f"checkout|{buyer.id}|{last_order}|{content}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(key, f"checkout|{who}|{last_order}|{content}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def order_for_checkout_token(buyer: User, token: str) -> Order | None:
-    """The buyer's order already placed with this checkout token, if any."""
+def order_for_checkout_token(buyer: User | None, token: str, guest_order_ids=()) -> Order | None:
+    """The buyer's order already placed with this checkout token, if any (a guest's: one her
+    browser placed)."""
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(select(Order).where(Order.checkout_token == token, Order.buyer_id == buyer.id))
+    order = db.session.scalar(select(Order).where(Order.checkout_token == token))
+    if order is None:
+        return None
+    if buyer is not None:
+        return order if order.buyer_id == buyer.id else None
+    return order if order.buyer_id is None and order.id in set(guest_order_ids or ()) else None
 
 
 def count_pending_reservations() -> int:

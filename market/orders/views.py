@@ -6,6 +6,7 @@ the pay page's script), and the reconcile job settles whatever the browser never
 """
 from __future__ import annotations
 
+import json
 import secrets
 
 import click
@@ -18,14 +19,17 @@ from market.artisans.services import yuan_to_fen
 from market.auth import role_required, staff_required
 from market.cart import services as cart
 from market.extensions import limiter
-from market.ids import parse_page
+from market.ids import MAX_ID, parse_int, parse_page
 from market.orders import (
+    addresses,
+    guests,
     notifications,  # noqa: F401  (connects the order mails to the signals)
     operations,
     services,
     states,
 )
-from market.orders.forms import CheckoutForm, RefundForm, ShipForm
+from market.orders.forms import AddressForm, CheckoutForm, GuestCheckoutForm, GuestLinkForm, RefundForm, ShipForm
+from market.payments import gateway_errors
 from market.payments import services as payments
 from market.payments.stripe_client import PaymentsUnavailable, StripeError
 
@@ -44,18 +48,25 @@ def order_labels():
 
 
 def _buyer_key() -> str:
-    return f"checkout:{current_user.get_id()}"
+    if current_user.is_authenticated:
+        return f"checkout:{current_user.get_id()}"
+    return f"checkout-guest:{request.remote_addr}"
+
+
+def _signed_in():
+    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 # ---- checkout --------------------------------------------------------------------------
 
 @bp.route("/checkout", methods=["GET", "POST"])
-@login_required
 @limiter.limit(lambda: current_app.config["CHECKOUT_RATE_LIMIT"], key_func=_buyer_key, methods=["POST"])
 def checkout():
+    """Signed in or not: a guest gives her email instead of an account (market.orders.guests)."""
+    buyer = _signed_in()
     if request.method == "POST":
         # The same cart submitted again (double click, a second tab): its order exists.
-        placed = services.order_for_checkout_token(current_user, request.form.get("checkout_token", ""))
+        placed = services.order_for_checkout_token(buyer, request.form.get("checkout_token", ""), guests.remembered())
         if placed is not None:
             return redirect(url_for("orders.pay", order_id=placed.id))
     view = cart.view_cart(current_user)
@@ -63,14 +74,20 @@ def checkout():
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("cart.view"))
     items = {line.product.id: line.quantity for line in view.lines}
-    token = services.checkout_token(current_user, items)
-    form = CheckoutForm()
+    token = services.checkout_token(buyer, items, None if buyer else guests.browser_key())
+    form = CheckoutForm() if buyer else GuestCheckoutForm()
+    saved = addresses.for_user(buyer) if buyer else []
     if request.method == "GET":
-        last = services.last_address(current_user)
+        picked = None
+        pick = parse_int(request.args.get("address"), low=1, high=MAX_ID)
+        if buyer and pick:
+            picked = next((a for a in saved if a.id == pick), None)
+        last = services.Address(picked.name, picked.phone, picked.address) if picked else (
+            services.last_address(buyer) if buyer else None)
         if last:
             form.ship_name.data, form.ship_phone.data, form.ship_address.data = last.name, last.phone, last.address
-        else:
-            form.ship_name.data, form.ship_phone.data = current_user.name, current_user.phone
+        elif buyer:
+            form.ship_name.data, form.ship_phone.data = buyer.name, buyer.phone
     if form.validate_on_submit():
         if form.checkout_token.data != token:
             flash(_("Your cart changed since this page was opened. Please check the order and place it again."),
@@ -78,25 +95,34 @@ def checkout():
         else:
             address = services.Address(form.ship_name.data, form.ship_phone.data, form.ship_address.data)
             try:
-                order = operations.place_order(current_user, items, address, token)
+                order = operations.place_order(buyer, items, address, token,
+                                               guest_email=None if buyer else form.email.data)
             except services.OutOfStock as e:
                 flash(str(e), "error")
                 return redirect(url_for("cart.view"))
             except services.LimitReached as e:
                 flash(str(e), "error")
-                return redirect(url_for("orders.my_orders"))
+                return redirect(url_for("orders.my_orders") if buyer else url_for("cart.view"))
             except services.OrderError as e:
                 form.ship_address.errors.append(str(e))
             else:
                 cart.clear(current_user)
+                if buyer is None:
+                    guests.remember(order.id)
+                elif form.save_address.data:
+                    try:
+                        addresses.add(buyer, address)
+                    except services.OrderError as e:  # the book is full: the order stands
+                        flash(str(e), "info")
                 return redirect(url_for("orders.pay", order_id=order.id))
     form.checkout_token.data = token
-    return render_template("orders/checkout.html", form=form, cart=view)
+    return render_template("orders/checkout.html", form=form, cart=view, saved_addresses=saved)
 
 
 def _buyer_order(order_id: int):
+    """The order if this visitor may see it: her own, staff, or a guest order of this browser."""
     try:
-        return services.order_for_buyer(current_user, order_id)
+        return services.order_for_viewer(current_user, order_id, guests.remembered())
     except services.NotFound:
         abort(404)
 
@@ -106,17 +132,16 @@ def _stripe_js_url() -> str:
 
 
 @bp.get("/orders/<int:order_id>/pay")
-@login_required
 def pay(order_id: int):
     order = _buyer_order(order_id)  # no API call: the PaymentIntent is made when she pays
     if order.status != "pending_payment":
         return redirect(url_for("orders.order", order_id=order.id))
     return render_template("orders/pay.html", order=order, stripe_js_url=_stripe_js_url(),
-                           publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"])
+                           publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+                           card_errors=json.dumps(gateway_errors.browser_messages(), ensure_ascii=False))
 
 
 @bp.post("/orders/<int:order_id>/pay")
-@login_required
 def pay_submit(order_id: int):
     """JSON from checkout.js: a card token made by Stripe.js (card data never comes here).
     Creates or reuses the order's PaymentIntent and confirms it, within one budget."""
@@ -132,14 +157,18 @@ def pay_submit(order_id: int):
         outcome = payments.pay_with_token(order, token, card_id)
     except PaymentsUnavailable:
         return jsonify(status="unavailable", message=UNAVAILABLE(), redirect=order_url), 503
-    except (payments.PaymentError, StripeError) as e:
-        return jsonify(status="error", message=str(getattr(e, "message", e)), redirect=order_url), 400
+    except payments.PaymentError as e:
+        return jsonify(status="error", message=str(e), redirect=order_url), 400
+    except StripeError as e:  # the API's English text goes to the log, the reader gets her language
+        current_app.logger.info("payments API refused order %s: %s %s", order.id, e.code, e.message)
+        return jsonify(status="error", message=str(gateway_errors.message_of(e)), redirect=order_url), 400
+    if outcome.status == "paid":
+        order_url = url_for("orders.thanks", order_id=order.id)
     return jsonify(status=outcome.status, message=str(outcome.message), client_secret=outcome.client_secret,
                    redirect=order_url, cart_url=url_for("cart.view"))
 
 
 @bp.post("/orders/<int:order_id>/refresh")
-@login_required
 def refresh(order_id: int):
     """After 3-D Secure in the browser: ask the API what happened to the payment."""
     order = _buyer_order(order_id)
@@ -149,13 +178,13 @@ def refresh(order_id: int):
         if request.accept_mimetypes.best == "application/json":
             return jsonify(status="unavailable", message=UNAVAILABLE()), 503
         flash(UNAVAILABLE(), "error")
+    target = url_for("orders.thanks" if order.status == "paid" else "orders.order", order_id=order.id)
     if request.accept_mimetypes.best == "application/json":
-        return jsonify(status=order.status, redirect=url_for("orders.order", order_id=order.id))
-    return redirect(url_for("orders.order", order_id=order.id))
+        return jsonify(status=order.status, redirect=target)
+    return redirect(target)
 
 
 @bp.post("/orders/<int:order_id>/cancel")
-@login_required
 def cancel(order_id: int):
     order = _buyer_order(order_id)
     if payments.cancel_order(order, "cancelled_by_buyer", restore_cart=True):
@@ -163,6 +192,111 @@ def cancel(order_id: int):
     else:
         flash(_("This order can no longer be cancelled."), "error")
     return redirect(url_for("orders.order", order_id=order.id))
+
+
+@bp.get("/orders/<int:order_id>/thanks")
+def thanks(order_id: int):
+    """After paying: the confirmation page (the mail goes out when the payment is recorded)."""
+    order = _buyer_order(order_id)
+    if order.status == "pending_payment":
+        return redirect(url_for("orders.pay", order_id=order.id))
+    from market.accounts.forms import RegisterForm
+    from market.accounts.services import find_user_by_email
+
+    offer = None
+    if (order.buyer_id is None and not current_user.is_authenticated and order.guest_email
+            and find_user_by_email(order.guest_email) is None):
+        offer = RegisterForm(formdata=None, email=order.guest_email, name=order.ship_name)
+    return render_template("orders/thanks.html", order=order, offer=offer)
+
+
+# ---- guests: the signed link and asking for a new one ------------------------------------
+
+@bp.get("/orders/guest/<token>")
+def guest_link(token: str):
+    try:
+        order = guests.open_link(token)
+    except guests.LinkInvalid as e:
+        return render_template("orders/guest_link.html", message=str(e), form=GuestLinkForm()), 400
+    if order.buyer_id is not None:
+        if current_user.is_authenticated and order.buyer_id == current_user.id:
+            return redirect(url_for("orders.order", order_id=order.id))
+        flash(_("This order is now in your account. Please log in to see it."), "info")
+        return redirect(url_for("accounts.login", next=url_for("orders.order", order_id=order.id)))
+    guests.remember(order.id)
+    return redirect(url_for("orders.order", order_id=order.id))
+
+
+@bp.route("/orders/guest/resend", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["GUEST_LINK_RESEND_RATE_LIMIT"], methods=["POST"])
+def guest_resend():
+    form = GuestLinkForm()
+    if form.validate_on_submit():
+        guests.resend_link(form.email.data, form.number.data)
+        # The same answer whether or not such an order exists.
+        flash(_("If an order with this number was placed with %(email)s, a new link to it is on its way there.",
+                email=form.email.data), "success")
+        return redirect(url_for("orders.guest_resend"))
+    return render_template("orders/guest_link.html", message=None, form=form), (400 if form.errors else 200)
+
+
+# ---- the address book --------------------------------------------------------------------
+
+@bp.route("/addresses/", methods=["GET", "POST"])
+@login_required
+def address_book():
+    form = AddressForm()
+    if form.validate_on_submit():
+        try:
+            addresses.add(current_user, services.Address(form.name.data, form.phone.data, form.address.data),
+                          default=bool(form.is_default.data))
+        except services.OrderError as e:
+            form.address.errors.append(str(e))
+        else:
+            flash(_("The address is saved."), "success")
+            return redirect(url_for("orders.address_book"))
+    return render_template("orders/addresses.html", form=form, entries=addresses.for_user(current_user)), (
+        400 if form.errors else 200)
+
+
+def _own_address(address_id: int):
+    try:
+        return addresses.get(current_user, address_id)
+    except services.NotFound:
+        abort(404)
+
+
+@bp.route("/addresses/<int:address_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_address(address_id: int):
+    entry = _own_address(address_id)
+    form = AddressForm(obj=entry)
+    if form.validate_on_submit():
+        try:
+            addresses.edit(current_user, entry.id, services.Address(form.name.data, form.phone.data, form.address.data),
+                           default=bool(form.is_default.data))
+        except services.OrderError as e:
+            form.address.errors.append(str(e))
+        else:
+            flash(_("The address is saved."), "success")
+            return redirect(url_for("orders.address_book"))
+    return render_template("orders/address_form.html", form=form, entry=entry), (400 if form.errors else 200)
+
+
+@bp.post("/addresses/<int:address_id>/delete")
+@login_required
+def delete_address(address_id: int):
+    addresses.remove(current_user, _own_address(address_id).id)
+    flash(_("The address is deleted."), "success")
+    return redirect(url_for("orders.address_book"))
+
+
+@bp.post("/addresses/<int:address_id>/default")
+@login_required
+def default_address(address_id: int):
+    addresses.make_default(current_user, _own_address(address_id).id)
+    flash(_("This is now your default address."), "success")
+    return redirect(url_for("orders.address_book"))
 
 
 # ---- the buyer's orders -----------------------------------------------------------------
@@ -174,14 +308,15 @@ def my_orders():
 
 
 @bp.get("/orders/<int:order_id>")
-@login_required
 def order(order_id: int):
     from market.returns import operations as returns
     from market.returns import services as requests
 
     order = _buyer_order(order_id)
+    own = current_user.is_authenticated and order.buyer_id == current_user.id
     return render_template("orders/order.html", order=order, requests=requests.for_order(order),
-                           may_request=order.buyer_id == current_user.id and returns.may_request(order))
+                           may_request=own and returns.may_request(order), own=own,
+                           guest_view=order.buyer_id is None)
 
 
 @bp.post("/orders/parcels/<int:sub_order_id>/received")
@@ -213,10 +348,12 @@ def shop_orders():
     status = request.args.get("status") or None
     status = status if status in states.SUB_ORDER_STATE_LABELS else None
     subs = services.artisan_sub_orders(_artisan(), status)
+    from market.artisans import dashboard
     from market.returns import services as requests
 
     return render_template("orders/shop_orders.html", sub_orders=subs, status=status, ship_form=ShipForm(),
-                           requests_by_sub=requests.for_sub_orders([s.id for s in subs]))
+                           requests_by_sub=requests.for_sub_orders([s.id for s in subs]),
+                           refunds_by_sub=dashboard.refunds_by_sub_order(subs))
 
 
 @bp.post("/shop/orders/<int:sub_order_id>/ship")

@@ -33,6 +33,7 @@ from market.models.orders import PAID_STATES
 from market.orders import operations
 from market.orders.services import get_order
 from market.orders.states import cancel_reason_message
+from market.payments import gateway_errors
 from market.payments.stripe_client import PaymentsUnavailable, StripeClient, StripeError
 
 log = logging.getLogger(__name__)
@@ -181,7 +182,8 @@ def payment_method_for_token(token_id: str, card_id: str | None) -> str:
     except StripeError as exc:
         if card_id and card_id.startswith("card_") and exc.status == 400:
             return card_id
-        raise PaymentError(_l("The card could not be used: %(reason)s", reason=exc.message)) from exc
+        log.info("card token %s refused by the payments API: %s %s", token_id[:12], exc.status, exc.message)
+        raise PaymentError(gateway_errors.message_of(exc)) from exc
 
 
 def pay(order: Order, payment_method_id: str) -> PayOutcome:

@@ -12,6 +12,7 @@ from market.extensions import db
 from market.mail import send_mail
 from market.models import Artisan, RefundRequest, User, UserRole
 from market.returns import states
+from market.timefmt import localtime
 
 
 def _locale():
@@ -37,7 +38,7 @@ def opened(record: RefundRequest) -> None:
                                         order=record.order.number),
                   _("A buyer asks for %(kind)s of %(amount)s (%(reason)s). Please answer by %(date)s at %(url)s",
                     kind=states.KIND_LABELS[record.kind], amount=_yuan(record.amount_fen),
-                    reason=states.REASON_LABELS[record.reason], date=record.respond_by.strftime("%Y-%m-%d %H:%M UTC"),
+                    reason=states.REASON_LABELS[record.reason], date=localtime(record.respond_by),
                     url=_url("returns.shop_request", request_id=record.id)))
 
 

@@ -37,7 +37,11 @@
     try {
       const result = await stripe.createToken(card);
       if (result.error) {
-        show(result.error.message || String(result.error));
+        // Stripe.js's own text is English: show the reader's language, keyed by its code.
+        let known = {};
+        try { known = JSON.parse(form.dataset.cardErrors || '{}'); } catch (e) { known = {}; }
+        show(known[result.error.decline_code] || known[result.error.code] || known[''] ||
+             form.dataset.genericError || 'Error');
         busy(false);
         return;
       }
