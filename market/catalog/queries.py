@@ -7,9 +7,9 @@ from market.models import Artisan, Product
 
 
 def public_products() -> Select:
-    """Published products of approved artisans: all the public ever sees."""
+    """Published products of approved artisans, not hidden by staff: all the public ever sees."""
     return (
         select(Product)
         .join(Product.artisan)
-        .where(Product.status == "published", Artisan.status == "approved")
+        .where(Product.status == "published", Artisan.status == "approved", Product.hidden_at.is_(None))
     )
