@@ -6,7 +6,7 @@ to them when an artisan saves one), no rating (no review exists yet) and are not
 Columns are added with ALTER TABLE ADD COLUMN on both backends: no rebuild of products,
 so SQLite's full-text triggers on it stay in place.
 
-Revision ID: 0011_storefront_reviews_bilingual_moderation
+Revision ID: 0011_storefront_reviews
 Revises: 0010_refund_requests_ledger
 Create Date: 2026-11-27 17:12:17.079840
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_storefront_reviews_bilingual_moderation'
+revision = '0011_storefront_reviews'
 down_revision = '0010_refund_requests_ledger'
 branch_labels = None
 depends_on = None
