@@ -225,3 +225,32 @@ def test_buyer_is_asked_once_a_few_days_after_delivery(app, make_user, make_arti
     services.write_review(other, other_line.id, stars=5)
     other_sub = db.session.get(SubOrder, other_line.sub_order_id)
     assert services.ask_for_reviews(now=other_sub.delivered_at + timedelta(days=6)) == 0
+
+
+def test_product_page_query_count_does_not_grow_with_reviews_or_related_products(app, client, make_user,
+                                                                                 make_artisan, make_product):
+    from sqlalchemy import event
+
+    from market.reviews import services
+
+    def statements(path: str) -> int:
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    artisan = make_artisan()
+    product = make_product(artisan, title="荷花刺绣团扇")
+    buyer = make_user()
+    services.write_review(buyer, _delivered_line(buyer, product).id, stars=5, body="好")
+    make_product(artisan, title="喜鹊刺绣手帕")
+    one = statements(f"/products/{product.id}")
+    for i in range(4):
+        someone = make_user()
+        services.write_review(someone, _delivered_line(someone, product).id, stars=4, body=f"第{i}条")
+        make_product(artisan, title=f"刺绣香囊{i}号")
+    assert statements(f"/products/{product.id}") == one
