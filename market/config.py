@@ -67,6 +67,10 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "VERIFY_RESEND_RATE_LIMIT": (str, "3 per hour"),
     "PASSWORD_RESET_MAX_AGE": (int, 3600),  # seconds a reset link stays valid (it works once)
     "EMAIL_VERIFY_MAX_AGE": (int, 7 * 86400),  # seconds a verification link stays valid
+    # Roles staff may give and take away on /staff/users (comma separated, from
+    # market.models.accounts.ROLES). "staff" is left out by default: new staff come from
+    # `flask create-staff`. Staff never remove their own staff role, whatever this says.
+    "STAFF_GRANTABLE_ROLES": (str, "buyer,artisan,entrepreneur,mentor,committee,supervisor,finance"),
     "STRIPE_API_BASE": (str, DEV_STRIPE_API_BASE),
     "STRIPE_SECRET_KEY": (str, DEV_STRIPE_SECRET_KEY),
     "STRIPE_PUBLISHABLE_KEY": (str, DEV_STRIPE_PUBLISHABLE_KEY),
@@ -279,8 +283,22 @@ NON_NEGATIVE_SETTINGS = ("IMAGE_MAX_PIXELS", "MAX_IMAGES_PER_PRODUCT", "MAX_IMAG
                          "PROXY_FIX_X_PROTO", "HSTS_SECONDS")
 
 
+def grantable_roles(value: str) -> tuple[str, ...]:
+    """STAFF_GRANTABLE_ROLES as a tuple; ConfigError for a name that is not a role."""
+    from market.models.accounts import ROLES
+
+    names = tuple(dict.fromkeys(r.strip() for r in (value or "").split(",") if r.strip()))
+    unknown = [r for r in names if r not in ROLES]
+    if unknown:
+        raise ConfigError(f"STAFF_GRANTABLE_ROLES={value!r} is not valid: {', '.join(unknown)} is not a role "
+                          f"(roles: {', '.join(ROLES)})")
+    return names
+
+
 def validate(config: Mapping[str, Any]) -> None:
     """Refuse settings that cannot work, and any development default in production."""
+    if "STAFF_GRANTABLE_ROLES" in config:
+        grantable_roles(config["STAFF_GRANTABLE_ROLES"])
     for name in NON_NEGATIVE_SETTINGS:
         if name in config and int(config[name]) < 0:
             raise ConfigError(f"{name}={config[name]!r} is not valid: it cannot be negative")

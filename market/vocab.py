@@ -40,6 +40,7 @@ ROLE_LABELS = {
     "staff": _l("Federation staff"),
     "committee": _l("Committee member"),
     "supervisor": _l("Supervisor"),
+    "finance": _l("Finance"),
 }
 
 

@@ -27,6 +27,10 @@ class PasswordRejected(AccountError):
     """The new password breaks the password policy (the form shows it by the password field)."""
 
 
+class AccountSuspended(AccountError):
+    """Right password, but staff have suspended the account (the login form says so)."""
+
+
 class LinkInvalid(AccountError):
     """A mailed link that is tampered with, expired or already used (`reason` says which:
     "invalid", "expired" or "used")."""
@@ -143,33 +147,61 @@ def add_role(user: User, role: str) -> None:
         log.info("role added user=%s role=%s", user.id, role)
 
 
-def grant_role(actor: User, user: User, role: str) -> None:
-    """Staff give a committee-member (执委) or supervisor role; never self-service."""
-    _change_granted_role(actor, user, role, grant=True)
+def grant_role(actor: User, user: User, role: str, *, allowed: tuple[str, ...] | None = None,
+               commit: bool = True) -> bool:
+    """Staff give a role: by default only a committee-member (执委), supervisor or finance role
+    (`allowed` widens it, e.g. to STAFF_GRANTABLE_ROLES on /staff/users); never self-service.
+    Returns whether anything changed (granting a role she has is a no-op, not audited)."""
+    return _change_granted_role(actor, user, role, grant=True, allowed=allowed, commit=commit)
 
 
-def revoke_role(actor: User, user: User, role: str) -> None:
-    _change_granted_role(actor, user, role, grant=False)
+def revoke_role(actor: User, user: User, role: str, *, allowed: tuple[str, ...] | None = None,
+                commit: bool = True) -> bool:
+    return _change_granted_role(actor, user, role, grant=False, allowed=allowed, commit=commit)
 
 
-def _change_granted_role(actor: User, user: User, role: str, *, grant: bool) -> None:
+def _insert_role(user_id: int, role: str) -> bool:
+    """One atomic INSERT ... ON CONFLICT DO NOTHING: two staff granting at once never fail and
+    never grant twice; True when this call added the row."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(UserRole).values(user_id=user_id, role=role).on_conflict_do_nothing(
+        index_elements=["user_id", "role"]).returning(UserRole.role)
+    return db.session.execute(stmt).scalar() is not None  # (rowcount is -1 here under psycopg)
+
+
+def _change_granted_role(actor: User, user: User, role: str, *, grant: bool,
+                         allowed: tuple[str, ...] | None = None, commit: bool = True) -> bool:
+    from sqlalchemy import delete
+
     from market import audit
     from market.models.accounts import STAFF_GRANTED_ROLES
 
     if not actor.is_staff:
         raise AccountError(_l("Only federation staff can change this role."))
-    if role not in STAFF_GRANTED_ROLES:
+    if role not in (STAFF_GRANTED_ROLES if allowed is None else allowed) or role not in ROLES:
         raise AccountError(_l("Unknown role."))
-    has = role in user.role_names
-    if grant and not has:
-        user.roles.append(UserRole(role=role))
-    elif not grant and has:
-        user.roles = [r for r in user.roles if r.role != role]
+    if not grant and role == "staff" and actor.id == user.id:
+        raise AccountError(_l("You cannot remove your own staff role."))
+    # Statements on the row itself, not the loaded collection: a change made by another staff
+    # member since this page was loaded is kept, never overwritten.
+    if grant:
+        changed = _insert_role(user.id, role)
     else:
-        return
-    audit.record(actor, f"role.{'grant' if grant else 'revoke'}.{role}", user)
-    db.session.commit()
-    log.info("role %s user=%s role=%s by staff=%s", "granted" if grant else "revoked", user.id, role, actor.id)
+        changed = db.session.execute(
+            delete(UserRole).where(UserRole.user_id == user.id, UserRole.role == role)
+            .execution_options(synchronize_session=False)).rowcount == 1
+    if changed:
+        audit.record(actor, f"role.{'grant' if grant else 'revoke'}.{role}", user)
+    if commit:
+        db.session.commit()
+    if user in db.session:  # the loaded collection no longer says what the row says
+        db.session.expire(user, ["roles"])
+    if changed:
+        log.info("role %s user=%s role=%s by staff=%s", "granted" if grant else "revoked", user.id, role, actor.id)
+    return changed
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -178,7 +210,12 @@ def authenticate(email: str, password: str) -> User | None:
         # Spend the same KDF time as for a real user, so timing does not reveal accounts.
         User(password_hash=_DUMMY_HASH).check_password(password)
         return None
-    if not user.active or not user.check_password(password):
+    if not user.check_password(password):
+        return None
+    if user.suspended:  # told only to whoever knows the password, so it reveals no account
+        raise AccountSuspended(_l("This account is suspended. Please contact the women's federation "
+                                  "if you think this is a mistake."))
+    if not user.active:
         return None
     return user
 

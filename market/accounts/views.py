@@ -70,12 +70,16 @@ def register():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is None:
-            form.password.errors.append(_("Wrong email or password."))
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except services.AccountSuspended as e:
+            form.email.errors.append(str(e))
         else:
-            login_user(user, remember=form.remember.data)
-            return redirect(_after_login_target(user))
+            if user is None:
+                form.password.errors.append(_("Wrong email or password."))
+            else:
+                login_user(user, remember=form.remember.data)
+                return redirect(_after_login_target(user))
     return render_template("accounts/login.html", form=form)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from market import areas, search
 from market.caching import cache_key, remember
 from market.catalog import searching
-from market.catalog.queries import public_products
+from market.catalog.queries import public_products, shop_open
 from market.extensions import db
 from market.ids import parse_page
 from market.models import Artisan, Brand, Product
@@ -276,7 +276,8 @@ def get_public_product(product_id: int) -> Product | None:
 
 def get_public_artisan(artisan_id: int) -> Artisan | None:
     return db.session.scalar(
-        select(Artisan).where(Artisan.id == artisan_id, Artisan.status == "approved").options(selectinload(Artisan.brands))
+        select(Artisan).where(Artisan.id == artisan_id, Artisan.status == "approved", shop_open())
+        .options(selectinload(Artisan.brands))
     )
 
 

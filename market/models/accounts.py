@@ -45,6 +45,10 @@ class User(UserMixin, db.Model):
     # Unread in-app notices, kept by market.notifications in the same transaction as the
     # notices, so the menu shows the count without a query of its own.
     unread_notices: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Suspended by staff (market.accounts.admin): when, and why (for staff only; the audit log
+    # says who). While set, `active` is False, she cannot sign in and her shop is hidden.
+    suspended_at: Mapped[datetime | None] = mapped_column(index=True)
+    suspended_reason: Mapped[str | None] = mapped_column(String(300))
 
     artisan: Mapped[Artisan | None] = relationship(back_populates="user", uselist=False)  # noqa: F821
     roles: Mapped[list[UserRole]] = relationship(
@@ -83,6 +87,10 @@ class User(UserMixin, db.Model):
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.role_names.intersection(roles))
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_at is not None
 
     @property
     def is_staff(self) -> bool:

@@ -4,13 +4,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from market.accounts import admin
 from market.auth import staff_required
 from market.catalog import services as catalog
 from market.extensions import db
-from market.ids import parse_id
+from market.ids import parse_id, parse_page
 from market.models import Brand
-from market.staff import digest, services  # noqa: F401  (digest registers its job)
-from market.staff.forms import BrandForm, SynonymGroupForm
+from market.staff import digest, overview, services  # noqa: F401  (digest registers its job)
+from market.staff.forms import BrandForm, SuspendForm, SynonymGroupForm, UnsuspendForm, UserRolesForm, UserSearchForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -18,7 +19,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 @bp.get("/")
 @staff_required
 def index():
-    return redirect(url_for("staff.artisans"))
+    return render_template("staff/overview.html", o=overview.overview())
 
 
 @bp.get("/artisans")
@@ -113,3 +114,94 @@ def delete_synonym_group(group_id: int):
         abort(404)
     flash(_("Removed."), "success")
     return redirect(url_for("staff.synonyms"))
+
+
+# ---- user management (issue 16c): find, suspend, roles; rules in market.accounts.admin ------------
+
+@bp.get("/users")
+@staff_required
+def users():
+    form = UserSearchForm(request.args)
+    form.validate()
+    page = admin.find_users(form.q.data or "", role=form.role.data or None, status=form.status.data or None,
+                            page=parse_page(request.args.get("page")))
+    return render_template("staff/users.html", form=form, page=page,
+                           args={k: v for k, v in (("q", form.q.data), ("role", form.role.data),
+                                                   ("status", form.status.data)) if v})
+
+
+def _user_page(user_id: int, *, roles_form=None, suspend_form=None, status: int = 200):
+    from market import audit
+    from market.models import User
+
+    try:
+        user = admin.get_user(user_id)
+    except LookupError:
+        abort(404)
+    grantable = admin.staff_grantable_roles()
+    if roles_form is None:
+        roles_form = UserRolesForm(formdata=None, roles=sorted(user.role_names),
+                                   shown=",".join(r for r in grantable if r in user.role_names))
+    entries = audit.entries_for(user)[-20:][::-1]
+    actor_ids = {e.actor_id for e in entries if e.actor_id}
+    actors = dict(db.session.execute(db.select(User.id, User.name).where(User.id.in_(actor_ids))).all()) \
+        if actor_ids else {}
+    return render_template("staff/user.html", user=user, grantable=grantable, roles_form=roles_form,
+                           suspend_form=suspend_form or SuspendForm(formdata=None),
+                           unsuspend_form=UnsuspendForm(formdata=None), entries=entries, actors=actors), status
+
+
+@bp.get("/users/<int:user_id>")
+@staff_required
+def user(user_id: int):
+    return _user_page(user_id)
+
+
+@bp.post("/users/<int:user_id>/roles")
+@staff_required
+def user_roles(user_id: int):
+    form = UserRolesForm()
+    if not form.validate():
+        return _user_page(user_id, roles_form=form, status=400)
+    try:
+        change = admin.change_roles(current_user, user_id, form.roles.data or [], form.shown_roles())
+    except LookupError:
+        abort(404)
+    except admin.AdminError as e:
+        form.roles.errors.append(str(e))
+        return _user_page(user_id, roles_form=form, status=400)
+    flash(_("Roles saved.") if change else _("Nothing changed."), "success" if change else "info")
+    return redirect(url_for("staff.user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/suspend")
+@staff_required
+def user_suspend(user_id: int):
+    form = SuspendForm()
+    if not form.validate():
+        return _user_page(user_id, suspend_form=form, status=400)
+    try:
+        admin.suspend(current_user, user_id, form.reason.data)
+    except LookupError:
+        abort(404)
+    except admin.AdminError as e:
+        form.reason.errors.append(str(e))
+        return _user_page(user_id, suspend_form=form, status=400)
+    flash(_("The account is suspended: she is signed out everywhere and cannot sign in."), "success")
+    return redirect(url_for("staff.user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/unsuspend")
+@staff_required
+def user_unsuspend(user_id: int):
+    form = UnsuspendForm()
+    if form.validate():
+        try:
+            admin.unsuspend(current_user, user_id)
+        except LookupError:
+            abort(404)
+        except admin.AdminError as e:
+            flash(str(e), "error")
+        else:
+            flash(_("The suspension is lifted: she can sign in again."), "success")
+    return redirect(url_for("staff.user", user_id=user_id))

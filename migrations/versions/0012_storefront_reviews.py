@@ -6,8 +6,8 @@ to them when an artisan saves one), no rating (no review exists yet) and are not
 Columns are added with ALTER TABLE ADD COLUMN on both backends: no rebuild of products,
 so SQLite's full-text triggers on it stay in place.
 
-Revision ID: 0011_storefront_reviews
-Revises: 0010_refund_requests_ledger
+Revision ID: 0012_storefront_reviews
+Revises: 0011_staffhome_user_suspension
 Create Date: 2026-11-27 17:12:17.079840
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_storefront_reviews'
-down_revision = '0010_refund_requests_ledger'
+revision = '0012_storefront_reviews'
+down_revision = '0011_staffhome_user_suspension'
 branch_labels = None
 depends_on = None
 
