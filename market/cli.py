@@ -111,6 +111,7 @@ def seed(n_products: int, n_artisans: int, if_empty: bool, rnd_seed: int) -> Non
 
 def load_demo_data(*, n_products: int = 200, n_artisans: int = 20, rnd_seed: int = 2026) -> list[tuple[str, str]]:
     from pathlib import Path
+    from types import SimpleNamespace
 
     from werkzeug.security import generate_password_hash
 
@@ -124,46 +125,45 @@ def load_demo_data(*, n_products: int = 200, n_artisans: int = 20, rnd_seed: int
     folder = Path(current_app.config["UPLOAD_FOLDER"])
     password_hash = generate_password_hash(DEMO_PASSWORD)
 
-    brands = []
+    brands = {}
     for spec in d.BRANDS:
         brand = Brand(featured=True, **spec)
         db.session.add(brand)
-        brands.append(brand)
+        brands[spec["slug"]] = brand
 
     artisans = []
     for i in range(n_artisans):
-        name = d.ARTISAN_NAMES[i % len(d.ARTISAN_NAMES)]
-        suffix = d.SHOP_SUFFIX[i % len(d.SHOP_SUFFIX)]
-        user = User(name=name, email=f"artisan{i + 1}@demo.sisters-market.cn", password_hash=password_hash)
+        shop = d.SHOPS[i % len(d.SHOPS)]
+        round_ = i // len(d.SHOPS)  # more shops than profiles: a second branch, and so on
+        user = User(name=shop.name, email=f"artisan{i + 1}@demo.sisters-market.cn", password_hash=password_hash)
         user.roles = [UserRole(role="artisan"), UserRole(role="buyer")]
         artisan = Artisan(
-            user=user, display_name=f"{name}{suffix}", district=d.DISTRICT_LIST[i % len(d.DISTRICT_LIST)],
-            kind=d.KIND_BY_SUFFIX.get(suffix, "craftswoman"), story=d.STORIES[i % len(d.STORIES)],
-            status="approved",
+            user=user, display_name=shop.shop + (f"（{round_ + 1}号店）" if round_ else ""), district=shop.district,
+            kind=shop.kind, story=shop.story, status="approved",
         )
-        artisan.brands = [brands[i % len(brands)]] + ([brands[(i + 1) % len(brands)]] if i % 5 == 0 else [])
+        artisan.brands = [brands[shop.brand]] if shop.brand and d.brand_fits(shop.brand, shop.categories) else []
         db.session.add(artisan)
-        artisans.append((artisan, suffix))
+        artisans.append((artisan, shop, d.titles_for(shop.categories, random.Random(f"{rnd_seed}:{i}"))))
 
     extra = [("buyer", "buyer@demo.sisters-market.cn", "林小雨", ["buyer"]),
              ("entrepreneur", "entrepreneur@demo.sisters-market.cn", "陈晓梅", ["entrepreneur", "buyer"]),
              ("mentor", "mentor@demo.sisters-market.cn", "黄丽华", ["mentor"]),
              ("staff", "staff@demo.sisters-market.cn", "妇联小周", ["staff"])]
-    for _, email, name, roles in extra:
+    people = {}
+    for role, email, name, roles in extra:
         user = User(name=name, email=email, password_hash=password_hash)
         user.roles = [UserRole(role=r) for r in roles]
         db.session.add(user)
+        people[role] = user
     db.session.flush()
 
-    # A pool of generated images shared by the products (bench-scale data reuses it).
-    pool = []
-    for k in range(min(max(n_products, 1), 60)):
-        stored = images.store_image(
-            io.BytesIO(d.make_image_bytes(rnd_seed + k)), folder,
-            max_bytes=current_app.config["MAX_IMAGE_BYTES"], max_side=800,
-            thumb_size=current_app.config["THUMBNAIL_SIZE"],
-        )
-        pool.append(stored)
+    def stored_image(data: bytes):
+        return images.store_image(io.BytesIO(data), folder, max_bytes=current_app.config["MAX_IMAGE_BYTES"],
+                                  max_side=800, thumb_size=current_app.config["THUMBNAIL_SIZE"])
+
+    # The demo seed draws a picture per product; a benchmark-sized seed shares a pool of them.
+    distinct = n_products <= DISTINCT_IMAGES_UP_TO
+    pool = [] if distinct else [stored_image(d.make_image_bytes(rnd_seed + k)) for k in range(60)]
 
     batch: list[dict] = []
     image_rows: list[dict] = []
@@ -174,20 +174,20 @@ def load_demo_data(*, n_products: int = 200, n_artisans: int = 20, rnd_seed: int
 
     first_listed = datetime.now() - timedelta(minutes=n_products)
     for n in range(n_products):
-        artisan, suffix = artisans[n % len(artisans)]
-        category = rnd.choice(d.CATEGORY_BY_SUFFIX[suffix])
-        title, description = d.product_rows(rnd, category)
+        artisan, shop, titles = artisans[n % len(artisans)]
+        category, adj, item, title = next(titles)
+        texts = d.product_texts(shop, category, adj, item, title)
         brand = artisan.brands[0] if artisan.brands and rnd.random() < 0.8 else None
         pid = next_id + n
         batch.append({
-            "id": pid, "artisan_id": artisan.id, "brand_id": brand.id if brand else None, "title": title,
-            "description": description, "category": category,
+            "id": pid, "artisan_id": artisan.id, "brand_id": brand.id if brand else None, **texts,
+            "category": category,
             "price_fen": rnd.choice([1990, 2880, 3990, 5800, 6800, 8800, 12800, 16800, 26800, 39900]) + rnd.randint(0, 9) * 100,
             "stock": rnd.choice([0, 3, 5, 10, 20, 50, 100]), "status": "published",
-            "search_tokens": search.index_tokens(title, description),
+            "search_tokens": search.product_tokens(SimpleNamespace(**texts)),
             "created_at": first_listed + timedelta(minutes=n),
         })
-        img = pool[n % len(pool)]
+        img = stored_image(d.make_product_image(category, title, seed=n)) if distinct else pool[n % len(pool)]
         image_rows.append({"product_id": pid, "filename": img.filename, "thumb_filename": img.thumb_filename,
                            "width": img.width, "height": img.height, "position": 0})
         if len(batch) >= 2000:
@@ -195,12 +195,55 @@ def load_demo_data(*, n_products: int = 200, n_artisans: int = 20, rnd_seed: int
     _flush(batch, image_rows)
     _fix_sequence("products")
     db.session.commit()
+    _demo_reviews(people["buyer"], people["entrepreneur"], next_id, n_products, rnd)
 
     from market.mentoring.demo import load_mentoring_demo
 
     load_mentoring_demo(password_hash, rnd)
     return [("artisan", "artisan1@demo.sisters-market.cn")] + [(r, e) for r, e, _, _ in extra] + [
         ("committee", "committee@demo.sisters-market.cn")]
+
+
+DISTINCT_IMAGES_UP_TO = 2000
+
+
+def _demo_reviews(buyer, other, first_id: int, n_products: int, rnd: random.Random) -> None:
+    """A handful of delivered orders of the demo buyers, reviewed (some answered by the artisan),
+    so product pages and cards show ratings. Written straight to the tables, as the rest of
+    the seed: the rules of market.reviews are about what people do, not about demo data."""
+    from datetime import datetime, timedelta
+    from uuid import uuid4
+
+    from market import demo_data as d
+    from market.models import Order, OrderLine, Product, Review, SubOrder
+
+    if n_products < len(d.REVIEWS):
+        return
+    now = datetime.now()
+    step = max(1, n_products // len(d.REVIEWS))
+    for k, (stars, body, reply) in enumerate(d.REVIEWS):
+        product = db.session.get(Product, first_id + k * step)
+        who = buyer if k % 2 == 0 else other
+        delivered = now - timedelta(days=rnd.randint(6, 40))
+        order = Order(buyer_id=who.id, status="completed", checkout_token=uuid4().hex, total_fen=product.price_fen,
+                      paid_fen=product.price_fen, ship_name=who.name, ship_phone="13805742266",
+                      ship_address="浙江省宁波市鄞州区四明中路 999 号", stock_reserved=False,
+                      expires_at=delivered - timedelta(days=3), paid_at=delivered - timedelta(days=3))
+        sub = SubOrder(order=order, artisan_id=product.artisan_id, artisan_name=product.artisan.display_name,
+                       status="delivered", subtotal_fen=product.price_fen, carrier="顺丰", tracking_number=f"SF{rnd.randint(10**11, 10**12)}",
+                       shipped_at=delivered - timedelta(days=2), delivered_at=delivered)
+        line = OrderLine(order=order, sub_order=sub, product_id=product.id, title=product.title,
+                         unit_price_fen=product.price_fen, quantity=1, artisan_id=product.artisan_id,
+                         artisan_name=product.artisan.display_name)
+        db.session.add_all([order, sub, line])
+        db.session.flush()
+        db.session.add(Review(line_id=line.id, product_id=product.id, buyer_id=who.id, artisan_id=product.artisan_id,
+                              stars=stars, body=body, photos="", reply=reply,
+                              replied_at=delivered + timedelta(days=2) if reply else None,
+                              created_at=delivered + timedelta(days=1)))
+        product.rating_count += 1
+        product.rating_sum += stars
+    db.session.commit()
 
 
 def _flush(batch: list[dict], image_rows: list[dict]) -> None:

@@ -124,6 +124,10 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "REFUND_REQUEST_DAYS": (int, 30),
     "RETURN_RESPONSE_DAYS": (int, 3),
     "REFUND_REQUEST_MAX_PHOTOS": (int, 3),
+    # Storefront (market.reviews): buyers are asked to review a parcel this many days after
+    # delivery; the product page promises shipping within SHIP_DAYS (per category in
+    # market.catalog.services.SHIPPING_DAYS otherwise).
+    "REVIEW_ASK_DAYS": (int, 5),
     # The artisan ledger (market.ledger): a parcel's money is due this many days after delivery
     # (the return window); payout batches pay due balances of at least PAYOUT_MINIMUM_FEN.
     "PAYOUT_HOLD_DAYS": (int, 7),

@@ -7,6 +7,8 @@ of them (so no import circle runs through it):
 - "deliver_notice" and, every minute, "deliver_due_notices" (market.notifications): mail and
   SMS notices, their retries and SMS held through quiet hours; "staff_digest" (market.staff.digest),
   hourly, sends once a day;
+- "ask_for_reviews" (market.reviews.services), hourly: buyers asked once per parcel, REVIEW_ASK_DAYS
+  after delivery, to review what they received;
 - "reconcile_payments" (market.payments.services), every minute: pending payments asked of
   the API, unpaid reservations that ran out released, unanswered refunds settled.
 

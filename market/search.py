@@ -49,6 +49,13 @@ def index_tokens(title: str, description: str = "") -> str:
     return f"{repeated}{SECTION}{' '.join(_tokens(description))}".strip()
 
 
+def product_tokens(product) -> str:
+    """A product's token string: its Chinese and English titles, then both descriptions, so a
+    search in either language finds it (and a title match in either ranks first)."""
+    return index_tokens(" ".join(t for t in (product.title, getattr(product, "title_en", "")) if t),
+                        " ".join(t for t in (product.description, getattr(product, "description_en", "")) if t))
+
+
 def query_terms(query: str) -> list[tuple[str, bool]]:
     """(token, is_prefix) pairs that must all match, deduplicated, in order."""
     terms: list[tuple[str, bool]] = []

@@ -23,6 +23,8 @@ class ShopForm(FlaskForm):
 class ProductForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Length(max=10000)])
+    title_en = StringField(_l("English title (optional)"), validators=[Length(max=120)])
+    description_en = TextAreaField(_l("English description (optional)"), validators=[Length(max=10000)])
     category = SelectField(_l("Category"), choices=choices(CATEGORIES))
     brand_id = SelectField(_l("Collective brand"), coerce=int, validate_choice=True)
     price = DecimalField(

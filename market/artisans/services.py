@@ -141,6 +141,9 @@ class ProductData:
     # The stock the form showed when it was opened: a save applies the difference, so sales
     # made meanwhile are never written over (None: the stock as read now).
     loaded_stock: int | None = None
+    # Optional English, shown to English readers when present.
+    title_en: str = ""
+    description_en: str = ""
 
     def validate(self, artisan: Artisan) -> None:
         if not self.title.strip():
@@ -226,13 +229,15 @@ def save_product(user: User, data: ProductData, *, product: Product | None = Non
             raise
     product.title = data.title.strip()
     product.description = data.description or ""
+    product.title_en = (data.title_en or "").strip()
+    product.description_en = data.description_en or ""
     product.category = data.category
     product.price_fen = data.price_fen
     product.brand_id = data.brand_id or None
     product.status = data.status
     if data.status == "published" and not was_published:
         product.published_at = datetime.now(UTC).replace(tzinfo=None)
-    product.search_tokens = search.index_tokens(product.title, product.description)
+    product.search_tokens = search.product_tokens(product)
     for i, s in enumerate(stored, start=existing):
         product.images.append(
             ProductImage(filename=s.filename, thumb_filename=s.thumb_filename, width=s.width, height=s.height, position=i)

@@ -13,10 +13,11 @@ def shop_open() -> ColumnElement[bool]:
 
 
 def public_products() -> Select:
-    """Published products of approved artisans whose accounts are not suspended: all the
-    public ever sees."""
+    """Published products of approved artisans whose accounts are not suspended, not hidden
+    by staff: all the public ever sees."""
     return (
         select(Product)
         .join(Product.artisan)
-        .where(Product.status == "published", Artisan.status == "approved", shop_open())
+        .where(Product.status == "published", Artisan.status == "approved", Product.hidden_at.is_(None),
+               shop_open())
     )

@@ -435,3 +435,69 @@ def search_products(cq: CatalogQuery, per_page: int) -> SearchOutcome:
     popular = searching.popular_searches() if cq.q and page.total == 0 else []
     facets = facet_counts(cq) if page.total else Facets([], [], [], [], False)
     return SearchOutcome(page=page, cq=cq, facets=facets, corrected_from=corrected_from, popular=popular)
+
+
+# ---- the product page ----------------------------------------------------------------
+
+# Usual days from the artisan's hand-over to the buyer's door, by category (fresh food goes
+# out fast and cold; a stay is not shipped at all).
+SHIPPING_DAYS = {"seafood": (1, 3), "produce": (1, 3), "snacks": (2, 4), "tea": (2, 4), "homestay": None}
+DEFAULT_SHIPPING_DAYS = (3, 5)
+RELATED_LIMIT = 4
+
+
+@dataclass
+class Shipping:
+    shipped_by: str
+    ships_from: str
+    days: tuple[int, int] | None  # None: nothing is shipped (a stay, a class)
+    returns_days: int
+    returns_excluded: bool  # "changed my mind" returns do not apply (fresh food)
+    claim_days: int  # a damaged or wrong item may be claimed this long after delivery
+
+
+@dataclass
+class ProductView:
+    product: Product
+    more_from_artisan: list[Product]
+    same_brand: list[Product]
+    shipping: Shipping
+    public: bool  # False: only its artisan or staff can see it (draft, hidden...)
+
+
+def _viewer_may_preview(product: Product, viewer) -> bool:
+    """A product hidden by staff stays visible to its artisan (who reads why) and to staff
+    (who may restore it); drafts and archived products stay off the public page for all."""
+    if not product.is_hidden or viewer is None or not getattr(viewer, "is_authenticated", False):
+        return False
+    return viewer.is_staff or (viewer.artisan is not None and viewer.artisan.id == product.artisan_id)
+
+
+def product_page(product_id: int, viewer=None) -> ProductView | None:
+    """What the product page shows, or None when `viewer` may not see it. Its artisan and staff
+    also see a product staff have hidden, flagged as such."""
+    product = get_public_product(product_id)
+    public = product is not None
+    if product is None:
+        product = db.session.scalar(select(Product).where(Product.id == product_id).options(
+            selectinload(Product.images), joinedload(Product.artisan), joinedload(Product.brand)))
+        if product is None or not _viewer_may_preview(product, viewer):
+            return None
+    more = list(db.session.scalars(_with_list_loading(
+        public_products().where(Product.artisan_id == product.artisan_id, Product.id != product.id)
+        .order_by(Product.created_at.desc(), Product.id.desc()).limit(RELATED_LIMIT))).unique())
+    same_brand = []
+    if product.brand_id is not None:
+        same_brand = list(db.session.scalars(_with_list_loading(
+            public_products().where(Product.brand_id == product.brand_id, Product.artisan_id != product.artisan_id)
+            .order_by(Product.created_at.desc(), Product.id.desc()).limit(RELATED_LIMIT))).unique())
+    excluded = {c.strip() for c in str(current_app.config.get("RETURN_EXCLUDED_CATEGORIES", "")).split(",")}
+    shipping = Shipping(
+        shipped_by=product.artisan.display_name, ships_from=product.artisan.district,
+        days=SHIPPING_DAYS.get(product.category, DEFAULT_SHIPPING_DAYS),
+        returns_days=int(current_app.config.get("RETURN_WINDOW_DAYS", 7)),
+        returns_excluded=product.category in excluded,
+        claim_days=int(current_app.config.get("REFUND_REQUEST_DAYS", 30)),
+    )
+    return ProductView(product=product, more_from_artisan=more, same_brand=same_brand, shipping=shipping,
+                       public=public)

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from market.catalog import searching, services
+from market.auth import role_required
+from market.catalog import moderation, searching, services
+from market.reviews import services as reviews
 
 bp = Blueprint("catalog", __name__)
 
@@ -38,12 +42,77 @@ def suggest():
     ])
 
 
+def _locale() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "zh"
+
+
+@bp.app_template_filter("ptitle")
+def product_title(product) -> str:
+    """The product's title in the reader's language: the English one for English readers
+    when the artisan gave one, the Chinese otherwise."""
+    return product.title_for(_locale())
+
+
+@bp.app_template_filter("pdescription")
+def product_description(product) -> str:
+    return product.description_for(_locale())
+
+
+@bp.app_template_filter("local_date")
+def local_date(moment) -> str:
+    """A stored UTC time as the date in the shop's time zone (TIMEZONE, Beijing time)."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    if moment is None:
+        return ""
+    zone = ZoneInfo(current_app.config.get("TIMEZONE") or "Asia/Shanghai")
+    return moment.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d")
+
+
 @bp.get("/products/<int:product_id>")
 def product(product_id: int):
-    item = services.get_public_product(product_id)
-    if item is None:
+    viewer = current_user if current_user.is_authenticated else None
+    page = services.product_page(product_id, viewer)
+    if page is None:
         abort(404)
-    return render_template("catalog/product.html", product=item)
+    is_staff = bool(viewer and viewer.is_staff)
+    return render_template(
+        "catalog/product.html", product=page.product, page=page,
+        reviews=reviews.product_reviews(product_id, include_hidden=is_staff),
+        reviewable=reviews.reviewable_lines(viewer, product_id) if page.public else [],
+        reviewer_name=reviews.reviewer_name, is_staff=is_staff,
+        is_owner=bool(viewer and viewer.artisan is not None and viewer.artisan.id == page.product.artisan_id),
+    )
+
+
+@bp.post("/staff/products/<int:product_id>/hide")
+@role_required("staff")
+def hide_product(product_id: int):
+    try:
+        moderation.hide_product(current_user, product_id, request.form.get("reason", ""))
+    except moderation.NotFound:
+        abort(404)
+    except moderation.ModerationError as e:
+        flash(str(e), "error")
+    else:
+        flash(_("The product is hidden; its artisan has been told why."), "success")
+    return redirect(url_for("catalog.product", product_id=product_id))
+
+
+@bp.post("/staff/products/<int:product_id>/restore")
+@role_required("staff")
+def restore_product(product_id: int):
+    try:
+        moderation.restore_product(current_user, product_id)
+    except moderation.NotFound:
+        abort(404)
+    except moderation.ModerationError as e:
+        flash(str(e), "error")
+    else:
+        flash(_("The product is visible again."), "success")
+    return redirect(url_for("catalog.product", product_id=product_id))
 
 
 @bp.get("/artisans/<int:artisan_id>")

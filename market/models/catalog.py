@@ -88,6 +88,10 @@ class Product(db.Model):
     brand_id: Mapped[int | None] = mapped_column(ForeignKey("brands.id"), index=True)
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
+    # Optional English: shown to English readers when present, and searchable (the
+    # search tokens below include them).
+    title_en: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    description_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     category: Mapped[str] = mapped_column(String(30), index=True)
     price_fen: Mapped[int]
     stock: Mapped[int] = mapped_column(default=0)
@@ -98,6 +102,14 @@ class Product(db.Model):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
     published_at: Mapped[datetime | None]
+    # Visible reviews: how many and the sum of their stars (market.reviews keeps them in
+    # step in the review's own transaction), so a card needs no aggregate query.
+    rating_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Hidden by staff (moderation): off every public page whatever its status; the artisan
+    # sees the reason on her dashboard and product form; who hid it is in the audit log.
+    hidden_at: Mapped[datetime | None]
+    hidden_reason: Mapped[str | None] = mapped_column(String(300))
 
     artisan: Mapped[Artisan] = relationship(back_populates="products")
     brand: Mapped[Brand | None] = relationship()
@@ -112,6 +124,21 @@ class Product(db.Model):
     @property
     def in_stock(self) -> bool:
         return self.stock > 0
+
+    @property
+    def rating(self) -> float | None:
+        """The average of the visible reviews' stars, or None without any."""
+        return round(self.rating_sum / self.rating_count, 1) if self.rating_count else None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    def title_for(self, locale: str) -> str:
+        return self.title_en if locale == "en" and self.title_en else self.title
+
+    def description_for(self, locale: str) -> str:
+        return self.description_en if locale == "en" and self.description_en else self.description
 
 
 class ProductImage(db.Model):

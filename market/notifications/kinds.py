@@ -85,6 +85,13 @@ _KINDS = [
     Kind("refund_done", _l("Refund made"), _l("Refund made on order %(number)s"),
          _l("%(amount)s has been refunded on order %(number)s."),
          _l("%(amount)s refunded on order %(number)s.")),
+    Kind("review_request", _l("Asked to review what you bought"), _l("How was %(title)s?"),
+         _l("Your parcel from %(shop)s (order %(number)s) arrived a few days ago. Would you tell other buyers "
+            "how you like %(title)s? Write a review at %(url)s"),
+         _l("How was %(title)s? Review it on Sisters Market.")),
+    Kind("listing_hidden", _l("A product of yours was hidden by staff"), _l("%(title)s was hidden by staff"),
+         _l("Federation staff have hidden %(title)s from the shop: %(reason)s. Please see %(url)s"),
+         _l("%(title)s was hidden by staff: %(reason)s."), essential=True),
     Kind("payout_made", _l("Payout made"), _l("A payout of %(amount)s was made"),
          _l("A payout of %(amount)s was made to your shop. Statement at %(url)s"),
          _l("Payout of %(amount)s made.")),

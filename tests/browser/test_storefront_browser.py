@@ -69,6 +69,8 @@ def test_artisan_edits_an_existing_product_with_a_photo_and_keeps_the_photo(
     assert page.input_value("input[name=price]") == "128.00"
     page.fill("input[name=price]", "99.50")
     page.fill("input[name=stock]", "12")
+    page.click("main form details summary")  # the English fields are folded away until wanted
+    page.fill("input[name=title_en]", "Bamboo fruit basket")
     page.click("main form[enctype] button[type=submit]")  # the file input is left empty
     page.wait_for_selector(".flash-success")
     assert "商品已保存" in page.inner_text(".flash-success")
@@ -77,6 +79,6 @@ def test_artisan_edits_an_existing_product_with_a_photo_and_keeps_the_photo(
 
     db.session.expire_all()
     fresh = db.session.get(Product, product.id)
-    assert (fresh.price_fen, fresh.stock, fresh.title) == (9950, 12, "竹编果篮")
+    assert (fresh.price_fen, fresh.stock, fresh.title, fresh.title_en) == (9950, 12, "竹编果篮", "Bamboo fruit basket")
     assert [i.filename for i in fresh.images] == [image.filename]
     assert violations == []
