@@ -81,7 +81,7 @@ def test_import_maps_shops_and_imports_as_a_browser_does(app, client, staff, pro
     ("shop_id,date,orders,revenue_fen\ntb-1,2026-01-01,1,100\n", "missing column(s) refunded_fen"),
     (HEADER + "tb-1,2026-01-01,1,100,0\ntb-1,2026-13-01,1,100,0\n", "line 3: date '2026-13-01'"),
     (HEADER + "tb-1,2026-01-01,1,100,0\ntb-1,2026-01-02,-4,100,0\n", "line 3: orders is negative"),
-    (HEADER + "tb-1,2026-01-01,1,100,0\nnobody-7,2026-01-02,4,100,0\n", "line 3: shop id nobody-7 is not mapped"),
+    (HEADER + "tb-1,2026-01-01,1,100,0\nnobody-7,2026-01-02,4,100,0\n", "第 3 行：店铺编号 nobody-7 尚未对应"),
 ])
 def test_bad_files_name_the_line_and_import_nothing(app, client, staff, profile, body, expected):
     map_shop(staff, "tb-1", "taobao", profile.id)
@@ -100,7 +100,7 @@ def test_a_file_over_50_mb_is_refused_whole(app, client, staff, profile):
     data = (HEADER + row * (50 * 1024 * 1024 // len(row) + 10)).encode()
     resp = _import(client, data)
     assert resp.status_code == 400
-    assert "the limit is 50 MB" in resp.get_data(as_text=True)
+    assert "上限为 50 MB" in resp.get_data(as_text=True)                # the pages speak Chinese by default
     assert db.session.scalar(select(func.count()).select_from(SalesDay)) == 0
 
 
@@ -122,7 +122,7 @@ def test_a_real_fall_becomes_a_proposed_case_and_a_dismissal_holds_until_worse(a
     assert (w.status, w.signal) == ("proposed", "sales_drop")
     case = db.session.get(Case, w.case_id)
     assert (case.status, case.channel, case.profile_id) == ("proposed", "early_warning", profile.id)
-    assert "orders" in case.proposed_reason and w.evidence["weeks"]
+    assert f" {w.evidence['orders_since_change']} " in case.proposed_reason and w.evidence["weeks"]
     assert services.scan(day) == 0                                   # the same night twice: one warning
     services.dismiss(staff, w.id, "她说只是在装修店面")
     db.session.expire_all()
@@ -174,7 +174,7 @@ def test_opening_on_her_behalf_records_her_consent_first(app, client, staff, pro
     page = client.get(f"/mentoring/cases/{case.id}").get_data(as_text=True)
     assert 'id="warning-chart"' in page and "<polygon" in page and 'class="marker"' in page
     dash = client.get("/staff/insights/").get_data(as_text=True)
-    assert 'id="chart-warnings"' in dash and "confirmed: 1" in dash
+    assert 'id="chart-warnings"' in dash and "确认：1" in dash
 
 
 def test_business_results_form_as_a_browser_and_the_totals(app, client, desk):
