@@ -14,11 +14,24 @@ from market.mentoring.services.profiles import ProfileData, create_profile
 from market.models import Case, CaseConsent
 from market.models.insights import CaseBusinessResult, SalesDay, SalesShop, SalesWarning
 from signals import SalesScanner
-from tests.support import login, page_form
+from tests.support import DEFAULT_PASSWORD, page_form
 
 START = dt.date(2025, 6, 1)
 DAYS = 330
 HEADER = "shop_id,date,orders,revenue_fen,refunded_fen\n"
+
+
+@pytest.fixture(autouse=True)
+def csrf_on(app):
+    app.config["WTF_CSRF_ENABLED"] = True     # every form here is sent as the page rendered it
+    yield
+
+
+def login(client, user):
+    form = page_form(client, "/account/login", having="password")
+    resp = form.submit(client, {"email": user.email, "password": DEFAULT_PASSWORD})
+    assert resp.status_code == 302
+    return client
 
 
 def series(seed=1, fall_at=270, before=8.0, after=2.0):
@@ -75,6 +88,9 @@ def test_import_maps_shops_and_imports_as_a_browser_does(app, client, staff, pro
     # importing the same file again replaces the days, it does not add them up
     _import(client, csv_of("tb-889", counts))
     assert db.session.scalar(select(func.sum(SalesDay.orders))) == int(counts.sum())
+    # the import form sent with its file input left empty (an empty file part): a message, no 500
+    resp = page_form(client, "/staff/insights/import", having="file").submit(client)
+    assert resp.status_code == 400 and "请选择要导入的 CSV 文件" in resp.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("body, expected", [
