@@ -73,7 +73,7 @@ def scan(today: dt.date) -> int:
     found += [w for w in refund_warnings(Sales(ids, first, orders, revenue, refunded, categories),
                                          start_day=scanner.warmup, cooldown=scanner.cooldown)
               if (today - w.flagged_on).days < LOOKBACK_DAYS]
-    found += _market_checks(shops, today)
+    found += _market_checks(shops, today, orders, first)
     by_id = {str(s.id): s for s in shops}
     stored = 0
     for w in found:
@@ -103,7 +103,7 @@ def _weekly_evidence(scanner: SalesScanner, row: int, first: dt.date, day: int, 
     return out
 
 
-def _market_checks(shops: list[SalesShop], today: dt.date):
+def _market_checks(shops: list[SalesShop], today: dt.date, orders, first: dt.date):
     """The checks that read this marketplace's own orders and catalogue."""
     by_artisan = {s.artisan_id: str(s.id) for s in shops if s.artisan_id}
     if not by_artisan:
@@ -131,11 +131,12 @@ def _market_checks(shops: list[SalesShop], today: dt.date):
             newest[shop] = created
     found += best_sellers_out_of_stock(stock, today)
     daily = {}
-    for s in shops:
+    span = min(112, orders.shape[1])
+    for i, s in enumerate(shops):
         if s.artisan_id:
-            first = today - dt.timedelta(days=112)
-            o, _r, _f = sales_arrays([s], first, today)
-            daily[str(s.id)] = {first + dt.timedelta(days=d): int(n) for d, n in enumerate(o[0]) if n}
+            row = orders[i, -span:]
+            start = today - dt.timedelta(days=span - 1)
+            daily[str(s.id)] = {start + dt.timedelta(days=d): int(n) for d, n in enumerate(row) if n}
     found += stale_catalogue({by_artisan[a]: newest.get(by_artisan[a]) for a in by_artisan}, daily, today)
     return found
 
