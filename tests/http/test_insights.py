@@ -230,3 +230,25 @@ def test_her_sales_page_tells_her_and_she_can_opt_out(app, client, make_artisan)
     form.submit(client, {"watched": "y"})
     db.session.expire_all()
     assert db.session.get(SalesShop, shop.id).opted_out_at is None
+
+
+def test_nightly_job_reads_our_own_orders_and_flags_unshipped_parcels(app, make_user, make_artisan, make_product):
+    from market import clock, jobs
+    from tests.support import mark_paid, place
+
+    t0 = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # orders are stamped with the real time
+    artisan = make_artisan()
+    product = make_product(artisan, stock=50, price_fen=3000)
+    for k in range(3):
+        mark_paid(place(make_user(), {product: 1 + k}))
+    clock.set(app, t0 + dt.timedelta(days=6))
+    assert jobs.PERIODIC["early_warning_scan"] == 24 * 3600
+    jobs.TASKS["early_warning_scan"]()
+    shop = db.session.scalar(select(SalesShop).where(SalesShop.artisan_id == artisan.id))
+    day = db.session.get(SalesDay, (shop.id, (t0 + clock.BEIJING).date()))
+    assert (day.orders, day.revenue_fen) == (3, 3000 * (1 + 2 + 3))
+    w = db.session.scalar(select(SalesWarning).where(SalesWarning.signal == "unshipped_parcels"))
+    assert w.evidence["parcels"] == 3 and w.status == "proposed"
+    case = db.session.get(Case, w.case_id)
+    assert (case.artisan_id, case.author_id, case.channel) == (artisan.id, artisan.user_id, "early_warning")
+    clock.set(app, None)
