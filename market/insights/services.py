@@ -65,7 +65,7 @@ def scan(today: dt.date) -> int:
     orders, revenue, refunded = sales_arrays(shops, first, today)
     ids = [str(s.id) for s in shops]
     categories = [s.category or "-" for s in shops] if any(s.category for s in shops) else None
-    scanner = SalesScanner(threshold=_config("INSIGHTS_THRESHOLD", 10.0))
+    scanner = SalesScanner(threshold=_config("INSIGHTS_THRESHOLD", SalesScanner().threshold))
     found = scanner.scan(orders, first, ids, categories)
     weeks = {w.shop_id: _weekly_evidence(scanner, ids.index(w.shop_id), first, (w.flagged_on - first).days)
              for w in found}
