@@ -108,6 +108,13 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # Mutual aid: a case with no follow-up for this many days is flagged to staff; the matcher
     # learns its weights from outcomes once it has this many answered introductions.
     "CASE_OVERDUE_DAYS": (int, 14),
+    # Early warning (market.insights): a dismissed shop stays out of the staff queue this many
+    # days unless the same signal comes back this many times as strong; the scanner's threshold
+    # (nats); the fewest cases for an outcome estimate.
+    "INSIGHTS_DISMISS_DAYS": (int, 90),
+    "INSIGHTS_WORSE_FACTOR": (float, 1.5),
+    "INSIGHTS_THRESHOLD": (float, 9.0),
+    "INSIGHTS_MIN_CASES": (int, 8),
     "MATCHER_MIN_OUTCOMES": (int, 40),
     # An ask a mentor has not answered in this many hours expires and the case moves on.
     "MENTORING_ASK_HOURS": (int, 72),

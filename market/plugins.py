@@ -15,6 +15,7 @@ OPTIONAL_BLUEPRINTS = (
     ("market.ledger.views", "bp"),
     ("market.notifications.views", "bp"),
     ("market.reviews.views", "bp"),
+    ("market.insights.views", "bp"),
 )
 
 

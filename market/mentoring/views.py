@@ -47,7 +47,8 @@ def mentoring_helpers():
 
     staff_links = [{"url": url_for("mentoring.dashboard"), "label": _("Mutual-aid dashboard")},
                    {"url": url_for("mentoring.profiles"), "label": _("Women without an account")},
-                   {"url": url_for("mentoring.team"), "label": _("Committee members and supervisors")}] \
+                   {"url": url_for("mentoring.team"), "label": _("Committee members and supervisors")},
+                   {"url": url_for("insights.dashboard"), "label": _("Insights and early warnings")}] \
         if current_user.is_authenticated and current_user.is_staff else []
     return {"case_labels": states.CASE_LABELS, "intro_labels": states.INTRODUCTION_LABELS,
             "status_log_labels": states.STATUS_LOG_LABELS,

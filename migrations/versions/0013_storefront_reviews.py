@@ -6,8 +6,8 @@ to them when an artisan saves one), no rating (no review exists yet) and are not
 Columns are added with ALTER TABLE ADD COLUMN on both backends: no rebuild of products,
 so SQLite's full-text triggers on it stay in place.
 
-Revision ID: 0012_storefront_reviews
-Revises: 0011_staffhome_user_suspension
+Revision ID: 0013_storefront_reviews
+Revises: 0012_checkout_guest_addresses
 Create Date: 2026-11-27 17:12:17.079840
 
 """

@@ -186,4 +186,4 @@ def test_fit_keeps_the_working(healthy):
     scanner = SalesScanner().fit(healthy.counts[:, :200], healthy.categories)
     assert scanner.expected_.shape == scanner.index_.shape == scanner.statistic_.shape == (N_SHOPS, 200)
     assert scanner.flags_ == SalesScanner().run(healthy.counts[:, :200], healthy.categories).flags
-    assert scanner.get_params()["threshold"] == 10.0
+    assert scanner.get_params()["threshold"] == 9.0
