@@ -26,3 +26,14 @@ from market.models.orders import CartItem, Order, OrderLine, SubOrder  # noqa: F
 from market.models.payments import Payment, Refund, WebhookEvent  # noqa: F401
 from market.models.returns import ACTIVE_REQUEST_STATES, RefundRequest  # noqa: F401
 from market.models.search import SearchQueryDay, SynonymGroup  # noqa: F401
+from market.models.supply import (  # noqa: F401
+    Event,
+    EventMeeting,
+    MeetingFeedback,
+    MeetingRequest,
+    Organisation,
+    OrganisationMember,
+    Quote,
+    Registration,
+    SupplyPost,
+)
