@@ -221,6 +221,14 @@ def _acting_org(user: User, org_id) -> Organisation:
     return org
 
 
+def _may_link_case(user: User, case: Case) -> bool:
+    """Staff, the woman who filed it or had it filed, and her mentor may link a need to a case."""
+    if user.is_staff or user.id in (case.author_id, case.filed_by_id):
+        return True
+    mentor = getattr(case, "mentor", None)
+    return mentor is not None and mentor.user_id == user.id
+
+
 def post(user: User, org_id: int, data: PostData) -> SupplyPost:
     org = _acting_org(user, org_id)
     if data.kind not in POST_KINDS:
@@ -241,8 +249,10 @@ def post(user: User, org_id: int, data: PostData) -> SupplyPost:
     if data.case_id:
         case = db.session.get(Case, data.case_id) if isinstance(data.case_id, int) and 0 < data.case_id <= MAX_ID \
             else None
-        if case is None:
+        if case is None or not _may_link_case(user, case):
             raise SupplyError(_l("No such case."), field="case_id")
+        if "supply_chain" not in case.difficulties:
+            raise SupplyError(_l("Only a case with a supply-chain difficulty can be linked."), field="case_id")
         case_id = case.id
     row = SupplyPost(organisation_id=org.id, kind=data.kind, title=title, description=_clean(data.description, 4000),
                      categories=_codes(data.categories, SUPPLY_CATEGORIES, "categories"),

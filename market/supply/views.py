@@ -65,7 +65,7 @@ def supply_labels():
             "org_state_labels": ORG_STATE_LABELS, "region_labels": REGION_LABELS,
             "event_kind_labels": EVENT_KIND_LABELS, "eligibility_labels": ELIGIBILITY_LABELS,
             "event_state_labels": EVENT_STATE_LABELS, "registration_labels": REGISTRATION_LABELS,
-            "supply_lang": lang}
+            "supply_lang": lang, "supply_case_deals": services.case_deals}
 
 
 def _fen(value) -> int | None:
@@ -412,14 +412,15 @@ def withdraw(event_id: int):
 @bp.post("/events/<int:event_id>/meet/<int:reg_id>")
 @login_required
 def request_meeting(event_id: int, reg_id: int):
-    _get(Event, event_id)
+    ev = _get(Event, event_id)
     decision = request.form.get("decision", "wanted")
+    mine = services.registration_of(current_user, ev)
+    # The matcher's score weighs the request in the schedule: computed here, never taken from the form.
+    score = 0.0
+    if decision == "wanted" and mine is not None and mine.status == "registered":
+        score = next((m.score for r, m in services.event_suggestions(ev, mine, k=50) if r.id == reg_id), 0.0)
     try:
-        score = float(request.form.get("score") or 0)
-    except ValueError:
-        score = 0.0
-    try:
-        ops.request_meeting(current_user, event_id, reg_id, decision, min(max(score, 0.0), 1.0))
+        ops.request_meeting(current_user, event_id, reg_id, decision, score)
         flash(_("Saved."), "success")
     except ops.NotFound:
         abort(404)

@@ -385,3 +385,34 @@ def test_event_pages_refuse_strangers(client, sign_in, people, make_user, matchm
     for path in (f"/staff/events/{event.id}", f"/staff/events/{event.id}/floor", f"/staff/events/{event.id}/report",
                  f"/staff/events/{event.id}/checkin"):
         assert client.get(path).status_code == 403
+
+
+# ---- cases of the help desk ------------------------------------------------------------------
+
+def test_a_supply_chain_case_links_to_its_needs_and_counts_the_deals(app, client, sign_in, make_user):
+    from market.mentoring import services as mentoring
+    from tests.support import case_data
+
+    author = make_user(("entrepreneur",), email="afang@example.cn")
+    stranger = make_user(("entrepreneur",))
+    case = mentoring.file_case(author, case_data(difficulties=["supply_chain"], description="找冷链物流"))
+    other_case = mentoring.file_case(author, case_data(difficulties=["e_commerce"]))
+    org = _org(author, "阿芳海鲜干货", ["seafood"])
+    stranger_org = _org(stranger, "冷链车队", ["cold_chain"])
+    # only someone the case belongs to may link it, and only a supply-chain case
+    with pytest.raises(ops.SupplyError):
+        _need(stranger, stranger_org, "冷链", case_id=case.id)
+    with pytest.raises(ops.SupplyError):
+        _need(author, org, "冷链", case_id=other_case.id)
+    sign_in(author)
+    form = page_form(client, f"/supply/posts/new?case={case.id}", having="title")
+    assert form.value("case_id") == str(case.id)
+    resp = form.submit(client, {"title": "冷链运输到上海", "categories": ["cold_chain"], "quantity": "8"})
+    assert resp.status_code == 302, _errors(resp)
+    need = db.session.scalar(db.select(SupplyPost).where(SupplyPost.case_id == case.id))
+    quote = ops.send_quote(stranger, need.id, stranger_org.id, price_fen=80000, quantity=8, lead_days=2)
+    ops.accept_quote(author, quote.id)
+    ops.record_deal(author, quote.id, True, 80000)
+    ops.record_deal(stranger, quote.id, True, 80000)
+    page = client.get(f"/mentoring/cases/{case.id}").get_data(as_text=True)
+    assert "本个案发布的产业链需求：1条；已签约：1笔" in page
