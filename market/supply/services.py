@@ -149,6 +149,21 @@ def needs_for(org: Organisation, k: int = 10) -> list[Suggestion]:
     return [Suggestion(by_id[m.id], m) for m in matcher.rank_demands(supplier_of(org), k=k)]
 
 
+def needs_for_offer(row: SupplyPost, k: int = 10) -> list[Suggestion]:
+    """Open needs an offer answers: the offer read as a supplier (its text and categories, its
+    quantity as capacity, the organisation's certifications and district)."""
+    org = row.organisation
+    offer = Supplier(id=f"offer-{row.id}", categories=tuple(row.category_codes) or tuple(org.category_codes),
+                     text=f"{row.title} {row.description}", capacity=row.quantity,
+                     certifications=tuple(org.certification_codes), district=org.district or "", owner=org.id)
+    needs = board("need")
+    if not needs:
+        return []
+    by_id = {n.id: n for n in needs}
+    matcher = SupplyMatcher(regions=_regions()).fit([offer], [demand_of(n) for n in needs])
+    return [Suggestion(by_id[m.id], m) for m in matcher.rank_demands(offer, k=k)]
+
+
 # ---- events ----------------------------------------------------------------------------------
 
 def upcoming_events() -> list[Event]:

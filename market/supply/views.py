@@ -279,6 +279,8 @@ def post(post_id: int):
                            else None, deal_form=deal_form,
                            suggestions=services.suppliers_for(row, k=10) if (owner or staff) and row.kind == "need"
                            else [],
+                           answered_needs=services.needs_for_offer(row, k=10) if (owner or staff) and row.kind == "offer"
+                           else [],
                            my_org_ids={o.id for o in ops.organisations_of(current_user)},
                            show_owner_contact=services.may_see_contact(current_user, row.organisation),
                            may_see_contact=services.may_see_contact)

@@ -416,3 +416,55 @@ def test_a_supply_chain_case_links_to_its_needs_and_counts_the_deals(app, client
     ops.record_deal(stranger, quote.id, True, 80000)
     page = client.get(f"/mentoring/cases/{case.id}").get_data(as_text=True)
     assert "本个案发布的产业链需求：1条；已签约：1笔" in page
+
+
+def test_an_offer_shows_the_needs_it_answers(client, sign_in, people):
+    buyer, amei = people["buyer"], people["amei"]
+    org = _org(buyer, "海边民宿", ["tourism"])
+    _need(buyer, org, "绣花抱枕300个", categories=["embroidery"], quantity=300)
+    _need(buyer, org, "有机大米", categories=["agriculture"], quantity=100, required_certifications=["organic"])
+    shop = _org(amei, "阿梅刺绣工坊", ["embroidery"])
+    offer = ops.post(amei, shop.id, ops.PostData(kind="offer", title="冬季刺绣产能空余", description="可接刺绣靠垫订单",
+                                                 categories=["embroidery"], quantity=200,
+                                                 open_until=clock.today() + timedelta(days=60)))
+    sign_in(amei)
+    page = client.get(f"/supply/posts/{offer.id}").get_data(as_text=True)
+    section = page.split('id="answered-needs"')[1].split("</ol>")[0]
+    assert "绣花抱枕300个" in section and "有机大米" not in section  # no organic certification
+    assert "capacity-short" in section  # 200 a month for 300
+    sign_in(buyer)
+    assert 'id="answered-needs"' not in client.get(f"/supply/posts/{offer.id}").get_data(as_text=True)
+
+
+def test_members_edit_their_organisation_and_add_a_colleague(client, sign_in, people, make_user):
+    buyer = people["buyer"]
+    colleague = make_user(("entrepreneur",), email="colleague@example.cn")
+    org = _org(buyer, "海边民宿", ["tourism"], certs=["sc"], capacity=100)
+    sign_in(buyer)
+    form = page_form(client, f"/supply/organisations/{org.id}/edit", having="categories")
+    assert form.value("certifications") == "sc" and form.value("capacity_month") == "100"
+    resp = form.submit(client, {"materials": "海产品干制", "categories": ["tourism", "seafood"]})
+    assert resp.status_code == 302, _errors(resp)
+    db.session.expire_all()
+    org = db.session.get(Organisation, org.id)
+    assert org.category_codes == ["tourism", "seafood"] and org.certification_codes == ["sc"]
+    assert org.capacity_month == 100 and org.materials == "海产品干制"
+    form = page_form(client, f"/supply/organisations/{org.id}", action=f"/supply/organisations/{org.id}/members")
+    assert form.submit(client, {"email": "nobody@example.cn"}).status_code == 302
+    assert form.submit(client, {"email": "colleague@example.cn"}).status_code == 302
+    assert ops.is_member(colleague, org)
+    # the colleague may now post for it, a stranger may not edit it
+    sign_in(colleague)
+    assert client.get(f"/supply/organisations/{org.id}/edit").status_code == 200
+    sign_in(people["amei"])
+    assert client.get(f"/supply/organisations/{org.id}/edit").status_code == 404
+
+
+def test_a_participant_withdraws_with_the_form(client, sign_in, people, matchmaking):
+    event = matchmaking
+    ops.register(people["buyer"], event.id)
+    sign_in(people["buyer"])
+    form = page_form(client, f"/events/{event.id}", action=f"/events/{event.id}/withdraw")
+    assert form.submit(client).status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(db.select(Registration.status)) == "cancelled"
