@@ -203,8 +203,9 @@ class Registration(db.Model):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     event: Mapped[Event] = relationship(back_populates="registrations")
-    user = relationship("User")
-    organisation = relationship("Organisation")
+    # Event pages list every participant's name: load them with the registrations, not one by one.
+    user = relationship("User", lazy="selectin")
+    organisation = relationship("Organisation", lazy="selectin")
 
     @property
     def available_slots(self) -> list[str]:

@@ -415,6 +415,10 @@ def create_event(staff: User, data: EventData) -> Event:
             raise SupplyError(_l("Enter a whole number between %(lo)s and %(hi)s.", lo=lo, hi=hi), field=name)
     if data.registration_deadline is None:
         raise SupplyError(_l("Choose the registration deadline."), field="registration_deadline")
+    if data.registration_deadline > datetime.combine(data.starts_on + timedelta(days=1), datetime.min.time()) \
+            - clock.BEIJING:
+        raise SupplyError(_l("Registration must close by the end of the event's first day."),
+                          field="registration_deadline")
     capacity = _count(data.capacity, "capacity", minimum=1)
     event = Event(kind=data.kind, title=title, description=_clean(data.description, 4000),
                   venue=_clean(data.venue, 200), starts_on=data.starts_on, days=data.days,
@@ -500,10 +504,13 @@ def withdraw(user: User, event_id: int) -> Registration:
                                                        Registration.user_id == user.id))
     if reg is None or reg.status == "cancelled":
         raise SupplyError(_l("You are not registered."))
+    freed = reg.status == "registered"
     reg.status = "cancelled"
-    waiting = next((r for r in event.registrations if r.status == "waiting"), None)
+    waiting = next((r for r in event.registrations if r.status == "waiting"), None) if freed else None
     if waiting is not None:
         waiting.status = "registered"
+        _notify(waiting.user, "event_place", {"title": event.title, "url": f"/events/{event.id}"},
+                event=f"event_place:{waiting.id}")
     audit.record(user, "event.withdraw", reg)
     db.session.commit()
     if event.scheduled_at is not None and event.status == "open":

@@ -373,9 +373,17 @@ def test_capacity_fills_then_waiting_list_moves_up(people, make_user, matchmakin
     first, second = make_user(("entrepreneur",)), make_user(("entrepreneur",))
     assert ops.register(first, event.id).status == "registered"
     assert ops.register(second, event.id).status == "waiting"
+    third = make_user(("entrepreneur",))
+    assert ops.register(third, event.id).status == "waiting"
     ops.withdraw(first, event.id)
     db.session.expire_all()
     assert db.session.scalar(db.select(Registration.status).where(Registration.user_id == second.id)) == "registered"
+    assert db.session.scalar(db.select(Notice.id).where(Notice.kind == "event_place",
+                                                        Notice.recipient == f"user:{second.id}")) is not None
+    ops.withdraw(third, event.id)  # a waiting one leaving frees no place
+    db.session.expire_all()
+    statuses = db.session.scalars(db.select(Registration.status).order_by(Registration.id)).all()
+    assert statuses == ["cancelled", "registered", "cancelled"]
 
 
 def test_event_pages_refuse_strangers(client, sign_in, people, make_user, matchmaking):
@@ -468,3 +476,33 @@ def test_a_participant_withdraws_with_the_form(client, sign_in, people, matchmak
     assert form.submit(client).status_code == 302
     db.session.expire_all()
     assert db.session.scalar(db.select(Registration.status)) == "cancelled"
+
+
+def test_event_pages_run_as_many_queries_for_ten_participants_as_for_four(app, client, people, make_user, matchmaking):
+    from sqlalchemy import event as sa_event
+
+    def statements(path):
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        sa_event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    ev = matchmaking
+    paths = (f"/staff/events/{ev.id}", f"/staff/events/{ev.id}/floor", f"/staff/events/{ev.id}/checkin",
+             f"/staff/events/{ev.id}/report")
+    counts = []
+    users = []
+    for size in (4, 10):
+        while len(users) < size:
+            u = make_user(("entrepreneur",))
+            org = _org(u, f"机构{len(users)}", ["packaging"])
+            users.append((u, ops.register(u, ev.id, org.id)))
+        for (u, reg), (_v, other) in zip(users, users[1:] + users[:1], strict=True):
+            ops.request_meeting(u, ev.id, other.id)
+        ops.schedule_event(people["staff"], ev.id)
+        counts.append([statements(p) for p in paths])
+    assert counts[0] == counts[1], counts
