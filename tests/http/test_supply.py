@@ -501,7 +501,7 @@ def test_event_pages_run_as_many_queries_for_ten_participants_as_for_four(app, c
             u = make_user(("entrepreneur",))
             org = _org(u, f"机构{len(users)}", ["packaging"])
             users.append((u, ops.register(u, ev.id, org.id)))
-        for (u, reg), (_v, other) in zip(users, users[1:] + users[:1], strict=True):
+        for (u, _reg), (_v, other) in zip(users, users[1:] + users[:1], strict=True):
             ops.request_meeting(u, ev.id, other.id)
         ops.schedule_event(people["staff"], ev.id)
         counts.append([statements(p) for p in paths])
