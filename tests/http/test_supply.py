@@ -506,3 +506,22 @@ def test_event_pages_run_as_many_queries_for_ten_participants_as_for_four(app, c
         ops.schedule_event(people["staff"], ev.id)
         counts.append([statements(p) for p in paths])
     assert counts[0] == counts[1], counts
+
+
+def test_meetings_only_in_the_slots_she_is_present(client, sign_in, people, make_user, matchmaking):
+    event = matchmaking
+    late = make_user(("entrepreneur",))
+    sign_in(late)
+    form = page_form(client, f"/events/{event.id}", action=f"/events/{event.id}/register")
+    assert form.submit(client, {"available": ["d1s03", "d1s04"]}).status_code == 302
+    reg = db.session.scalar(db.select(Registration).where(Registration.user_id == late.id))
+    assert reg.available_slots == ["d1s03", "d1s04"]
+    others = [make_user(("entrepreneur",)) for _ in range(3)]
+    for u in others:
+        ops.register(u, event.id)
+        ops.request_meeting(u, event.id, reg.id)
+    result = ops.schedule_event(people["staff"], event.id)
+    slots = [m.slot for m in result.meetings]
+    assert sorted(slots) == ["d1s03", "d1s04"] and len(result.unscheduled) == 1
+    with pytest.raises(ops.SupplyError):
+        ops.register(late, event.id, available=["d9s99"])
