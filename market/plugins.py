@@ -16,6 +16,7 @@ OPTIONAL_BLUEPRINTS = (
     ("market.notifications.views", "bp"),
     ("market.reviews.views", "bp"),
     ("market.insights.views", "bp"),
+    ("market.supply.views", "bp"),
 )
 
 

@@ -28,3 +28,14 @@ from market.models.payments import Payment, Refund, WebhookEvent  # noqa: F401
 from market.models.returns import ACTIVE_REQUEST_STATES, RefundRequest  # noqa: F401
 from market.models.reviews import Review  # noqa: F401
 from market.models.search import SearchQueryDay, SynonymGroup  # noqa: F401
+from market.models.supply import (  # noqa: F401
+    Event,
+    EventMeeting,
+    MeetingFeedback,
+    MeetingRequest,
+    Organisation,
+    OrganisationMember,
+    Quote,
+    Registration,
+    SupplyPost,
+)
