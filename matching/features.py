@@ -31,7 +31,7 @@ from .schema import (
     HelpRequest,
     Mentor,
 )
-from .text import char_vectorizer, is_content_term, normalise_text
+from .text import char_vectorizer, fast_transform, is_content_term, normalise_text
 
 FEATURE_NAMES = ("text", "skill", "industry", "region", "group")
 DIFFICULTY_CODES = tuple(DIFFICULTIES)
@@ -85,7 +85,7 @@ class RequestBlock:
                  region_codes: dict[str, int], city: frozenset[str] = frozenset(),
                  needs: np.ndarray | None = None):
         self.requests = requests
-        self.text = vectorizer.transform([r.description for r in requests]).tocsr()
+        self.text = fast_transform(vectorizer, [r.description for r in requests])
         if needs is None:
             needs = np.array([difficulty_vector(r.difficulties) for r in requests],
                              dtype=np.float32).reshape(len(requests), len(DIFFICULTY_CODES))

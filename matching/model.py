@@ -241,6 +241,15 @@ class MentorMatcher(BaseEstimator):
         self.index_.mentors[row] = mentor
         return self
 
+    def set_available(self, mentor_id, available: bool):
+        """Suggest this mentor or not (paused, busy, withdrawn): availability, not fit; no
+        refit. Unlike `deactivate` it is meant to be flipped back and forth."""
+        check_is_fitted(self)
+        row = self._row(mentor_id)
+        self.index_.active[row] = bool(available)
+        self.index_.mentors[row] = _replaced(self.index_.mentors[row], active=bool(available))
+        return self
+
     def set_pending(self, mentor_id, pending: int):
         """Record how many asks this mentor has not answered yet: each costs her
         `exposure_penalty` x pending / capacity in the ranking (spreads the asks)."""

@@ -25,10 +25,12 @@ API (see the README section "Matcher 2: the text machinery"):
 from __future__ import annotations
 
 import re
+import weakref
 from functools import lru_cache
 from importlib import resources
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -65,6 +67,40 @@ def normalise_text(text: str) -> str:
 def char_vectorizer(ngram_range=(2, 3)) -> TfidfVectorizer:
     return TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(ngram_range),
                            preprocessor=normalise_text, sublinear_tf=True, dtype=np.float32)
+
+
+# Per fitted vectorizer: (analyzer, vocabulary, idf); kept outside it so it pickles as is.
+_FAST: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def fast_transform(vectorizer: TfidfVectorizer, texts: list[str]):
+    """`vectorizer.transform(texts)` for a fitted char TF-IDF vectorizer (sublinear tf,
+    l2 norm) without scikit-learn's per-call validation: a few short texts per request
+    make that overhead most of the cost."""
+    cache = _FAST.get(vectorizer)
+    if cache is None:
+        cache = (vectorizer.build_analyzer(), vectorizer.vocabulary_,
+                 np.asarray(vectorizer.idf_, dtype=np.float64))
+        _FAST[vectorizer] = cache
+    analyzer, vocabulary, idf = cache
+    indptr, indices, data = [0], [], []
+    for text in texts:
+        counts: dict[int, int] = {}
+        for gram in analyzer(text):
+            column = vocabulary.get(gram)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        columns = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
+        values = (1.0 + np.log([counts[c] for c in columns.tolist()])) * idf[columns] \
+            if len(columns) else np.zeros(0)
+        norm = np.sqrt(values @ values) if len(values) else 0.0
+        indices.append(columns)
+        data.append(values / norm if norm > 0 else values)
+        indptr.append(indptr[-1] + len(columns))
+    return sp.csr_matrix(
+        (np.concatenate(data).astype(np.float32) if data else np.zeros(0, np.float32),
+         np.concatenate(indices) if indices else np.zeros(0, np.int64), np.asarray(indptr)),
+        shape=(len(texts), len(vocabulary)))
 
 
 def split_clauses(text: str) -> list[str]:
@@ -136,20 +172,49 @@ class SynonymExpander(BaseEstimator, TransformerMixin):
 
     def fit(self, X=None, y=None):
         self.thesaurus_ = _thesaurus(self.thesaurus)
+        self.pattern_, self.alternatives_ = _term_pattern(self.thesaurus_)
         return self
 
     def expand(self, text: str) -> str:
+        """`text` normalised, then every cue word found and its alternatives."""
         check_is_fitted(self)
-        thesaurus = self.thesaurus_
         normalised = _norm_nfkc(text)
+        if self.pattern_ is None:
+            return normalised
         extra = []
-        for _, _, term in thesaurus.find_terms(normalised):
-            extra.append(term)
-            extra.extend(thesaurus.synonyms(term))
+        for found in self.pattern_.finditer(normalised):
+            extra.append(self.alternatives_[found.group(0)])
         return normalised + (" " + " ".join(extra) if extra else "")
 
     def transform(self, X):
         return [self.expand(text) for text in X]
+
+
+def _term_pattern(thesaurus):
+    """One regex of every thesaurus term, longest first (so the longest match wins, as in
+    `Thesaurus.find_terms`); Latin terms only as whole words. Cached per thesaurus."""
+    key = id(thesaurus)
+    cached = _PATTERNS.get(key)
+    if cached is not None and cached[0] is thesaurus:
+        return cached[1], cached[2]
+    terms = sorted({t for g in thesaurus.groups for t in (*g.terms, g.broader) if t},
+                   key=lambda t: (-len(t), t))
+    parts = []
+    for term in terms:
+        piece = re.escape(term)
+        if _LATIN_START.match(term[0]):
+            piece = r"(?<![a-z0-9])" + piece
+        if _LATIN_START.match(term[-1]):
+            piece = piece + r"(?![a-z0-9])"
+        parts.append(piece)
+    pattern = re.compile("|".join(parts)) if parts else None
+    alternatives = {t: " ".join([t, *thesaurus.synonyms(t)]) for t in terms}
+    _PATTERNS[key] = (thesaurus, pattern, alternatives)
+    return pattern, alternatives
+
+
+_PATTERNS: dict = {}
+_LATIN_START = re.compile(r"[a-z0-9]")
 
 
 def _norm_nfkc(text: str) -> str:
@@ -245,16 +310,14 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
         x = np.concatenate(features)
         t = np.concatenate(target)
         self.calibration_ = LogisticRegression(C=10.0).fit(x, t)
+        self.phrase_matrix_t_ = self.phrase_matrix_.T.tocsr()
         return self
 
     def _label_scores(self, sims: np.ndarray) -> np.ndarray:
-        """(units x phrases) similarities -> (units x labels) best similarity per label."""
-        out = np.full((sims.shape[0], len(self.labels_)), 0.0, dtype=np.float64)
-        for i in range(len(self.labels_)):
-            cols = self.phrase_owner_ == i
-            if cols.any():
-                out[:, i] = np.maximum(sims[:, cols].max(axis=1), 0.0)
-        return out
+        """(units x phrases) similarities -> (units x labels) best similarity per label.
+        Phrases are stored grouped by label, so a reduceat over each label's run does it."""
+        starts = np.searchsorted(self.phrase_owner_, np.arange(len(self.labels_)))
+        return np.maximum(np.maximum.reduceat(sims, starts, axis=1), 0.0).astype(np.float64)
 
     @staticmethod
     def _features(scores: np.ndarray) -> np.ndarray:
@@ -266,12 +329,12 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
         return np.stack([scores.ravel(), (scores - other_best).ravel()], axis=1)
 
     def _units(self, text: str) -> list[str]:
-        clauses = split_clauses(text)
+        """Each clause, each two neighbouring clauses, the whole text: synonym-expanded."""
+        clauses = [self.expander_.expand(c) for c in split_clauses(text)]
         units = list(clauses)
-        units += ["，".join(clauses[i:i + 2]) for i in range(len(clauses) - 1)]
-        whole = "，".join(clauses)
-        if whole and whole not in units:
-            units.append(whole)
+        units += [" ".join(clauses[i:i + 2]) for i in range(len(clauses) - 1)]
+        if len(clauses) > 2:
+            units.append(" ".join(clauses))
         return units
 
     def predict_proba(self, texts) -> np.ndarray:
@@ -290,10 +353,11 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
                 owner.append(i)
         if not units:
             return out
-        vectors = self.vectorizer_.transform(self.expander_.transform(units))
-        sims = (vectors @ self.phrase_matrix_.T).toarray()
+        vectors = fast_transform(self.vectorizer_, units)
+        sims = (vectors @ self.phrase_matrix_t_).toarray()
         scores = self._label_scores(sims)
-        proba = self.calibration_.predict_proba(self._features(scores))[:, 1]
+        z = self._features(scores) @ self.calibration_.coef_[0] + self.calibration_.intercept_[0]
+        proba = 1.0 / (1.0 + np.exp(-z))
         proba = proba.reshape(len(units), len(self.labels_))
         proba[scores <= 0] = 0.0
         np.maximum.at(out, np.asarray(owner), proba)
@@ -314,6 +378,15 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
 
     def predict(self, texts) -> list[tuple[str, ...]]:
         return [tuple(label for label, _ in self.tag(text)) for text in texts]
+
+    def best_clause(self, text: str, label: str) -> str:
+        """The clause of `text` that says `label` most (to learn from a confirmed need)."""
+        check_is_fitted(self)
+        clauses = split_clauses(text)
+        if not clauses:
+            return ""
+        proba = self.predict_proba(clauses)[:, self.labels_.index(label)]
+        return clauses[int(np.argmax(proba))]
 
     def nearest_phrases(self, text: str, label: str, n: int = 2) -> list[str]:
         """The example phrasings of `label` closest to `text` (to explain a tag)."""
