@@ -93,8 +93,9 @@ class MentorMatcher(BaseEstimator):
     min_confidence : float
         Inferred needs below this confidence are ignored.
     exposure_penalty : float
-        Score taken off per pending ask of a mentor (`set_pending`), relative to her
-        capacity, so that a few popular mentors are not asked by everyone.
+        Score taken off per recent ask of a mentor (`set_pending`: asks pending or made in
+        the exposure window; the web app uses 30 days), relative to her capacity, so that a
+        few popular mentors are not asked by everyone.
 
     Attributes
     ----------
@@ -111,7 +112,7 @@ class MentorMatcher(BaseEstimator):
                  related_industry_score=0.4, ngram_range=(2, 3), min_score=0.2,
                  candidates=30, max_terms=3, C=1.0, random_state=None, groups=None,
                  regions=None, default_affinity=DEFAULT_AFFINITY, needs_tagger="default",
-                 inferred_weight=1.0, min_confidence=0.3, exposure_penalty=0.1):
+                 inferred_weight=1.0, min_confidence=0.3, exposure_penalty=0.3):
         self.text_weight = text_weight
         self.skill_weight = skill_weight
         self.industry_weight = industry_weight
@@ -251,8 +252,9 @@ class MentorMatcher(BaseEstimator):
         return self
 
     def set_pending(self, mentor_id, pending: int):
-        """Record how many asks this mentor has not answered yet: each costs her
-        `exposure_penalty` x pending / capacity in the ranking (spreads the asks)."""
+        """Record how many recent asks this mentor has (pending, or made within the
+        exposure window): they cost her `exposure_penalty` x pending / capacity in the
+        ranking, which spreads the asks. Not a refit."""
         check_is_fitted(self)
         row = self._row(mentor_id)
         if isinstance(pending, bool) or not isinstance(pending, (int, np.integer)) or pending < 0:

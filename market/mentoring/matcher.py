@@ -17,9 +17,10 @@ import hashlib
 import logging
 import pickle
 import threading
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import selectinload
 
 import matching
@@ -41,6 +42,8 @@ _lock = threading.Lock()
 # Bump when the library's fitted state changes shape: stored models of older code are refitted.
 MODEL_FORMAT = "matcher2.1"
 KEEP_MODELS = 3
+# Asks pending or made in this many days count against a mentor's exposure (spreads asks).
+EXPOSURE_DAYS = 30
 
 
 def to_mentor(profile: MentorProfile) -> matching.Mentor:
@@ -238,13 +241,16 @@ def get_matcher() -> matching.MentorMatcher | None:
 
 
 def sync_state(matcher: matching.MentorMatcher) -> None:
-    """Loads, pending asks and availability from the database, without a refit."""
-    from market.mentoring.services.common import today
+    """Loads, recent asks (pending or in the last EXPOSURE_DAYS) and availability from
+    the database, without a refit."""
+    from market.mentoring.services.common import today, utcnow
 
     now = today()
+    since = utcnow() - timedelta(days=EXPOSURE_DAYS)
     pending = dict(db.session.execute(
         select(Introduction.mentor_id, func.count(Introduction.id))
-        .where(Introduction.status == "asked").group_by(Introduction.mentor_id)).all())
+        .where(or_(Introduction.status == "asked", Introduction.asked_at >= since))
+        .group_by(Introduction.mentor_id)).all())
     rows = db.session.execute(select(MentorProfile.id, MentorProfile.current_load, MentorProfile.status,
                                      MentorProfile.paused, MentorProfile.busy_until)).all()
     index = matcher.index_
