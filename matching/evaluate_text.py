@@ -63,6 +63,25 @@ def needs_metrics(rows: list[dict], tagger: NeedsTagger) -> dict:
             "micro_recall": tp / max(n_true, 1), "threshold": tagger.threshold}
 
 
+def needs_curve(rows: list[dict], tagger: NeedsTagger,
+                thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -> list[dict]:
+    """Per-request precision and recall as the confidence threshold moves (the best label is
+    kept down to `top_threshold` whatever the threshold, as `predict` does)."""
+    proba = tagger.predict_proba([r["text"] for r in rows])
+    out = []
+    for t in thresholds:
+        precision, recall = [], []
+        for row, p in zip(rows, proba, strict=True):
+            order = np.lexsort((np.arange(len(p)), -p))[:tagger.max_labels]
+            found = {tagger.labels_[i] for n, i in enumerate(order)
+                     if p[i] > 0 and (p[i] >= t or (n == 0 and p[i] >= min(t, tagger.top_threshold)))}
+            true = set(row["needs"])
+            precision.append(len(true & found) / len(found) if found else 0.0)
+            recall.append(len(true & found) / len(true))
+        out.append({"threshold": t, "precision": float(np.mean(precision)), "recall": float(np.mean(recall))})
+    return out
+
+
 def _dcg(gains):
     return float(np.sum(gains / np.log2(np.arange(2, len(gains) + 2))))
 
@@ -133,7 +152,7 @@ def ranking_metrics(rows: list[dict], seed: int = 0, n_mentors: int = 2000,
 def run(path=DEFAULT_FILE, seed: int = 0, draws: int = 5) -> dict:
     rows = load(path)
     tagger = NeedsTagger().fit()
-    return {"file": str(path), "needs": needs_metrics(rows, tagger),
+    return {"file": str(path), "needs": needs_metrics(rows, tagger), "curve": needs_curve(rows, tagger),
             "ranking": ranking_metrics(rows, seed=seed, draws=draws)}
 
 
@@ -143,6 +162,8 @@ def format_report(report: dict) -> str:
              f"Text-to-needs on {n['requests']} requests: precision {n['precision']:.3f}, "
              f"recall {n['recall']:.3f} per request (micro {n['micro_precision']:.3f} / "
              f"{n['micro_recall']:.3f}; threshold {n['threshold']})",
+             "precision / recall per request as the threshold moves: "
+             + ", ".join(f"{c['threshold']:.1f}: {c['precision']:.2f}/{c['recall']:.2f}" for c in report["curve"]),
              f"Ranking on its {r['requests']} two-need requests ticking only the first need "
              f"({r['queries']} queries, {r['mentors']} synthetic mentors):",
              f"{'ranker':<10}{'NDCG@10':>9}{'x ticked':>10}"]
