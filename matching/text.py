@@ -73,16 +73,14 @@ def char_vectorizer(ngram_range=(2, 3)) -> TfidfVectorizer:
 _FAST: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def fast_transform(vectorizer: TfidfVectorizer, texts: list[str]):
-    """`vectorizer.transform(texts)` for a fitted char TF-IDF vectorizer (sublinear tf,
-    l2 norm) without scikit-learn's per-call validation: a few short texts per request
-    make that overhead most of the cost."""
+def fast_counts(vectorizer: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
+    """Raw n-gram counts of `texts` in a fitted vectorizer's vocabulary (float64 CSR)."""
     cache = _FAST.get(vectorizer)
     if cache is None:
         cache = (vectorizer.build_analyzer(), vectorizer.vocabulary_,
                  np.asarray(vectorizer.idf_, dtype=np.float64))
         _FAST[vectorizer] = cache
-    analyzer, vocabulary, idf = cache
+    analyzer, vocabulary, _ = cache
     indptr, indices, data = [0], [], []
     for text in texts:
         counts: dict[int, int] = {}
@@ -90,17 +88,33 @@ def fast_transform(vectorizer: TfidfVectorizer, texts: list[str]):
             column = vocabulary.get(gram)
             if column is not None:
                 counts[column] = counts.get(column, 0) + 1
-        columns = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
-        values = (1.0 + np.log([counts[c] for c in columns.tolist()])) * idf[columns] \
-            if len(columns) else np.zeros(0)
-        norm = np.sqrt(values @ values) if len(values) else 0.0
-        indices.append(columns)
-        data.append(values / norm if norm > 0 else values)
-        indptr.append(indptr[-1] + len(columns))
-    return sp.csr_matrix(
-        (np.concatenate(data).astype(np.float32) if data else np.zeros(0, np.float32),
-         np.concatenate(indices) if indices else np.zeros(0, np.int64), np.asarray(indptr)),
-        shape=(len(texts), len(vocabulary)))
+        indices.extend(counts)
+        data.extend(counts.values())
+        indptr.append(len(indices))
+    matrix = sp.csr_matrix((np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64),
+                            np.asarray(indptr, dtype=np.int64)), shape=(len(texts), len(vocabulary)))
+    matrix.sort_indices()
+    return matrix
+
+
+def tfidf_from_counts(vectorizer: TfidfVectorizer, counts: sp.csr_matrix) -> sp.csr_matrix:
+    """Sublinear tf x idf, rows scaled to unit length: what the vectorizer would give."""
+    if vectorizer not in _FAST:
+        fast_counts(vectorizer, [])
+    idf = _FAST[vectorizer][2]
+    out = counts.copy()
+    out.data = (1.0 + np.log(out.data)) * idf[out.indices]
+    norms = np.sqrt(np.asarray(out.multiply(out).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    out = sp.diags(1.0 / norms) @ out
+    return sp.csr_matrix(out, dtype=np.float32)
+
+
+def fast_transform(vectorizer: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
+    """`vectorizer.transform(texts)` for a fitted char TF-IDF vectorizer (sublinear tf, l2
+    norm) without scikit-learn's per-call validation, which is most of the cost for the
+    few short texts of one request."""
+    return tfidf_from_counts(vectorizer, fast_counts(vectorizer, texts))
 
 
 def split_clauses(text: str) -> list[str]:
@@ -328,13 +342,18 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
         other_best = np.where(scores >= best, second, best)
         return np.stack([scores.ravel(), (scores - other_best).ravel()], axis=1)
 
-    def _units(self, text: str) -> list[str]:
-        """Each clause, each two neighbouring clauses, the whole text: synonym-expanded."""
-        clauses = [self.expander_.expand(c) for c in split_clauses(text)]
-        units = list(clauses)
-        units += [" ".join(clauses[i:i + 2]) for i in range(len(clauses) - 1)]
-        if len(clauses) > 2:
-            units.append(" ".join(clauses))
+    def _clauses(self, text: str) -> list[str]:
+        """The clauses of `text`, synonym-expanded."""
+        return [self.expander_.expand(c) for c in split_clauses(text)]
+
+    @staticmethod
+    def _unit_rows(n: int) -> list[list[int]]:
+        """Units of a text of n clauses, as clause positions: each clause, each two
+        neighbours, the whole text (char_wb n-grams never cross the space that joins them,
+        so a unit's counts are the sum of its clauses')."""
+        units = [[i] for i in range(n)] + [[i, i + 1] for i in range(n - 1)]
+        if n > 2:
+            units.append(list(range(n)))
         return units
 
     def predict_proba(self, texts) -> np.ndarray:
@@ -344,21 +363,28 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
             raise ValueError("texts must be a list of strings, not a string")
         texts = list(texts)
         out = np.zeros((len(texts), len(self.labels_)), dtype=np.float64)
-        units, owner = [], []
+        clauses, rows, cols, owner = [], [], [], []
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise ValueError(f"texts[{i}] must be a string")
-            for unit in self._units(text):
-                units.append(unit)
+            first = len(clauses)
+            found = self._clauses(text)
+            clauses.extend(found)
+            for unit in self._unit_rows(len(found)):
+                for c in unit:
+                    rows.append(len(owner))
+                    cols.append(first + c)
                 owner.append(i)
-        if not units:
+        if not owner:
             return out
-        vectors = fast_transform(self.vectorizer_, units)
+        counts = fast_counts(self.vectorizer_, clauses)
+        compose = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(owner), len(clauses)))
+        vectors = tfidf_from_counts(self.vectorizer_, (compose @ counts).tocsr())
         sims = (vectors @ self.phrase_matrix_t_).toarray()
         scores = self._label_scores(sims)
         z = self._features(scores) @ self.calibration_.coef_[0] + self.calibration_.intercept_[0]
         proba = 1.0 / (1.0 + np.exp(-z))
-        proba = proba.reshape(len(units), len(self.labels_))
+        proba = proba.reshape(len(owner), len(self.labels_))
         proba[scores <= 0] = 0.0
         np.maximum.at(out, np.asarray(owner), proba)
         return out
