@@ -196,7 +196,9 @@ class MentorMatcher(BaseEstimator):
                                       [o.mentor_id for o in usable], name="outcomes")
         prior = self._param_weights()
         prior = prior / prior.sum()
-        groups = np.array([hash(_request_key(o.request)) for o in usable])
+        # A stable group number per request (hash() of a str changes between processes).
+        numbers: dict = {}
+        groups = np.array([numbers.setdefault(_request_key(o.request), len(numbers)) for o in usable])
         result = fit_prior_weights(x, y, prior, C=self.C, held_out=held_out, groups=groups,
                                    random_state=self.random_state)
         self.weight_report_ = result.report

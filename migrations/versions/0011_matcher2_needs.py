@@ -2,7 +2,7 @@
 phrasings of needs (need_phrases), fitted matchers shared by every process (matcher_models),
 and a mentor's busy_until (a busy decline pauses suggestions, not fit)
 
-Revision ID: 0011_matcher2_needs_phrases_models
+Revision ID: 0011_matcher2_needs
 Revises: 0010_refund_requests_ledger
 Create Date: 2026-11-27 17:40:00
 
@@ -10,7 +10,7 @@ Create Date: 2026-11-27 17:40:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0011_matcher2_needs_phrases_models'
+revision = '0011_matcher2_needs'
 down_revision = '0010_refund_requests_ledger'
 branch_labels = None
 depends_on = None
