@@ -49,9 +49,10 @@ def mentoring_helpers():
 
     staff_links = [{"url": url_for("mentoring.dashboard"), "label": _("Mutual-aid dashboard")},
                    {"url": url_for("mentoring.profiles"), "label": _("Women without an account")},
-                   {"url": url_for("mentoring.team"), "label": _("Committee members and supervisors")},
-                   {"url": url_for("mentoring.need_phrases"), "label": _("How women describe needs")}] \
+                   {"url": url_for("mentoring.team"), "label": _("Committee members and supervisors")}] \
         if current_user.is_authenticated and current_user.is_staff else []
+    if staff_links:
+        staff_links.append({"url": url_for("mentoring.need_phrases"), "label": _("How women describe needs")})
     return {"case_labels": states.CASE_LABELS, "intro_labels": states.INTRODUCTION_LABELS,
             "status_log_labels": states.STATUS_LOG_LABELS,
             "difficulty_labels": states.DIFFICULTY_LABELS, "channel_labels": CHANNEL_LABELS,
