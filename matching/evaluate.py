@@ -164,6 +164,8 @@ def evaluate_learning(seed: int, n_mentors: int, n_requests: int) -> dict:
     default = MentorMatcher().fit(mentors)
     learned = MentorMatcher(random_state=seed).fit(mentors, outcomes=train)
     result = {"train_outcomes": len(train), "test_outcomes": len(test),
+              "weight_source": learned.weight_source_,
+              "report": getattr(learned, "weight_report_", {}),
               "learned_weights": dict(zip(FEATURE_NAMES, np.round(learned.weights_, 3).tolist(), strict=True)),
               "default_weights": dict(zip(FEATURE_NAMES, np.round(default.weights_, 3).tolist(), strict=True))}
     for name, matcher in (("default", default), ("learned", learned)):
@@ -190,10 +192,100 @@ def outcome_metrics(matcher: MentorMatcher, outcomes) -> dict:
     return {"auc": float(roc_auc_score(success, scores)), "ndcg": float(np.mean(ndcgs))}
 
 
-def run(seed: int = 0, n_mentors: int = 2000, n_requests: int = 1000) -> dict:
-    return {"params": {"seed": seed, "mentors": n_mentors, "requests": n_requests},
-            "ranking": evaluate_ranking(seed, n_mentors, n_requests),
-            "learning": evaluate_learning(seed, n_mentors, n_requests)}
+def simulate_month(matcher: MentorMatcher, mentors, requests, rng, per_day: int,
+                   accept_rate: float = 0.6, answer_days: int = 2, window_days: int = 30) -> np.ndarray:
+    """A month of asks: each day's requests ask their best suggestion; an ask is answered
+    `answer_days` later, accepted with `accept_rate` (her load grows), and counts as one of her
+    recent asks (`set_pending`, the exposure penalty) for `window_days`, as the web app counts
+    asks pending or made in the last 30 days. Returns how many asks each mentor got."""
+    asks = np.zeros(len(mentors), dtype=int)
+    row_of = {m.id: i for i, m in enumerate(mentors)}
+    load = {m.id: m.current_load for m in mentors}
+    recent: dict = {}
+    answers: list[tuple[int, object]] = []
+    expiries: list[tuple[int, object]] = []
+    for day in range(len(requests) // per_day + 1):
+        for _, mid in [w for w in answers if w[0] == day]:
+            if rng.random() < accept_rate and load[mid] < mentors[row_of[mid]].capacity:
+                load[mid] += 1
+                matcher.set_load(mid, load[mid])
+        for _, mid in [w for w in expiries if w[0] == day]:
+            recent[mid] -= 1
+            matcher.set_pending(mid, recent[mid])
+        answers = [w for w in answers if w[0] > day]
+        expiries = [w for w in expiries if w[0] > day]
+        for request in requests[day * per_day:(day + 1) * per_day]:
+            top = matcher.rank(request, k=1)
+            if not top:
+                continue
+            mid = top[0].mentor_id
+            asks[row_of[mid]] += 1
+            recent[mid] = recent.get(mid, 0) + 1
+            matcher.set_pending(mid, recent[mid])
+            answers.append((day + answer_days, mid))
+            expiries.append((day + window_days, mid))
+    return asks
+
+
+def top_share(asks: np.ndarray, share: float = 0.10) -> float:
+    """Share of all asks that went to the most-asked `share` of mentors."""
+    n = max(1, int(round(share * len(asks))))
+    return float(np.sort(asks)[::-1][:n].sum() / max(asks.sum(), 1))
+
+
+def evaluate_exposure(seed: int, n_mentors: int = 1000, days: int = 30, per_day: int = 40) -> dict:
+    """Share of a generated month's asks going to the top 10% of mentors, with and without
+    the pending-ask penalty (`exposure_penalty`)."""
+    rng = np.random.default_rng(seed + 7)
+    mentors = synthetic.generate_mentors(n_mentors, rng)
+    requests, _ = synthetic.generate_requests(mentors, days * per_day, rng)
+    result = {"mentors": n_mentors, "requests": len(requests), "days": days}
+    for name, penalty in (("no_penalty", 0.0), ("default", MentorMatcher().exposure_penalty)):
+        matcher = MentorMatcher(exposure_penalty=penalty).fit(mentors)
+        asks = simulate_month(matcher, mentors, requests, np.random.default_rng(seed), per_day)
+        result[name] = {"top10_share": top_share(asks), "mentors_asked": int((asks > 0).sum()),
+                        "max_asks": int(asks.max()), "exposure_penalty": penalty}
+    return result
+
+
+def evaluate_teams(seed: int, n_mentors: int, n_requests: int) -> dict:
+    """Coverage of each request's true needs: best team (rank_teams) vs best single mentor,
+    on synthetic requests with 2-3 true needs."""
+    rng = np.random.default_rng(seed + 3)
+    mentors = synthetic.generate_mentors(n_mentors, rng)
+    requests, profiles = synthetic.generate_requests(mentors, n_requests, rng)
+    matcher = MentorMatcher().fit(mentors)
+    skills = {m.id: set(m.skills) for m in mentors}
+    single, team = [], []
+    for request, profile in zip(requests, profiles, strict=True):
+        if len(profile.needs) < 2:
+            continue
+        truth = set(profile.needs)
+        best = matcher.rank(request, k=1)
+        teams = matcher.rank_teams(request, k=1)
+        if not best or not teams:
+            continue
+        single.append(len(truth & skills[best[0].mentor_id]) / len(truth))
+        covered = set().union(*(skills[i] for i in teams[0].mentor_ids))
+        team.append(len(truth & covered) / len(truth))
+    return {"requests": len(single), "best_single_coverage": float(np.mean(single)),
+            "best_team_coverage": float(np.mean(team))}
+
+
+def run(seed: int = 0, n_mentors: int = 2000, n_requests: int = 1000, eval_file=None) -> dict:
+    from . import evaluate_text
+
+    report = {"params": {"seed": seed, "mentors": n_mentors, "requests": n_requests},
+              "ranking": evaluate_ranking(seed, n_mentors, n_requests),
+              "learning": evaluate_learning(seed, n_mentors, n_requests),
+              "teams": evaluate_teams(seed, n_mentors, min(n_requests, 400)),
+              "exposure": evaluate_exposure(seed)}
+    path = evaluate_text.DEFAULT_FILE if eval_file is None else eval_file
+    from pathlib import Path
+
+    if Path(path).is_file():
+        report["free_text"] = evaluate_text.run(path, seed)
+    return report
 
 
 def format_report(report: dict) -> str:
@@ -220,6 +312,22 @@ def format_report(report: dict) -> str:
         w = learning[f"{name}_weights"]
         lines.append(f"{name:<9}{learning[name]['auc']:>8.3f}{learning[name]['ndcg']:>8.3f}   "
                      + " ".join(f"{w[f]:.2f}" for f in FEATURE_NAMES))
+    lines.append(f"weights in use after the held-out check: {learning['weight_source']} "
+                 f"(held-out log-loss learned {learning['report'].get('learned_log_loss', float('nan')):.4f} "
+                 f"vs fixed {learning['report'].get('prior_log_loss', float('nan')):.4f})")
+    t = report["teams"]
+    lines += ["", f"Teams on {t['requests']} synthetic requests with 2-3 true needs: coverage of the true "
+                  f"needs, best single mentor {t['best_single_coverage']:.3f}, best team "
+                  f"{t['best_team_coverage']:.3f}"]
+    e = report["exposure"]
+    lines += [f"Exposure, a generated month ({e['requests']} requests over {e['days']} days, "
+              f"{e['mentors']} mentors): share of asks to the top 10% of mentors "
+              f"{e['default']['top10_share']:.3f} with the pending-ask penalty "
+              f"({e['default']['exposure_penalty']}), {e['no_penalty']['top10_share']:.3f} without"]
+    if "free_text" in report:
+        from . import evaluate_text
+
+        lines += ["", evaluate_text.format_report(report["free_text"])]
     return "\n".join(lines)
 
 
@@ -230,10 +338,12 @@ def main(argv=None) -> int:
     parser.add_argument("--mentors", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--eval-file", default=None,
+                        help="the outside free-text set (default ../shared/data/help_requests_eval.jsonl)")
     args = parser.parse_args(argv)
     if args.mentors <= 0 or args.requests <= 0:
         parser.error("--mentors and --requests must be positive")
-    report = run(args.seed, args.mentors, args.requests)
+    report = run(args.seed, args.mentors, args.requests, args.eval_file)
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json
           else format_report(report))
     return 0

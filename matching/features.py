@@ -31,6 +31,7 @@ from .schema import (
     HelpRequest,
     Mentor,
 )
+from .text import char_vectorizer, fast_transform, is_content_term, normalise_text
 
 FEATURE_NAMES = ("text", "skill", "industry", "region", "group")
 DIFFICULTY_CODES = tuple(DIFFICULTIES)
@@ -51,14 +52,8 @@ def affinity_matrix(groups: dict[str, dict[str, float]], default: float) -> np.n
         len(groups), len(DIFFICULTY_CODES))
 
 
-def normalise_text(text: str) -> str:
-    """Lower-case; punctuation becomes a space so n-grams never span it."""
-    return _NOT_A_WORD.sub(" ", text.lower()).strip()
-
-
 def make_vectorizer(ngram_range=(2, 3)) -> TfidfVectorizer:
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(ngram_range),
-                           preprocessor=normalise_text, sublinear_tf=True, dtype=np.float32)
+    return char_vectorizer(ngram_range)
 
 
 def label_corpus() -> list[str]:
@@ -87,11 +82,17 @@ class RequestBlock:
     """A batch of requests encoded for scoring against a MentorIndex."""
 
     def __init__(self, requests: list[HelpRequest], vectorizer: TfidfVectorizer,
-                 region_codes: dict[str, int], city: frozenset[str] = frozenset()):
+                 region_codes: dict[str, int], city: frozenset[str] = frozenset(),
+                 needs: np.ndarray | None = None):
         self.requests = requests
-        self.text = vectorizer.transform([r.description for r in requests]).tocsr()
-        needs = np.array([difficulty_vector(r.difficulties) for r in requests],
-                         dtype=np.float32).reshape(len(requests), len(DIFFICULTY_CODES))
+        self.text = fast_transform(vectorizer, [r.description for r in requests])
+        if needs is None:
+            needs = np.array([difficulty_vector(r.difficulties) for r in requests],
+                             dtype=np.float32).reshape(len(requests), len(DIFFICULTY_CODES))
+        # needs[i, d]: how much request i needs difficulty d (1 ticked or confirmed, the
+        # confidence when read from the text).
+        self.needs = np.asarray(needs, dtype=np.float32)
+        needs = self.needs
         counts = needs.sum(axis=1, keepdims=True)
         # Coverage = shared / asked; a request that asks for nothing covers nothing.
         self.needs_share = np.divide(needs, counts, out=np.zeros_like(needs), where=counts > 0)
@@ -133,6 +134,7 @@ class MentorIndex:
         self.in_ningbo = np.zeros(0, dtype=bool)
         self.capacity = np.zeros(0, dtype=np.int64)
         self.load = np.zeros(0, dtype=np.int64)
+        self.pending = np.zeros(0, dtype=np.int64)
         self.active = np.zeros(0, dtype=bool)
         self._text_t = None
 
@@ -180,6 +182,7 @@ class MentorIndex:
         self.in_ningbo = np.concatenate([self.in_ningbo, in_ningbo])
         self.capacity = np.concatenate([self.capacity, capacity])
         self.load = np.concatenate([self.load, load])
+        self.pending = np.concatenate([self.pending, np.zeros(len(load), dtype=np.int64)])
         self.active = np.concatenate([self.active, active])
         self._text_t = None
 
@@ -265,7 +268,7 @@ def shared_terms(description: str, bio: str, contribution: Callable[[str], float
                 start += length
             else:
                 start += 1
-    ranked = sorted((t for t, s in found.items() if s > 0 and len(t) >= 2),
+    ranked = sorted((t for t, s in found.items() if s > 0 and is_content_term(t)),
                     key=lambda t: (-found[t], t))
     chosen: list[str] = []
     for term in ranked:

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from .assign import assign_with_capacity
 from .features import (
+    DIFFICULTY_CODES,
     FEATURE_NAMES,
     MentorIndex,
     RequestBlock,
@@ -31,14 +31,23 @@ from .schema import (
     Mentor,
     Outcome,
     Reason,
+    Team,
+    TeamAssignment,
+    TeamMember,
     check_groups,
     check_regions,
 )
+from .teams import best_teams
+from .text import NeedsTagger
+from .weights import fit_prior_weights
 
 # Requests scored together in assign(): bounds the dense (chunk x mentors) score matrices.
 _ASSIGN_CHUNK = 256
 # A group "fits" a request when it suits one of its difficulties at least this well.
 _GROUP_FIT_THRESHOLD = 0.8
+# A reason is shown only when its factor added at least this share of the match's score.
+REASON_MIN_SHARE = 0.05
+_NEED_POS = {code: i for i, code in enumerate(DIFFICULTY_CODES)}
 
 
 class MentorMatcher(BaseEstimator):
@@ -75,6 +84,18 @@ class MentorMatcher(BaseEstimator):
         Ningbo's districts (`DEFAULT_REGIONS`). The app passes its area tree's districts.
     default_affinity : float
         Affinity of a group to a difficulty its entry does not list.
+    needs_tagger : "default", a `matching.text.PhraseTagger`, or None
+        Reads needs from a request's description (those not ticked, confirmed or rejected);
+        they count in the skill and group components weighted by their confidence times
+        `inferred_weight`. "default": `NeedsTagger()` on the shipped phrasings. None: off.
+    inferred_weight : float
+        Weight of an inferred need relative to a ticked one (times its confidence).
+    min_confidence : float
+        Inferred needs below this confidence are ignored.
+    exposure_penalty : float
+        Score taken off per recent ask of a mentor (`set_pending`: asks pending or made in
+        the exposure window; the web app uses 30 days), relative to her capacity, so that a
+        few popular mentors are not asked by everyone.
 
     Attributes
     ----------
@@ -90,7 +111,8 @@ class MentorMatcher(BaseEstimator):
                  region_weight=0.12, group_weight=0.08, same_city_score=0.4,
                  related_industry_score=0.4, ngram_range=(2, 3), min_score=0.2,
                  candidates=30, max_terms=3, C=1.0, random_state=None, groups=None,
-                 regions=None, default_affinity=DEFAULT_AFFINITY):
+                 regions=None, default_affinity=DEFAULT_AFFINITY, needs_tagger="default",
+                 inferred_weight=1.0, min_confidence=0.3, exposure_penalty=0.3):
         self.text_weight = text_weight
         self.skill_weight = skill_weight
         self.industry_weight = industry_weight
@@ -107,6 +129,10 @@ class MentorMatcher(BaseEstimator):
         self.groups = groups
         self.regions = regions
         self.default_affinity = default_affinity
+        self.needs_tagger = needs_tagger
+        self.inferred_weight = inferred_weight
+        self.min_confidence = min_confidence
+        self.exposure_penalty = exposure_penalty
 
     # ------------------------------------------------------------------ fitting
     def fit(self, mentors: Iterable[Mentor], outcomes: Iterable[Outcome] | None = None):
@@ -126,24 +152,29 @@ class MentorMatcher(BaseEstimator):
         self.index_.append(mentors, text[:len(mentors)])
         self.weights_ = weights
         self.weight_source_ = "params"
+        self.tagger_ = self._fit_tagger()
         # A refit must not keep what an earlier fit learned from outcomes.
-        self.__dict__.pop("outcome_model_", None)
-        self.__dict__.pop("outcomes_skipped_", None)
+        for name in ("outcome_model_", "outcomes_skipped_", "weight_report_"):
+            self.__dict__.pop(name, None)
         if outcomes is not None:
             self.fit_weights(outcomes)
         return self
 
-    def fit_weights(self, outcomes: Iterable[Outcome]):
-        """Learn the component weights from past outcomes of the indexed mentors.
+    def fit_weights(self, outcomes: Iterable[Outcome], held_out: float = 0.3):
+        """Learn per-factor weights from past outcomes, with the parameter weights as prior.
 
-        A logistic regression on the component vector predicts success; its coefficients,
-        clipped at 0 (each component is a similarity, so a negative weight is noise) and
-        scaled to sum to 1, become the weights, which keeps scores on the default scale.
+        The model is a logistic regression of success on the components whose coefficient
+        vector is ``scale * prior + delta`` with an L2 penalty on ``delta`` (strength 1/C):
+        with few outcomes it stays at the prior, with many it moves where the data says.
+        A decline because the mentor was busy says nothing about the fit and is skipped
+        (`Outcome.says_about_fit`), as are outcomes of mentors no longer indexed
+        (`outcomes_skipped_`).
 
-        Outcomes of mentors no longer indexed (they left, or were not approved) are history
-        without features: they are skipped and counted in `outcomes_skipped_`. When what
-        remains cannot be learned from (one class only, or no component predicts success),
-        the parameter weights are kept with a RuntimeWarning; `weight_source_` tells which.
+        The outcomes are split by request (1 - `held_out` to learn, `held_out` to test);
+        the learned weights are kept only when they beat the prior on the held-out
+        outcomes (log-loss); `weight_report_` holds both figures and `weight_source_` says
+        which weights are in use ("outcomes" or "params"). With one class only, the
+        parameter weights are kept with a RuntimeWarning.
         """
         check_is_fitted(self)
         outcomes = list(outcomes)
@@ -154,6 +185,7 @@ class MentorMatcher(BaseEstimator):
                 raise ValueError(f"outcomes[{i}] must be an Outcome")
         usable = [o for o in outcomes if _is_known(o.mentor_id, self.index_.row_of)]
         self.outcomes_skipped_ = len(outcomes) - len(usable)
+        usable = [o for o in usable if o.says_about_fit]
         y = np.array([o.success for o in usable], dtype=int)
         if len(set(y.tolist())) < 2:
             warnings.warn("outcomes of indexed mentors need both successes and failures to "
@@ -162,15 +194,21 @@ class MentorMatcher(BaseEstimator):
             return self
         x = self._components_of_pairs([o.request for o in usable],
                                       [o.mentor_id for o in usable], name="outcomes")
-        model = LogisticRegression(C=self.C, random_state=self.random_state).fit(x, y)
-        coef = np.clip(model.coef_[0], 0.0, None)
-        if coef.sum() <= 0:
-            warnings.warn("no component predicts success in these outcomes; "
-                          "keeping the parameter weights", RuntimeWarning, stacklevel=2)
-            return self
-        self.outcome_model_ = model
-        self.weights_ = coef / coef.sum()
-        self.weight_source_ = "outcomes"
+        prior = self._param_weights()
+        prior = prior / prior.sum()
+        # A stable group number per request (hash() of a str changes between processes).
+        numbers: dict = {}
+        groups = np.array([numbers.setdefault(_request_key(o.request), len(numbers)) for o in usable])
+        result = fit_prior_weights(x, y, prior, C=self.C, held_out=held_out, groups=groups,
+                                   random_state=self.random_state)
+        self.weight_report_ = result.report
+        self.outcome_model_ = result
+        if result.better:
+            self.weights_ = result.weights
+            self.weight_source_ = "outcomes"
+        else:
+            self.weights_ = self._param_weights()
+            self.weight_source_ = "params"
         return self
 
     # ------------------------------------------------------------------ incremental
@@ -206,6 +244,80 @@ class MentorMatcher(BaseEstimator):
         self.index_.mentors[row] = mentor
         return self
 
+    def set_available(self, mentor_id, available: bool):
+        """Suggest this mentor or not (paused, busy, withdrawn): availability, not fit; no
+        refit. Unlike `deactivate` it is meant to be flipped back and forth."""
+        check_is_fitted(self)
+        row = self._row(mentor_id)
+        self.index_.active[row] = bool(available)
+        self.index_.mentors[row] = _replaced(self.index_.mentors[row], active=bool(available))
+        return self
+
+    def set_pending(self, mentor_id, pending: int):
+        """Record how many recent asks this mentor has (pending, or made within the
+        exposure window): they cost her `exposure_penalty` x pending / capacity in the
+        ranking, which spreads the asks. Not a refit."""
+        check_is_fitted(self)
+        row = self._row(mentor_id)
+        if isinstance(pending, bool) or not isinstance(pending, (int, np.integer)) or pending < 0:
+            raise ValueError(f"pending must be a non-negative integer, got {pending!r}")
+        self.index_.pending[row] = pending
+        return self
+
+    def _exposure(self) -> np.ndarray:
+        index = self.index_
+        return self.exposure_penalty * index.pending / np.maximum(index.capacity, 1)
+
+    # ------------------------------------------------------------------ needs
+    def _fit_tagger(self):
+        tagger = self.needs_tagger
+        if tagger is None:
+            return None
+        if isinstance(tagger, str):
+            if tagger != "default":
+                raise ValueError(f"needs_tagger must be 'default', a tagger or None, got {tagger!r}")
+            return _default_tagger()
+        if not hasattr(tagger, "labels_"):
+            tagger = copy.deepcopy(tagger).fit()
+        return tagger
+
+    def _inferred(self, requests) -> list[dict[str, float]]:
+        out: list[dict[str, float] | None] = [None] * len(requests)
+        to_read = []
+        for i, request in enumerate(requests):
+            if request.inferred is not None:
+                out[i] = dict(request.inferred)
+            elif self.tagger_ is not None and request.description.strip():
+                to_read.append(i)
+            else:
+                out[i] = {}
+        if to_read:
+            proba = self.tagger_.predict_proba([requests[i].description for i in to_read])
+            labels = self.tagger_.labels_
+            for i, row in zip(to_read, proba, strict=True):
+                order = np.lexsort((np.arange(len(row)), -row))
+                out[i] = {labels[j]: round(float(row[j]), 4) for j in order if row[j] > 0}
+        result = []
+        for request, found in zip(requests, out, strict=True):
+            stated = set(request.stated_needs) | set(request.rejected)
+            result.append({code: conf for code, conf in found.items()
+                           if code not in stated and code in _NEED_POS
+                           and conf >= self.min_confidence})
+        return result
+
+    def _needs_matrix(self, requests) -> np.ndarray:
+        needs = np.zeros((len(requests), len(DIFFICULTY_CODES)), dtype=np.float32)
+        for i, (request, inferred) in enumerate(zip(requests, self._inferred(requests), strict=True)):
+            for code, conf in inferred.items():
+                needs[i, _NEED_POS[code]] = min(1.0, conf * self.inferred_weight)
+            for code in request.stated_needs:
+                needs[i, _NEED_POS[code]] = 1.0
+        return needs
+
+    def _block(self, requests) -> RequestBlock:
+        return RequestBlock(requests, self.vectorizer_, self.index_.region_codes,
+                            self.index_.city, needs=self._needs_matrix(requests))
+
     # ------------------------------------------------------------------ ranking
     def rank(self, request: HelpRequest, k: int = 10) -> list[Match]:
         """The best `k` active mentors with spare capacity, best first, with reasons.
@@ -215,24 +327,88 @@ class MentorMatcher(BaseEstimator):
         check_is_fitted(self)
         _check_k(k)
         _check_request(request)
-        block = RequestBlock([request], self.vectorizer_, self.index_.region_codes,
-                             self.index_.city)
+        block = self._block([request])
         components = self.index_.components(block, same_city_score=self.same_city_score)[:, 0]
         scores = self.weights_ @ components
         eligible = np.flatnonzero(self.index_.eligible())
         if len(eligible) == 0:
             return []
-        top = _top_k(scores[eligible], k)
+        top = _top_k(scores[eligible] - self._exposure()[eligible], k)
         rows = eligible[top]
         return [self._match(block, row, components[:, row]) for row in rows]
+
+    def infer_needs(self, request: HelpRequest) -> dict[str, float]:
+        """Needs read from the request's text that it neither ticked, confirmed nor
+        rejected: {difficulty: confidence}, best first. `request.inferred` wins when set."""
+        check_is_fitted(self)
+        return self._inferred([request])[0]
+
+    def needs_of(self, request: HelpRequest) -> dict[str, float]:
+        """Every need the ranking uses with its weight: ticked and confirmed 1, inferred
+        their confidence times `inferred_weight`."""
+        check_is_fitted(self)
+        row = self._needs_matrix([request])[0]
+        return {DIFFICULTY_CODES[i]: round(float(row[i]), 4) for i in np.flatnonzero(row)}
+
+    def rank_teams(self, request: HelpRequest, k: int = 5, max_size: int = 3) -> list[Team]:
+        """Up to `k` small teams (1..`max_size` mentors with spare capacity) that together
+        cover the request's needs, best first; see `matching.teams`."""
+        check_is_fitted(self)
+        _check_k(k)
+        _check_k(max_size, "max_size")
+        _check_request(request)
+        return self._teams(request, k, max_size, self.index_.eligible())
+
+    def _teams(self, request, k, max_size, eligible) -> list[Team]:
+        block = self._block([request])
+        components = self.index_.components(block, same_city_score=self.same_city_score)[:, 0]
+        scores = self.weights_ @ components - self._exposure()
+        need_weights = block.needs[0]
+        found = best_teams(need_weights, self.index_.skills, scores, self.index_.group,
+                           eligible, k, max_size)
+        needs = [d for d in np.flatnonzero(need_weights > 0)]
+        teams = []
+        for score, coverage, members, member_scores in found:
+            team_members = tuple(
+                TeamMember(self.index_.ids[row], tuple(DIFFICULTY_CODES[d] for d in covered),
+                           round(member_score, 6))
+                for (row, covered), member_score in zip(members, member_scores, strict=True))
+            covered = {c for m in team_members for c in m.covers}
+            teams.append(Team(members=team_members, score=round(score, 6),
+                              coverage=round(coverage, 6),
+                              covered=tuple(DIFFICULTY_CODES[d] for d in needs
+                                            if DIFFICULTY_CODES[d] in covered),
+                              uncovered=tuple(DIFFICULTY_CODES[d] for d in needs
+                                              if DIFFICULTY_CODES[d] not in covered)))
+        return teams
+
+    def assign_teams(self, requests: Iterable[HelpRequest], max_size: int = 3) -> TeamAssignment:
+        """Place a team on each request, in order, never beyond a mentor's remaining
+        capacity (greedy: each request takes its best team among the mentors still free).
+        Loads are not changed."""
+        check_is_fitted(self)
+        requests = list(requests)
+        _check_k(max_size, "max_size")
+        for i, request in enumerate(requests):
+            _check_request(request, f"requests[{i}]")
+        remaining = np.where(self.index_.eligible(), self.index_.capacity - self.index_.load, 0)
+        placed, unassigned = [], []
+        for request in requests:
+            teams = self._teams(request, 1, max_size, remaining > 0)
+            if not teams or teams[0].coverage <= 0:
+                unassigned.append(request.id)
+                continue
+            for member in teams[0].members:
+                remaining[self.index_.row_of[member.mentor_id]] -= 1
+            placed.append((request.id, teams[0]))
+        return TeamAssignment(teams=placed, unassigned=unassigned)
 
     def explain(self, request: HelpRequest, mentor_id) -> Match:
         """The Match of one given mentor (whether or not she is available)."""
         check_is_fitted(self)
         _check_request(request)
         row = self._row(mentor_id)
-        block = RequestBlock([request], self.vectorizer_, self.index_.region_codes,
-                             self.index_.city)
+        block = self._block([request])
         components = pair_components(self.index_, block, [row], self.same_city_score)[0]
         return self._match(block, row, components)
 
@@ -266,7 +442,7 @@ class MentorMatcher(BaseEstimator):
         edge_requests, edge_mentors, edge_scores = [], [], []
         for start in range(0, len(requests), _ASSIGN_CHUNK):
             chunk = requests[start:start + _ASSIGN_CHUNK]
-            block = RequestBlock(chunk, self.vectorizer_, index.region_codes, index.city)
+            block = self._block(chunk)
             scores = np.tensordot(self.weights_, index.components(
                 block, same_city_score=self.same_city_score), axes=1)
             scores[:, ~eligible] = -np.inf
@@ -349,7 +525,7 @@ class MentorMatcher(BaseEstimator):
         rows = [self._row(mentor_id) for mentor_id in mentor_ids]
         if not rows:
             return np.zeros((0, len(FEATURE_NAMES)))
-        block = RequestBlock(requests, self.vectorizer_, self.index_.region_codes, self.index_.city)
+        block = self._block(requests)
         return pair_components(self.index_, block, rows, self.same_city_score).astype(np.float64)
 
     def _match(self, block: RequestBlock, row: int, components: np.ndarray) -> Match:
@@ -361,17 +537,22 @@ class MentorMatcher(BaseEstimator):
                      reasons=reasons, components=named)
 
     def _reasons(self, block: RequestBlock, row: int, components: np.ndarray) -> tuple:
+        """Reasons for the factors that counted: each added at least `REASON_MIN_SHARE` of
+        the match's score. Skills and group fit name only needs the mentor covers."""
         request, mentor = block.requests[0], self.index_.mentors[row]
+        score = float(self.weights_ @ components)
         found: list[tuple[float, int, Reason]] = []  # (weighted contribution, order, reason)
 
         def add(component: str, reason: Reason):
             i = FEATURE_NAMES.index(component)
             contribution = self.weights_[i] * components[i]
-            # A component the weights ignore is no reason for this match.
-            if contribution > 0:
+            if contribution > 0 and contribution >= REASON_MIN_SHARE * score:
                 found.append((contribution, len(found), reason))
 
-        shared = tuple(d for d in request.difficulties if d in mentor.skills)
+        weights = block.needs[0]
+        needs = [DIFFICULTY_CODES[i] for i in np.lexsort((np.arange(len(weights)), -weights))
+                 if weights[i] > 0]
+        shared = tuple(d for d in needs if d in mentor.skills)
         if shared:
             add("skill", Reason("shared_skills", {"skills": shared}))
         if request.industry in mentor.industries:
@@ -385,7 +566,9 @@ class MentorMatcher(BaseEstimator):
             add("region", Reason("same_district", {"region": mentor.region}))
         elif components[3] > 0:
             add("region", Reason("same_city", {"region": mentor.region}))
-        suited = tuple(d for d in request.difficulties
+        # Only needs the group suits AND the mentor covers: a group's leaning is no reason
+        # to send a woman to someone without the skill.
+        suited = tuple(d for d in shared
                        if self.groups_[mentor.group].get(d, self.default_affinity)
                        >= _GROUP_FIT_THRESHOLD)
         if suited:
@@ -414,6 +597,25 @@ class MentorMatcher(BaseEstimator):
 
         return shared_terms(block.requests[0].description, self.index_.mentors[row].bio,
                             contribution, self.max_terms)
+
+
+_DEFAULT_TAGGER = None
+
+
+def _default_tagger():
+    """The shipped needs tagger, fitted once per process (it is only read afterwards)."""
+    global _DEFAULT_TAGGER
+    if _DEFAULT_TAGGER is None:
+        _DEFAULT_TAGGER = NeedsTagger().fit()
+    return _DEFAULT_TAGGER
+
+
+def _request_key(request: HelpRequest):
+    try:
+        hash(request.id)
+        return request.id
+    except TypeError:
+        return repr(request.id)
 
 
 def _is_known(mentor_id, row_of: dict) -> bool:

@@ -99,6 +99,8 @@ DEFAULT_GROUP_AFFINITY: dict[str, dict[str, float]] = {
 }
 DEFAULT_AFFINITY = 0.3
 
+DECLINE_REASONS = ("busy", "not_my_field", "too_far", "other")
+
 
 def label(vocabulary: dict[str, tuple[str, str]], code: str, lang: str = "zh") -> str:
     """The label of `code` in `lang` ("zh" or "en"); the code itself when unknown."""
@@ -226,10 +228,23 @@ class HelpRequest:
     region: str
     description: str = ""
     stage: str = "startup"
+    # Needs the woman confirmed after the matcher read them in her text (they count as
+    # ticked), and needs she removed (never inferred again for this request).
+    confirmed: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = ()
+    # {difficulty: confidence 0..1} read from the text; None lets the matcher read it.
+    inferred: dict | None = None
 
     def __post_init__(self):
         self.difficulties = _as_tuple(self.difficulties, "difficulties")
+        self.confirmed = _as_tuple(self.confirmed, "confirmed")
+        self.rejected = _as_tuple(self.rejected, "rejected")
         self.validate()
+
+    @property
+    def stated_needs(self) -> tuple[str, ...]:
+        """Ticked and confirmed needs, in that order, without repeats."""
+        return tuple(dict.fromkeys(self.difficulties + self.confirmed))
 
     def validate(self) -> None:
         _check_id(self.id, "request id")
@@ -244,6 +259,15 @@ class HelpRequest:
         if not isinstance(self.description, str):
             raise ValueError(
                 f"description must be a string, got {type(self.description).__name__}")
+        _check_codes(self.confirmed, DIFFICULTIES, "confirmed difficulty")
+        _check_codes(self.rejected, DIFFICULTIES, "rejected difficulty")
+        if self.inferred is not None:
+            if not isinstance(self.inferred, dict):
+                raise ValueError("inferred must be a dict {difficulty: confidence} or None")
+            _check_codes(tuple(self.inferred), DIFFICULTIES, "inferred difficulty")
+            for code, value in self.inferred.items():
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                    raise ValueError(f"inferred[{code!r}] must be within 0..1, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -259,10 +283,21 @@ class Outcome:
     accepted: bool
     resolved: bool | None = None
     satisfaction: int | None = None
+    # Why a mentor declined: "busy", "not_my_field", "too_far", "other" (or None). A busy
+    # mentor says nothing about the fit: such outcomes are not learned from.
+    decline_reason: str | None = None
 
     def __post_init__(self):
         if self.satisfaction is not None and not 1 <= self.satisfaction <= 5:
             raise ValueError(f"satisfaction must be 1..5, got {self.satisfaction}")
+        if self.decline_reason is not None and self.decline_reason not in DECLINE_REASONS:
+            raise ValueError(f"decline_reason must be one of {DECLINE_REASONS}, "
+                             f"got {self.decline_reason!r}")
+
+    @property
+    def says_about_fit(self) -> bool:
+        """False for a decline because the mentor was busy: availability, not fit."""
+        return not (not self.accepted and self.decline_reason == "busy")
 
     @property
     def success(self) -> bool:
@@ -354,3 +389,47 @@ class Assignment:
             if rid == request_id:
                 return mid
         return None
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    """One mentor of a proposed team, with the needs she covers in it."""
+
+    mentor_id: Hashable
+    covers: tuple[str, ...]
+    score: float
+
+    def to_dict(self) -> dict:
+        return {"mentor_id": self.mentor_id, "covers": list(self.covers), "score": self.score}
+
+
+@dataclass(frozen=True)
+class Team:
+    """A small team for one request: members together cover `covered` of its needs.
+
+    `coverage` is the confidence-weighted share of the request's needs covered (0..1);
+    `score` orders teams (coverage first, then the members' match scores, then a bonus for
+    complementary groups, minus a cost per extra member)."""
+
+    members: tuple[TeamMember, ...]
+    score: float
+    coverage: float
+    covered: tuple[str, ...]
+    uncovered: tuple[str, ...]
+
+    @property
+    def mentor_ids(self) -> tuple:
+        return tuple(m.mentor_id for m in self.members)
+
+    def to_dict(self) -> dict:
+        return {"members": [m.to_dict() for m in self.members], "score": self.score,
+                "coverage": self.coverage, "covered": list(self.covered),
+                "uncovered": list(self.uncovered)}
+
+
+@dataclass(frozen=True)
+class TeamAssignment:
+    """`teams`: [(request id, Team)] in request order; `unassigned` request ids."""
+
+    teams: list[tuple[Hashable, Team]]
+    unassigned: list[Hashable]

@@ -121,9 +121,10 @@ class Thesaurus:
         alts.extend(o for o in others if o not in alts and o != term)
 
     @classmethod
-    def default(cls) -> Thesaurus:
-        """The lists shipped with the package (synonyms/data/*.txt)."""
-        return cls(_default_groups())
+    def default(cls, lists: Iterable[str] = ("zh", "latin")) -> Thesaurus:
+        """The lists shipped with the package (synonyms/data/<name>.txt): by default the
+        search lists; the matcher adds ``"needs_zh"`` (words for business difficulties)."""
+        return cls(_default_groups(tuple(lists)))
 
     def merged(self, groups: Iterable[Group | str | Iterable[str]]) -> Thesaurus:
         """A new thesaurus with these groups added (staff edits on top of the defaults)."""
@@ -212,10 +213,12 @@ def _with_replacements(choices: list[range], k: int):
             yield tuple(combo)
 
 
-@lru_cache(maxsize=1)
-def _default_groups() -> tuple[Group, ...]:
+@lru_cache(maxsize=8)
+def _default_groups(lists: tuple[str, ...] = ("zh", "latin")) -> tuple[Group, ...]:
     groups: list[Group] = []
-    for name in ("zh.txt", "latin.txt"):
+    for name in (f"{n}.txt" for n in lists):
+        if not resources.files("synonyms").joinpath("data", name).is_file():
+            raise ValueError(f"no shipped synonym list {name!r}")
         text = resources.files("synonyms").joinpath("data", name).read_text(encoding="utf-8")
         try:
             groups.extend(parse_groups(text))

@@ -160,3 +160,14 @@ class CloseForm(FlaskForm):
 class DeclineForm(FlaskForm):
     code = RadioField(_l("Why can you not help this time?"), choices=list(DECLINE_LABELS.items()), default="busy")
     reason = StringField(_l("A few words (only staff see them)"), validators=[Length(max=200)])
+
+
+class NeedPhraseForm(FlaskForm):
+    """Staff add an example of how a woman might describe a difficulty."""
+
+    code = SelectField(_l("Difficulty"), validators=[DataRequired()])
+    phrase = StringField(_l("How she might say it"), validators=[DataRequired(), Length(max=200)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.code.choices = labelled(DIFFICULTIES)

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from market import areas
 from market.auth import role_required, staff_required
+from market.ids import parse_id
 from market.mentoring import groups, services, states
 from market.mentoring.blueprint import _error, _int, bp
 from market.mentoring.forms import (
@@ -25,6 +26,7 @@ from market.mentoring.forms import (
     DismissForm,
     EntryForm,
     MentorForm,
+    NeedPhraseForm,
     OnBehalfForm,
     RequestForm,
     ResolveForm,
@@ -50,6 +52,8 @@ def mentoring_helpers():
                    {"url": url_for("mentoring.team"), "label": _("Committee members and supervisors")},
                    {"url": url_for("insights.dashboard"), "label": _("Insights and early warnings")}] \
         if current_user.is_authenticated and current_user.is_staff else []
+    if staff_links:
+        staff_links.append({"url": url_for("mentoring.need_phrases"), "label": _("How women describe needs")})
     return {"case_labels": states.CASE_LABELS, "intro_labels": states.INTRODUCTION_LABELS,
             "status_log_labels": states.STATUS_LOG_LABELS,
             "difficulty_labels": states.DIFFICULTY_LABELS, "channel_labels": CHANNEL_LABELS,
@@ -230,8 +234,10 @@ def case_page(case_id: int):
     entry_form.happened_on.data = services.common.today()
     services.record_read(current_user, case, acc)
     mentors = services.mentors_for_staff("approved") if acc.is_staff else []
+    pending_needs = services.pending_needs(case) if (acc.is_author or acc.is_filer) and case.status == "open" else []
+    teams = services.team_suggestions(case) if acc.is_staff and case.status == "open" else []
     return render_template("mentoring/case.html", case=case, req=case, acc=acc, entry_form=entry_form,
-                           mentors=mentors,
+                           mentors=mentors, pending_needs=pending_needs, teams=teams,
                            consent_form=ConsentForm(), consents=services.consent_history(case),
                            resolve_form=ResolveForm(), close_form=CloseForm(), timeline=services.timeline(case),
                            contact_form=ContactNoteForm(), dismiss_form=DismissForm(),
@@ -438,6 +444,77 @@ def dismiss_proposed(case_id: int):
     else:
         flash(_("The proposed case is dismissed."), "info")
     return _back(case_id)
+
+
+
+
+# ---- needs read from her text -------------------------------------------------------------
+
+@bp.post("/mentoring/cases/<int:case_id>/needs")
+@login_required
+def answer_need(case_id: int):
+    answer = request.form.get("answer")
+    code = request.form.get("code") or ""
+    if answer not in ("yes", "no"):
+        flash(_("Say whether you need it."), "error")
+        return _back(case_id, "#understood")
+    try:
+        services.answer_need(current_user, case_id, code, answer == "yes")
+    except services.NotFound:
+        abort(404)
+    except services.MentoringError as e:
+        _error(e)
+    else:
+        flash(_("Thank you. The suggestions now take it into account.") if answer == "yes"
+              else _("Removed. The suggestions no longer count it."), "success")
+    return _back(case_id, "#suggestions")
+
+
+@bp.route("/staff/mentoring/phrases", methods=["GET", "POST"])
+@staff_required
+def need_phrases():
+    from matching.text import default_phrases
+
+    form = NeedPhraseForm()
+    if form.validate_on_submit():
+        try:
+            services.add_phrase(current_user, form.code.data, form.phrase.data)
+        except services.MentoringError as e:
+            form.phrase.errors.append(str(e))
+        else:
+            flash(_("Saved. The matcher is refitted with it."), "success")
+            return redirect(url_for("mentoring.need_phrases"))
+    return render_template("mentoring/phrases.html", form=form, phrases=services.phrases(),
+                           defaults=default_phrases())
+
+
+@bp.post("/staff/mentoring/phrases/<int:phrase_id>/delete")
+@staff_required
+def delete_need_phrase(phrase_id: int):
+    try:
+        services.delete_phrase(current_user, phrase_id)
+    except services.NotFound:
+        abort(404)
+    flash(_("Removed. The matcher is refitted without it."), "success")
+    return redirect(url_for("mentoring.need_phrases"))
+
+
+@bp.post("/mentoring/cases/<int:case_id>/ask-team")
+@staff_required
+def ask_team(case_id: int):
+    ids = [parse_id(v) for v in request.form.getlist("mentor_id")]
+    if not ids or any(i is None for i in ids):
+        flash(_("Choose a team of up to three different mentors."), "error")
+        return _back(case_id, "#staff-actions")
+    try:
+        services.ask_team(current_user, case_id, ids)
+    except services.NotFound:
+        abort(404)
+    except services.MentoringError as e:
+        _error(e)
+    else:
+        flash(_("The first member is asked; ask the others to join once she has accepted."), "success")
+    return _back(case_id, "#staff-actions")
 
 
 # The staff pages live beside this module, on the same blueprint.

@@ -17,10 +17,13 @@ from market.models.mentoring import (  # noqa: F401
     CaseConsent,
     CaseDifficulty,
     CaseEntry,
+    CaseInferredNeed,
     ClientProfile,
     Introduction,
+    MatcherModel,
     MentorGroup,
     MentorProfile,
+    NeedPhrase,
 )
 from market.models.notifications import Notice, NoticePreference  # noqa: F401
 from market.models.orders import CartItem, Order, OrderLine, SavedAddress, SubOrder  # noqa: F401

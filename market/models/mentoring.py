@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.extensions import db
@@ -93,9 +104,12 @@ class MentorProfile(db.Model):
     availability: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     paused: Mapped[bool] = mapped_column(default=False)
+    # Set when she declines an ask because she is busy: not suggested until then (her fit is
+    # unchanged; this is availability).
+    busy_until: Mapped[date | None] = mapped_column(Date)
     approved_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    # Bumped on every change that matters to matching, so app servers know when to refit.
+    # Bumped when her profile changes (not her load), so app servers know when to refit.
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     user = relationship("User")
@@ -284,3 +298,54 @@ class CaseConsent(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="consents")
     recorded_by = relationship("User")
+
+
+INFERRED_NEED_STATUSES = ("pending", "confirmed", "removed")
+
+
+class CaseInferredNeed(db.Model):
+    """A need the matcher read in a case's free text, and what the woman (or the person who
+    filed for her) said: confirmed (it becomes one of the case's difficulties) or removed
+    (never inferred again for the case). Decided ones are training data for the matcher."""
+
+    __tablename__ = "case_inferred_needs"
+    __table_args__ = (UniqueConstraint("case_id", "code", name="uq_case_inferred_needs_case_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    confidence: Mapped[float] = mapped_column(default=0.0)
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    case: Mapped[Case] = relationship()
+
+
+class NeedPhrase(db.Model):
+    """An example phrasing of a difficulty added by staff (on top of the shipped defaults):
+    how women say it. Editing them refits the matcher's text-to-needs model."""
+
+    __tablename__ = "need_phrases"
+    __table_args__ = (UniqueConstraint("code", "phrase", name="uq_need_phrases_code_phrase"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), index=True)
+    phrase: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class MatcherModel(db.Model):
+    """A fitted matcher shared by every app process: the newest `version` is the one in use;
+    `signature` says which mentors, groups, districts and phrasings it was fitted on."""
+
+    __tablename__ = "matcher_models"
+
+    version: Mapped[int] = mapped_column(primary_key=True)
+    signature: Mapped[str] = mapped_column(String(64), index=True)
+    mentors: Mapped[int] = mapped_column(default=0)
+    weight_source: Mapped[str] = mapped_column(String(12), default="params")
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

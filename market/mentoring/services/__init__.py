@@ -11,6 +11,7 @@ CLI and other modules call these; nothing else changes mentoring rows.
 - `introductions`: suggestions, asks, answers, moving on
 - `followups`: the typed case log and next follow-up dates
 - `assignment`: staff's global capacity-aware assignment
+- `needs`: needs read from her text (asked "right?"), staff's example phrasings of needs
 - `loop`: expiry, withdraw, reassign, named and second mentors, escalation, closure, reopening
 - `notify`: mail
 - `reports`: overdue cases, dashboard, export
@@ -58,16 +59,18 @@ from market.mentoring.services.followups import (  # noqa: F401
 from market.mentoring.services.introductions import (  # noqa: F401
     SUGGESTIONS,
     accept,
+    answer_need,  # noqa: F401, E402
     ask_mentor,
     decline,
     mentor_home,
     move_on,
     refresh_suggestions,
 )
-from market.mentoring.services.loop import (  # noqa: F401
+from market.mentoring.services.loop import (  # noqa: F401  # noqa: F401, E402
     DifficultyResult,
     add_second_mentor,
     ask_named_mentor,
+    ask_team,
     confirm_closure,
     due_this_week,
     escalate_overdue,
@@ -78,6 +81,7 @@ from market.mentoring.services.loop import (  # noqa: F401
     reopen,
     responsible_staff,
     sweep,
+    team_suggestions,
     verify_closure,
     withdraw_ask,
 )
@@ -88,6 +92,7 @@ from market.mentoring.services.mentors import (  # noqa: F401
     save_mentor_profile,
     set_paused,
 )
+from market.mentoring.services.needs import add_phrase, delete_phrase, pending_needs, phrases  # noqa: F401, E402
 from market.mentoring.services.notify import notify_asked, notify_matched  # noqa: F401
 from market.mentoring.services.profiles import (  # noqa: F401
     ProfileData,

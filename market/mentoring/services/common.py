@@ -111,7 +111,7 @@ def release_place(mentor_id: int | None) -> None:
     if mentor_id is not None:
         db.session.execute(
             update(MentorProfile).where(MentorProfile.id == mentor_id, MentorProfile.current_load > 0)
-            .values(current_load=MentorProfile.current_load - 1, updated_at=utcnow())
+            .values(current_load=MentorProfile.current_load - 1)
             .execution_options(synchronize_session=False)
         )
 
@@ -122,7 +122,7 @@ def take_place(mentor_id: int) -> bool:
         update(MentorProfile)
         .where(MentorProfile.id == mentor_id, MentorProfile.current_load < MentorProfile.capacity,
                MentorProfile.status == "approved")
-        .values(current_load=MentorProfile.current_load + 1, updated_at=utcnow())
+        .values(current_load=MentorProfile.current_load + 1)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
 

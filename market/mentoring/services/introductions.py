@@ -3,12 +3,12 @@ a time, her answer, and moving on to the next when she declines."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
 from market import audit
 from market.extensions import db
-from market.mentoring.matcher import get_matcher, reasons_as_json, to_request
+from market.mentoring.matcher import available, get_matcher, reasons_as_json, to_request
 from market.mentoring.services.access import mentor_profile, visible_case
 from market.mentoring.services.common import (
     MentoringError,
@@ -24,8 +24,9 @@ from market.mentoring.services.common import (
     touch,
     utcnow,
 )
+from market.mentoring.services.needs import read_needs
 from market.mentoring.services.notify import notify_asked, notify_declined, notify_matched
-from market.models import Case, Introduction, MentorProfile, User
+from market.models import Case, CaseDifficulty, CaseInferredNeed, Introduction, MentorProfile, User
 
 SUGGESTIONS = 5
 DECLINE_LABELS_CODES = ("busy", "not_my_field", "too_far", "other")
@@ -38,6 +39,7 @@ def refresh_suggestions(case: Case, k: int = SUGGESTIONS) -> list[Introduction]:
     matcher = get_matcher()
     if matcher is None:
         return []
+    read_needs(case, matcher)
     known = {i.mentor_id for i in case.introductions}
     try:
         matches = matcher.rank(to_request(case), k=k + len(known))
@@ -165,6 +167,18 @@ def decline(user: User, introduction_id: int, reason: str = "", code: str = "oth
                              decline_reason=note):
         db.session.rollback()
         raise MentoringError(_l("This request has already been answered."))
+    if code == "busy":
+        # Availability, not fit: she is not suggested for a while; what she is good at stays.
+        from datetime import timedelta
+
+        from flask import current_app
+
+        from market.mentoring.services.common import today
+
+        days = max(int(current_app.config.get("MENTORING_BUSY_DAYS", 14)), 0)
+        db.session.execute(update(MentorProfile).where(MentorProfile.id == intro.mentor_id)
+                           .values(busy_until=today() + timedelta(days=days))
+                           .execution_options(synchronize_session=False))
     db.session.commit()
     log.info("case %s: mentor %s declined (%s)", intro.case_id, intro.mentor_id, code)
     case = load_case(intro.case_id)
@@ -181,7 +195,8 @@ def move_on(case: Case) -> Introduction | None:
         return None
     for attempt in range(2):
         for intro in sorted(case.introductions, key=lambda i: i.rank):
-            if intro.status == "suggested" and intro.mentor.matchable and intro.mentor.spare > 0 and set_asked(intro):
+            if (intro.status == "suggested" and intro.role == "lead" and available(intro.mentor)
+                    and intro.mentor.spare > 0 and set_asked(intro)):
                 db.session.commit()
                 log.info("case %s moved on: mentor %s asked", case.id, intro.mentor_id)
                 notify_asked(intro)
@@ -208,3 +223,42 @@ def mentor_home(user: User) -> tuple[MentorProfile | None, list[Introduction], l
         .order_by(Case.id.desc())
     ))
     return profile, asks, cases
+
+
+# ---- needs read from her text: her answer -----------------------------------------------
+
+def answer_need(user: User, case_id: int, code: str, confirm: bool) -> Case:
+    """She (or whoever filed for her) confirms or removes a need read in her text; the
+    suggestions not yet asked are recomputed."""
+    case, acc = visible_case(user, case_id)
+    if not (acc.is_author or acc.is_filer):
+        raise NotFound(case_id)
+    row = db.session.scalar(select(CaseInferredNeed).where(CaseInferredNeed.case_id == case.id,
+                                                           CaseInferredNeed.code == code))
+    if row is None:
+        raise MentoringError(_l("This need was not read in your request."))
+    if row.status != "pending":
+        raise MentoringError(_l("You already answered this."))
+    row.status = "confirmed" if confirm else "removed"
+    row.decided_by_id, row.decided_at = user.id, utcnow()
+    if confirm and code not in case.difficulties:
+        db.session.add(CaseDifficulty(case_id=case.id, code=code, position=len(case.difficulty_items)))
+    audit.record(user, "case.need_confirm" if confirm else "case.need_remove", case,
+                 on_behalf_of=("client_profiles", case.profile_id) if case.profile_id and not acc.is_author else None)
+    db.session.commit()
+    log.info("case %s: need %s %s by user=%s", case.id, code, row.status, user.id)
+    _resuggest(case.id)
+    return load_case(case.id)
+
+
+def _resuggest(case_id: int) -> None:
+    """Suggestions nobody acted on yet are recomputed with the needs as they now are."""
+    case = load_case(case_id)
+    if case is None or case.status != "open":
+        return
+    db.session.execute(delete(Introduction).where(Introduction.case_id == case_id, Introduction.status == "suggested",
+                                                  Introduction.source == "matcher")
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    db.session.expire_all()
+    refresh_suggestions(load_case(case_id))

@@ -83,15 +83,22 @@ def save_mentor_profile(user: User, data: MentorData) -> MentorProfile:
 
         tell_staff_to_approve(profile.display_name, "mentor", f"approval:mentor:{profile.id}")
         db.session.commit()
+    elif profile.status == "approved":
+        _refit()
     return profile
+
+
+def _refit() -> None:
+    from market.mentoring.matcher import request_refit
+
+    request_refit()
 
 
 def set_paused(user: User, paused: bool) -> MentorProfile:
     profile = mentor_profile(user)
     if profile is None:
         raise NotFound("mentor")
-    profile.paused = bool(paused)
-    profile.updated_at = utcnow()
+    profile.paused = bool(paused)  # availability: applied to the loaded matcher, no refit
     db.session.commit()
     log.info("mentor %s %s by herself", profile.id, "paused" if paused else "resumed")
     return profile
@@ -108,6 +115,7 @@ def review_mentor(staff: User, mentor_id: int, decision: str) -> MentorProfile:
     profile.updated_at = utcnow()
     db.session.commit()
     log.info("mentor %s %s by staff=%s", profile.id, decision, staff.id)
+    _refit()
     return profile
 
 
