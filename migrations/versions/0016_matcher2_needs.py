@@ -2,16 +2,16 @@
 phrasings of needs (need_phrases), fitted matchers shared by every process (matcher_models),
 and a mentor's busy_until (a busy decline pauses suggestions, not fit)
 
-Revision ID: 0011_matcher2_needs
-Revises: 0010_refund_requests_ledger
+Revision ID: 0016_matcher2_needs
+Revises: 0015_supply_organisations_events
 Create Date: 2026-11-27 17:40:00
 
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0011_matcher2_needs'
-down_revision = '0010_refund_requests_ledger'
+revision = '0016_matcher2_needs'
+down_revision = '0015_supply_organisations_events'
 branch_labels = None
 depends_on = None
 
