@@ -3,9 +3,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
-from market.catalog import searching, services
+from market.catalog import cards, searching, services
 
 bp = Blueprint("catalog", __name__)
+
+
+@bp.record_once
+def _install_cards(state) -> None:
+    cards.init_app(state.app)
 
 
 @bp.get("/")
@@ -22,7 +27,7 @@ def products():
     cq = services.CatalogQuery.from_args(request.args)
     outcome = services.search_products(cq, current_app.config["PRODUCTS_PER_PAGE"])
     return render_template("catalog/products.html", page=outcome.page, cq=outcome.cq, outcome=outcome,
-                           brands=services.all_brands())
+                           brands=services.brand_choices())
 
 
 @bp.get("/api/search/suggest")
