@@ -207,6 +207,16 @@ def _with_index_scans(pieces: search.Pieces | None, compute):
     return result
 
 
+def _limits_pay_off(pieces: search.Pieces | None) -> bool:
+    """Whether counting (and grouping for facets) only the first N matches is cheaper than
+    counting them all. It is, by far, for filters alone (100,000 products: 2 ms against
+    300 ms). Not for a text search on PostgreSQL: its tsvector is an expression over
+    `search_tokens`, and a LIMIT makes the planner walk a btree index and recompute that
+    expression for each row (about 25 µs a row: 160 ms for 1,001 matches of 刺绣), where
+    the GIN bitmap counts all 17,516 in 45 ms. There the count stays exact."""
+    return not pieces or db.engine.dialect.name != "postgresql"
+
+
 class ProductPage(Pagination):
     """A page of products whose ids and total were found (or remembered) beforehand.
     `estimated`: there are more matches than were counted; `total` is then a lower bound
@@ -246,9 +256,10 @@ def list_products(cq: CatalogQuery, per_page: int, *, artisan_id: int | None = N
         ids = list(db.session.scalars(stmt.with_only_columns(Product.id).limit(per_page).offset(offset)))
         if not ids and cq.page == 1:
             return ids, 0, False
-        total = db.session.scalar(select(func.count()).select_from(
-            stmt.order_by(None).with_only_columns(Product.id).limit(cap + 1).subquery()
-        )) or 0
+        matches = stmt.order_by(None).with_only_columns(Product.id)
+        if not _limits_pay_off(pieces):  # counted exactly: cheaper here (see _limits_pay_off)
+            return ids, db.session.scalar(select(func.count()).select_from(matches.subquery())) or 0, False
+        total = db.session.scalar(select(func.count()).select_from(matches.limit(cap + 1).subquery())) or 0
         return ids, min(total, cap), total > cap
 
     ids, total, estimated = remember(key, int(current_app.config.get("CATALOG_CACHE_SECONDS", 0)),
@@ -261,11 +272,13 @@ def list_products(cq: CatalogQuery, per_page: int, *, artisan_id: int | None = N
 
 
 def get_public_product(product_id: int) -> Product | None:
-    return db.session.scalar(
+    # One query: a product has a handful of images, so joining them costs less than the
+    # second round trip a selectin load would make.
+    return db.session.scalars(
         public_products()
         .where(Product.id == product_id)
-        .options(selectinload(Product.images), joinedload(Product.artisan), joinedload(Product.brand))
-    )
+        .options(joinedload(Product.images), joinedload(Product.artisan), joinedload(Product.brand))
+    ).unique().first()
 
 
 def get_public_artisan(artisan_id: int) -> Artisan | None:
@@ -359,7 +372,8 @@ def facet_counts(cq: CatalogQuery, *, artisan_id: int | None = None) -> Facets:
         matches = stmt.order_by(None).with_only_columns(
             Product.category.label("category"), Product.brand_id.label("brand_id"),
             Artisan.district.label("district"), band.label("band"),
-        ).limit(sample + 1).subquery()
+        )
+        matches = (matches.limit(sample + 1) if _limits_pay_off(pieces) else matches).subquery()
         grouped = select(matches.c.category, matches.c.brand_id, matches.c.district, matches.c.band,
                          func.count()).group_by(matches.c.category, matches.c.brand_id, matches.c.district,
                                                 matches.c.band)
