@@ -425,13 +425,20 @@ def _band_label(low: int | None, high: int | None) -> str:
 class SearchOutcome:
     """What the products page shows: the page, the query it ended up searching (a
     corrected one when the typed one found nothing), facets, and popular searches when
-    nothing was found."""
+    nothing was found. Facets are counted when first asked for: a page whose facets come
+    from a cached fragment never computes them."""
 
     page: ProductPage
     cq: CatalogQuery
-    facets: Facets
     corrected_from: str | None = None
     popular: list[str] = field(default_factory=list)
+    _facets: Facets | None = None
+
+    @property
+    def facets(self) -> Facets:
+        if self._facets is None:
+            self._facets = facet_counts(self.cq) if self.page.total else Facets([], [], [], [], False)
+        return self._facets
 
     @property
     def past_the_end(self) -> bool:
@@ -455,5 +462,4 @@ def search_products(cq: CatalogQuery, per_page: int) -> SearchOutcome:
     if cq.q and cq.page == 1:
         searching.record_search(cq.q, page.total)  # what was searched in the end
     popular = searching.popular_searches() if cq.q and page.total == 0 else []
-    facets = facet_counts(cq) if page.total else Facets([], [], [], [], False)
-    return SearchOutcome(page=page, cq=cq, facets=facets, corrected_from=corrected_from, popular=popular)
+    return SearchOutcome(page=page, cq=cq, corrected_from=corrected_from, popular=popular)
