@@ -173,3 +173,24 @@ def stock_race(app, base_url: str, *, buyers: int, units: int, run_id: str, logi
             "other": len(outcomes) - outcomes.count("placed") - outcomes.count("refused"),
             "units_sold": int(sold), "stock_left": int(left), "exact": int(sold) == units and left == 0,
             "prepare_seconds": round(prepare_seconds, 1), "race_seconds": round(race_seconds, 2)}
+
+
+def signed_in_cookie(app, base_url: str, *, run_id: str, product_id: int) -> str:
+    """A real buyer session, as a browser gets it: a new buyer logs in through the login
+    form (CSRF token and all) and puts a product in her cart, so every page she then sees
+    loads her user, roles, cart count and unread notices. Returns the `Cookie:` value."""
+    with app.app_context():
+        [(_, email)] = make_buyers(run_id + "-pages", 1)
+    s = requests.Session()
+    page = s.get(f"{base_url}/account/login", timeout=30)
+    r = s.post(f"{base_url}/account/login", timeout=30, allow_redirects=False,
+               data={"email": email, "password": PASSWORD, "csrf_token": _csrf(page.text)})
+    if r.status_code != 302:
+        raise RuntimeError(f"login failed for {email}: {r.status_code}")
+    product_page = s.get(f"{base_url}/products/{product_id}", timeout=30)
+    s.post(f"{base_url}/cart/add", timeout=30, data={"product_id": product_id, "quantity": 1,
+                                                     "csrf_token": _csrf(product_page.text)})
+    home = s.get(f"{base_url}/", timeout=30).text
+    if 'id="cart-count">1<' not in home or email not in home and "买家0" not in home:
+        raise RuntimeError("the bench session is not signed in with one item in the cart")
+    return "; ".join(f"{c.name}={c.value}" for c in s.cookies)

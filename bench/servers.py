@@ -69,6 +69,32 @@ def start_gunicorn(env: dict[str, str], *, workers: int, log_path: Path, port: i
     raise RuntimeError(f"gunicorn did not answer on port {port} within {timeout}s:\n{server.log_tail()}")
 
 
+def start_bare_gunicorn(*, workers: int, log_path: Path, timeout: float = 30.0) -> AppServer:
+    """bench.bare_app (a Flask "hello" outside our middleware) under gunicorn with `workers`
+    sync workers and no access log: the baseline every page is compared with."""
+    port = free_port()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "ab")  # noqa: SIM115  the child process keeps writing to it
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
+         "--keep-alive", "5", "bench.bare_app:app"],
+        cwd=PROJECT_ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
+    )
+    server = AppServer(proc, port, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"bare gunicorn exited with {proc.returncode}:\n{server.log_tail()}")
+        try:
+            if requests.get(f"{server.url}/hello", timeout=1).status_code == 200:
+                return server
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"bare gunicorn did not answer within {timeout}s:\n{server.log_tail()}")
+
+
 def flask_cli(args: list[str], env: dict[str, str], *, timeout: float = 600) -> subprocess.CompletedProcess:
     """`flask --app market ...` in a child process with `env` (e.g. `db upgrade`, `seed`)."""
     return subprocess.run(

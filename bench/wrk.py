@@ -19,6 +19,7 @@ class WrkResult:
     p99_ms: float
     requests: int
     errors: int  # socket errors + non-2xx/3xx answers
+    bare_rps: float = 0.0  # the baseline measured right before this row (bench/run.py)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -172,18 +172,34 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # Catalogue pages cache their ordered product ids and total for this long (0: off);
     # the products themselves (price, stock, visibility) are always read fresh.
     "CATALOG_CACHE_SECONDS": (int, 60),
+    # Product cards' HTML is shared by everyone for this long (0: off), keyed by the product's
+    # id, update time and stock state (market/catalog/cards.py).
+    "CARD_CACHE_SECONDS": (int, 300),
+    # Each process keeps what it read from the shared cache for at most this long (0: off).
+    "LOCAL_CACHE_SECONDS": (float, 5.0),
+    "LOCAL_CACHE_ITEMS": (int, 5000),
+    # Listings count their matches exactly up to this many past the page shown; above it
+    # they say "1,000+" (the count costs the same whatever the number of matches).
+    "COUNT_EXACT_MAX": (int, 1000),
+    # Searches are counted for "popular searches" in each process and written every this
+    # many seconds (0: at once, one upsert per search).
+    "SEARCH_COUNT_FLUSH_SECONDS": (float, 10.0),
     # Pages for visitors without a session are shared for this long (0: off); market.serving.
     "PAGE_CACHE_SECONDS": (int, 30),
     # Search (market/catalog/searching.py): synonyms and typo correction (0: the literal
     # words only); how often a process checks whether its search vocabulary is stale;
-    # how long each process keeps the staff's synonym groups and popular searches; above how many
-    # matches facet counts are shown rounded ("≈1,200").
+    # how long each process keeps the staff's synonym groups and popular searches; over how
+    # many matches at most facets are counted (more: the counts are lower bounds, "600+").
     "SEARCH_EXPANSION": (_flag, True),
     "SEARCH_VOCAB_SECONDS": (int, 300),
     "SYNONYMS_CACHE_SECONDS": (int, 60),
     "POPULAR_CACHE_SECONDS": (int, 300),
-    "FACET_EXACT_MAX": (int, 10_000),
+    "FACET_EXACT_MAX": (int, 2000),
     "LOG_FORMAT": (str, "text"),  # "json" under gunicorn (gunicorn.conf.py)
+    # JSON access lines (market/observability.py): the share of ordinary requests logged
+    # (errors and requests slower than ACCESS_LOG_SLOW_MS always are, and at once).
+    "ACCESS_LOG_SAMPLE": (float, 1.0),
+    "ACCESS_LOG_SLOW_MS": (float, 1000.0),
     "LOG_LEVEL": (str, "INFO"),
     # /metrics answers loopback clients that came through no proxy, or a bearer token.
     "METRICS_TOKEN": (str, ""),
@@ -214,6 +230,9 @@ class TestConfig:
     CACHE_NO_NULL_WARNING = True
     PAGE_CACHE_SECONDS = 0
     CATALOG_CACHE_SECONDS = 0
+    CARD_CACHE_SECONDS = 0
+    LOCAL_CACHE_SECONDS = 0
+    SEARCH_COUNT_FLUSH_SECONDS = 0
     SEARCH_VOCAB_SECONDS = 0  # rebuilt on every use, so a product made in a test is known at once
     SYNONYMS_CACHE_SECONDS = 0
     LOG_FORMAT = "text"

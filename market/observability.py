@@ -5,7 +5,12 @@
   background job it enqueued) runs, and in the response's `X-Request-ID` header, so one
   buyer's problem can be followed across app servers and workers.
 - LOG_FORMAT=json writes one JSON object per line (what gunicorn.conf.py asks for), with
-  an access line per request: method, path, endpoint, status, duration.
+  an access line per request: method, path, endpoint, status, duration. Access lines skip
+  the logging module (a LogRecord and a formatter per request cost more than the page's
+  own hooks): each process formats them itself and writes them in batches
+  (ACCESS_LOG_BUFFER lines, or every second from a small thread, and at exit). Errors (5xx)
+  and slow requests (ACCESS_LOG_SLOW_MS) are written at once; ACCESS_LOG_SAMPLE < 1 keeps
+  only that share of the other lines.
 - /metrics speaks Prometheus' text format: request latency by endpoint and status, and
   checkout counts. Under gunicorn each worker writes its numbers to files in
   PROMETHEUS_MULTIPROC_DIR and /metrics adds them up, so any worker can answer a scrape.
@@ -15,13 +20,16 @@
 """
 from __future__ import annotations
 
+import atexit
 import contextvars
 import hmac
 import json
 import logging
 import os
+import random
 import re
 import sys
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -108,6 +116,58 @@ def configure_logging(app: Flask) -> None:
     app.logger.handlers.clear()  # propagate to the root handler instead of Flask's default one
 
 
+class AccessLog:
+    """Access lines for one process: JSON objects in the same shape as JsonFormatter's,
+    written to stderr in batches by `flush` (when `max_lines` are waiting, every second
+    from a daemon thread started lazily in the process that logs, so gunicorn's forked
+    workers each get their own, and at exit)."""
+
+    def __init__(self, max_lines: int = 64, stream=None):
+        self.max_lines = max_lines
+        self.stream = stream
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+
+    def add(self, entry: dict, *, urgent: bool = False) -> None:
+        line = json.dumps(entry, ensure_ascii=False, default=str)
+        if self._pid != os.getpid():
+            self._start()
+        with self._lock:
+            self._lines.append(line)
+            due = urgent or len(self._lines) >= self.max_lines
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            lines, self._lines = self._lines, []
+        if lines:
+            stream = self.stream or sys.stderr
+            try:
+                stream.write("\n".join(lines) + "\n")
+                stream.flush()
+            except (OSError, ValueError):  # stderr closed at shutdown: nothing to tell
+                pass
+
+    def _start(self) -> None:
+        self._pid = os.getpid()
+        with self._lock:
+            self._lines = []  # lines copied from a parent process are the parent's to write
+
+        def loop() -> None:
+            while True:
+                time.sleep(1.0)
+                self.flush()
+
+        threading.Thread(target=loop, name="access-log", daemon=True).start()
+        atexit.register(self.flush)
+
+
+ACCESS_LOG = AccessLog()
+_PID = os.getpid
+
+
 # ---- per request --------------------------------------------------------------------
 
 def _before_request() -> None:
@@ -125,13 +185,19 @@ def _after_request(response: Response) -> Response:
     if started is not None:
         elapsed = time.perf_counter() - started
         endpoint = request.endpoint or "unmatched"  # a label per route, never per raw path
-        REQUEST_LATENCY.labels(request.method, endpoint, str(response.status_code)).observe(elapsed)
-        if current_app.config.get("LOG_FORMAT") == "json":
-            log.info("request", extra={
-                "method": request.method, "path": request.path, "endpoint": endpoint,
-                "status": response.status_code, "duration_ms": round(elapsed * 1000, 2),
-                "remote_addr": request.remote_addr,
-            })
+        status = response.status_code
+        REQUEST_LATENCY.labels(request.method, endpoint, str(status)).observe(elapsed)
+        cfg = current_app.config
+        if cfg.get("LOG_FORMAT") == "json":
+            urgent = status >= 500 or elapsed * 1000 >= float(cfg.get("ACCESS_LOG_SLOW_MS", 1000))
+            sample = float(cfg.get("ACCESS_LOG_SAMPLE", 1.0))
+            if urgent or sample >= 1.0 or random.random() < sample:
+                ACCESS_LOG.add({
+                    "ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": "INFO",
+                    "logger": __name__, "message": "request", "request_id": rid, "pid": _PID(),
+                    "method": request.method, "path": request.path, "endpoint": endpoint,
+                    "status": status, "duration_ms": round(elapsed * 1000, 2), "remote_addr": request.remote_addr,
+                }, urgent=urgent)
     return response
 
 

@@ -259,23 +259,57 @@ def _insert(table):
 
 
 def record_search(q: str, results: int) -> None:
-    """Count one search of `q` today (one atomic upsert, safe under concurrency). A failure
-    is logged and forgotten: counting must never break searching."""
+    """Count one search of `q` today for "popular searches". Each process adds its counts up
+    in memory and writes them every SEARCH_COUNT_FLUSH_SECONDS (one atomic upsert per
+    distinct query, safe under concurrency), so sixteen buyers searching the same word do
+    not queue on one row's lock; with 0 every search is written at once. A worker that dies
+    loses at most that many seconds of its counts. A failure is logged and forgotten:
+    counting must never break searching."""
     query = normalise(q)[:MAX_QUERY_CHARS]
     if not query:
         return
-    stmt = _insert(SearchQueryDay).values(day=beijing_today(), query=query, searches=1, results=results)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["day", "query"],
-        set_={"searches": SearchQueryDay.searches + 1, "results": stmt.excluded.results},
-    )
-    try:
-        # Its own connection and transaction: committing the request's session would
-        # expire the products the page is about to render.
-        with db.engine.begin() as conn:
-            conn.execute(stmt)
-    except SQLAlchemyError as exc:
-        log.warning("could not count the search %r: %s", query, exc)
+    app = current_app._get_current_object()
+    every = float(app.config.get("SEARCH_COUNT_FLUSH_SECONDS", 0))
+    if every <= 0:
+        _write_search_counts({(beijing_today(), query): [1, results]})
+        return
+    state = app.extensions.setdefault("search_counts", {"lock": threading.Lock(), "counts": {},
+                                                        "flushed": time.monotonic()})
+    now = time.monotonic()
+    with state["lock"]:
+        entry = state["counts"].setdefault((beijing_today(), query), [0, results])
+        entry[0] += 1
+        entry[1] = results
+        if now - state["flushed"] < every:
+            return
+        counts, state["counts"], state["flushed"] = state["counts"], {}, now
+    _write_search_counts(counts)
+
+
+def flush_search_counts() -> None:
+    """Write this process's counted searches now (tests, shutdown)."""
+    state = current_app.extensions.get("search_counts")
+    if not state:
+        return
+    with state["lock"]:
+        counts, state["counts"], state["flushed"] = state["counts"], {}, time.monotonic()
+    _write_search_counts(counts)
+
+
+def _write_search_counts(counts: dict) -> None:
+    for (day, query), (searches, results) in counts.items():
+        stmt = _insert(SearchQueryDay).values(day=day, query=query, searches=searches, results=results)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["day", "query"],
+            set_={"searches": SearchQueryDay.searches + stmt.excluded.searches, "results": stmt.excluded.results},
+        )
+        try:
+            # Its own connection and transaction: committing the request's session would
+            # expire the products the page is about to render.
+            with db.engine.begin() as conn:
+                conn.execute(stmt)
+        except SQLAlchemyError as exc:
+            log.warning("could not count the search %r: %s", query, exc)
 
 
 def popular_searches(limit: int = 8, days: int = 30) -> list[str]:

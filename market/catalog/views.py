@@ -6,10 +6,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from market.auth import role_required
-from market.catalog import moderation, searching, services
+from market.catalog import cards, moderation, searching, services
 from market.reviews import services as reviews
 
 bp = Blueprint("catalog", __name__)
+
+
+@bp.record_once
+def _install_cards(state) -> None:
+    cards.init_app(state.app)
 
 
 @bp.get("/")
@@ -26,7 +31,7 @@ def products():
     cq = services.CatalogQuery.from_args(request.args)
     outcome = services.search_products(cq, current_app.config["PRODUCTS_PER_PAGE"])
     return render_template("catalog/products.html", page=outcome.page, cq=outcome.cq, outcome=outcome,
-                           brands=services.all_brands())
+                           brands=services.brand_choices())
 
 
 @bp.get("/api/search/suggest")

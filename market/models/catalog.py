@@ -81,6 +81,9 @@ class Product(db.Model):
         CheckConstraint("stock >= 0", name="stock_non_negative"),
         Index("ix_products_status_created", "status", "created_at"),
         Index("ix_products_status_price", "status", "price_fen"),
+        # A category's listing sorted by price or date reads only that category (issue 15).
+        Index("ix_products_category_status_price", "category", "status", "price_fen"),
+        Index("ix_products_category_status_created", "category", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -80,3 +80,31 @@ def test_checkout_signals_are_counted(bare_app):
     assert _value(after, "market_orders_placed_total") == _value(before, "market_orders_placed_total") + 1
     assert _value(after, "market_orders_paid_total") == _value(before, "market_orders_paid_total") + 1
     assert 'market_payments_declined_total{reason="card_declined"}' in after
+
+
+def test_access_lines_are_json_written_in_batches_errors_and_slow_ones_at_once(bare_app):
+    import io
+
+    stream = io.StringIO()
+    access = observability.AccessLog(max_lines=3, stream=stream)
+    old, observability.ACCESS_LOG = observability.ACCESS_LOG, access
+    try:
+        bare_app.config.update(LOG_FORMAT="json", ACCESS_LOG_SLOW_MS=60_000)
+        client = bare_app.test_client()
+        rid = client.get("/healthz").headers["X-Request-ID"]
+        assert stream.getvalue() == ""  # waiting for its batch
+        client.get("/healthz")
+        client.get("/healthz")
+        lines = [json.loads(x) for x in stream.getvalue().splitlines()]
+        assert len(lines) == 3 and lines[0]["request_id"] == rid and lines[0]["status"] == 200
+        assert lines[0]["message"] == "request" and lines[0]["endpoint"] == "core.healthz" and "ts" in lines[0]
+        # Sampled out: ordinary requests only; a slow one is written at once.
+        bare_app.config["ACCESS_LOG_SAMPLE"] = 0.0
+        client.get("/healthz")
+        access.flush()
+        assert len(stream.getvalue().splitlines()) == 3
+        bare_app.config["ACCESS_LOG_SLOW_MS"] = 0
+        client.get("/healthz")
+        assert len(stream.getvalue().splitlines()) == 4
+    finally:
+        observability.ACCESS_LOG = old

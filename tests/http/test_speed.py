@@ -1,0 +1,162 @@
+"""Issue 15's speed work with every cache on: shared product cards and listing fragments,
+the per-process copy in front of the shared cache, the capped count, buffered search
+counts. What is shared must never carry one user's page to another."""
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from market.catalog import searching
+from market.extensions import cache, db
+from market.models import Product, SearchQueryDay
+from tests.support import login
+
+
+@pytest.fixture
+def cached_app(app):
+    """The app with production's caches: a shared cache (SimpleCache standing in for Redis),
+    listing ids/fragments, product cards, the per-process copy and the visitors' page cache."""
+    app.config.update(CATALOG_CACHE_SECONDS=60, CARD_CACHE_SECONDS=300, LOCAL_CACHE_SECONDS=5,
+                      PAGE_CACHE_SECONDS=30)
+    cache.init_app(app, config={"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 60})
+    yield app
+    cache.init_app(app, config={"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True})
+
+
+def _cart_count(html: str) -> int:
+    m = re.search(r'id="cart-count">(\d+)<', html)
+    assert m, "cart count missing"
+    return int(m.group(1))
+
+
+def _unread(html: str) -> int:
+    m = re.search(r'id="unread-count"[^>]*>(\d+)<', html)
+    return int(m.group(1)) if m else 0
+
+
+def test_two_signed_in_users_alternating_never_see_each_others_page(cached_app, make_user, make_artisan,
+                                                                   make_product):
+    from market.notifications.service import notify
+
+    shop = make_artisan(name="海边绣坊")
+    products = [make_product(shop, title=f"手工刺绣团扇{i}", price_fen=1000 + i) for i in range(5)]
+    alice = make_user(name="林爱丽", email="alice@example.cn")
+    bea = make_user(name="陈蓓蓓", email="bea@example.cn")
+    notify(alice, "order_paid", {"number": "SM1"})
+    notify(alice, "order_paid", {"number": "SM2"})
+    db.session.commit()
+
+    a, b, visitor = cached_app.test_client(), cached_app.test_client(), cached_app.test_client()
+    assert login(a, alice).status_code == 302 and login(b, bea).status_code == 302
+    assert a.post("/cart/add", data={"product_id": products[0].id, "quantity": 1}).status_code == 302
+    assert b.post("/cart/add", data={"product_id": products[1].id, "quantity": 3}).status_code == 302
+
+    pages = ["/", "/products", "/products?q=刺绣", "/products?q=团扇&sort=price_asc", f"/products/{products[2].id}",
+             f"/artisans/{shop.id}", "/products?page=1&min_price=10"]
+    for _ in range(3):  # every page several times, so the later rounds come from the caches
+        for path in pages:
+            for client, name, other, count, unread in ((a, "林爱丽", "陈蓓蓓", 1, 2), (b, "陈蓓蓓", "林爱丽", 3, 0),
+                                                       (visitor, None, None, 0, 0)):
+                resp = client.get(path)
+                html = resp.get_data(as_text=True)
+                assert resp.status_code == 200, path
+                assert _cart_count(html) == count, (path, name)
+                assert _unread(html) == unread, (path, name)
+                if name:
+                    assert name in html and other not in html, (path, name)
+                    assert "X-Page-Cache" not in resp.headers
+                else:
+                    assert "林爱丽" not in html and "陈蓓蓓" not in html and "Log out" not in html, path
+    # The shared parts really were shared: cards and listing fragments are in the cache.
+    keys = list(cache.cache._cache)
+    assert any(":card:" in k or k.startswith("card:") for k in keys)
+    assert any("fragment:" in k for k in keys)
+
+
+def test_cached_cards_follow_price_stock_and_visibility_at_once(cached_app, make_artisan, make_product):
+    shop = make_artisan()
+    scarf = make_product(shop, title="蓝印花布围巾", price_fen=12300, stock=2)
+    make_product(shop, title="竹编果篮", price_fen=5000)
+    client = cached_app.test_client()
+    client.get("/lang/zh")  # a session: no whole-page cache, the cards' own cache only
+    assert "¥123.00" in client.get("/products").get_data(as_text=True)
+
+    scarf.price_fen = 9900
+    db.session.commit()
+    html = client.get("/products").get_data(as_text=True)
+    assert "¥99.00" in html and "¥123.00" not in html
+
+    scarf.stock = 0
+    db.session.commit()
+    card = client.get("/products").get_data(as_text=True).split("蓝印花布围巾")[1].split("</article>")[0]
+    assert "sold-out" in card
+
+    scarf.status = "hidden"
+    db.session.commit()
+    html = client.get("/products").get_data(as_text=True)
+    assert "蓝印花布围巾" not in html and "竹编果篮" in html
+
+
+def test_a_new_image_touches_the_product_so_its_card_changes(app, make_artisan, make_product):
+    from market.models import ProductImage
+
+    product = make_product(make_artisan(), title="刺绣手帕")
+    db.session.execute(Product.__table__.update().where(Product.id == product.id)
+                       .values(updated_at=func.datetime("2020-01-01") if db.engine.dialect.name == "sqlite"
+                               else func.to_timestamp(0)))
+    db.session.commit()
+    db.session.expire_all()
+    before = db.session.get(Product, product.id).updated_at
+    db.session.add(ProductImage(product_id=product.id, filename="a.jpg", thumb_filename="a_t.jpg", width=1,
+                                height=1, position=0))
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Product, product.id).updated_at != before
+
+
+def test_a_count_above_the_threshold_is_shown_as_a_lower_bound(app, client, make_artisan, make_product):
+    app.config.update(PRODUCTS_PER_PAGE=2, COUNT_EXACT_MAX=3)
+    shop = make_artisan()
+    for i in range(7):
+        make_product(shop, title=f"刺绣{i}")
+    html = client.get("/products").get_data(as_text=True)
+    count = re.search(r'id="result-count">([^<]+)<', html).group(1)
+    assert "3+" in count
+    assert "page=2" in html  # more pages are offered
+    # Far enough down the count is exact again: page 3 counts up to 4 + 3 = 7 matches.
+    html = client.get("/products?page=3").get_data(as_text=True)
+    assert re.search(r'id="result-count">\D*7\D', html) and "+" not in re.search(
+        r'id="result-count">([^<]+)<', html).group(1)
+    # Few matches: exact.
+    html = client.get("/products?q=刺绣1").get_data(as_text=True)
+    assert "+" not in re.search(r'id="result-count">([^<]+)<', html).group(1)
+
+
+def test_buffered_search_counts_are_exact_once_written(app):
+    app.config["SEARCH_COUNT_FLUSH_SECONDS"] = 3600
+    threads, errors = [], []
+
+    def search():
+        try:
+            with app.app_context():
+                searching.record_search("刺绣", 3)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    for _ in range(12):
+        threads.append(threading.Thread(target=search))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    searching.record_search("茶", 5)
+    assert not errors
+    total = select(func.sum(SearchQueryDay.searches)).where(SearchQueryDay.query == "刺绣")
+    assert db.session.scalar(total) is None  # still in the process's buffer
+    searching.flush_search_counts()
+    db.session.expire_all()
+    assert db.session.scalar(total) == 12
+    assert db.session.scalar(select(SearchQueryDay.searches).where(SearchQueryDay.query == "茶")) == 1
