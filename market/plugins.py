@@ -14,6 +14,7 @@ OPTIONAL_BLUEPRINTS = (
     ("market.returns.views", "bp"),
     ("market.ledger.views", "bp"),
     ("market.notifications.views", "bp"),
+    ("market.staff.case_views", "bp"),
 )
 
 

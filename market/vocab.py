@@ -40,6 +40,8 @@ ROLE_LABELS = {
     "staff": _l("Federation staff"),
     "committee": _l("Committee member"),
     "supervisor": _l("Supervisor"),
+    "finance": _l("Finance"),
+    "auditor": _l("Auditor (reads the audit log)"),
 }
 
 

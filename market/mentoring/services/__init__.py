@@ -13,7 +13,7 @@ CLI and other modules call these; nothing else changes mentoring rows.
 - `assignment`: staff's global capacity-aware assignment
 - `loop`: expiry, withdraw, reassign, named and second mentors, escalation, closure, reopening
 - `notify`: mail
-- `reports`: overdue cases, dashboard, export
+- `reports`: staff's case list (figures and exports: market.staff.reports, market.staff.exports)
 
 Rules that keep people safe and the numbers true:
 - A case is seen only by the woman, whoever filed it for her, staff, and the mentors asked or
@@ -70,6 +70,7 @@ from market.mentoring.services.loop import (  # noqa: F401
     ask_named_mentor,
     confirm_closure,
     due_this_week,
+    escalate_case,
     escalate_overdue,
     expire_asks,
     not_yet,
@@ -101,12 +102,12 @@ from market.mentoring.services.profiles import (  # noqa: F401
     merge_profiles,
     normalise_phone,
     profiles_for,
+    read_profile,
     visible_profile,
 )
 from market.mentoring.services.reports import (  # noqa: F401
     Dashboard,
     all_cases,
-    cases_csv,
     dashboard,
     overdue_cases,
     overdue_days,

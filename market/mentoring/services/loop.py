@@ -415,3 +415,29 @@ def due_this_week(user: User) -> list[Case]:
 __all__ = ["DifficultyResult", "add_second_mentor", "ask_named_mentor", "confirm_closure", "due_this_week",
            "escalate_overdue", "expire_asks", "not_yet", "propose_closure", "reassign", "reopen",
            "responsible_staff", "sweep", "verify_closure", "withdraw_ask"]
+
+
+def escalate_case(staff: User, case_id: int, reason: str) -> Case:
+    """Staff hand an active case to a supervisor now (from the queue), with a reason."""
+    case = _staff_case(staff, case_id)
+    reason = _reason(reason, _l("Say why the case goes to a supervisor."))
+    if case.status not in states.ACTIVE_CASE_STATES:
+        raise MentoringError(_l("Only an active case can be escalated."))
+    if case.escalation_level >= 2:
+        raise MentoringError(_l("A supervisor already has this case."))
+    now = utcnow()
+    moved = db.session.execute(
+        update(Case).where(Case.id == case.id, Case.escalation_level == case.escalation_level)
+        .values(escalation_level=2, escalated_at=now).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not moved:
+        db.session.rollback()
+        raise MentoringError(CHANGED)
+    entry(case, staff, "status", "escalated_2")
+    entry(case, staff, "note", reason)
+    audit.record(staff, "case.escalate.supervisor", case, on_behalf_of=_whose(case))
+    db.session.commit()
+    for person in responsible_staff(case, "supervisor"):
+        notify_escalated(person, case, 2)
+    log.warning("case %s escalated to a supervisor by staff=%s", case.id, staff.id)
+    return load_case(case.id)
