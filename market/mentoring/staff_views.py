@@ -39,7 +39,7 @@ def dashboard():
 def staff_requests():
     status = request.args.get("status") or None
     return render_template("mentoring/staff_requests.html", requests=services.all_cases(status), status=status,
-                           overdue_ids={r.id for r in services.overdue_cases()})
+                           overdue_ids=services.overdue_ids())
 
 
 @bp.get("/staff/mentoring/mentors")

@@ -5,6 +5,7 @@ formula runs, the full-width ＝ included). The views record each export in the 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from datetime import date, datetime
 
@@ -18,8 +19,8 @@ from market.mentoring import states
 from market.mentoring.forms import BUSINESS_SIZE_LABELS
 from market.mentoring.services.followups import FOLLOW_UP_KINDS, LOG_LABELS
 from market.models import Case, CaseDifficulty, CaseEntry, MentorProfile, User
-from market.staff.reports.cases import _scoped, filed_at, label
-from market.staff.reports.common import Filters, in_period, translated
+from market.staff.reports.cases import _scoped, filed_in, label
+from market.staff.reports.common import Filters, translated
 from matching import schema
 
 # A cell starting with one of these may run as a formula in Excel, LibreOffice or WPS (the
@@ -66,6 +67,26 @@ def _headers(columns, lang: str) -> list[str]:
     return [translated(dict(columns), key, lang) for key, _label in columns]
 
 
+def _labeller(lang: str):
+    """label(kind, code) in `lang`, each worked out once per export (a locale switch per cell
+    would cost more than the rest of the export)."""
+    vocabularies = {"status": states.CASE_LABELS, "size": BUSINESS_SIZE_LABELS,
+                    "difficulty_status": states.DIFFICULTY_LABELS, "log_status": states.STATUS_LOG_LABELS,
+                    "log": LOG_LABELS}
+    schemas = {"industry": schema.INDUSTRIES, "stage": schema.BUSINESS_STAGES}
+
+    @functools.cache
+    def lab(kind: str, code: str | None) -> str:
+        code = code or ""
+        if kind in vocabularies:
+            return translated(vocabularies[kind], code, lang)
+        if kind in schemas:
+            return schema.label(schemas[kind], code, lang) if code in schemas[kind] else code
+        return label(kind, code, lang)
+
+    return lab
+
+
 def case_rows(filters: Filters):
     """One row per difficulty of every case filed in the period (a case without any
     difficulty gets one row), in case order. Two queries, streamed."""
@@ -76,19 +97,18 @@ def case_rows(filters: Filters):
                    .select_from(Case).outerjoin(CaseDifficulty, CaseDifficulty.case_id == Case.id)
                    .outerjoin(MentorProfile, MentorProfile.id == Case.mentor_id)
                    .outerjoin(follow_ups, follow_ups.c.case_id == Case.id), filters) \
-        .where(in_period(filed_at(), filters)).order_by(Case.id, CaseDifficulty.position, CaseDifficulty.id)
+        .where(filed_in(filters)).order_by(Case.id, CaseDifficulty.position, CaseDifficulty.id)
+    lab = _labeller(filters.lang)
     lang = filters.lang
     for case, item, mentor, group, n in db.session.execute(stmt.execution_options(yield_per=1000)):
         yield [
-            case.id, translated(states.CASE_LABELS, case.status, lang), label("channel", case.channel, lang),
-            case.business_name, translated(BUSINESS_SIZE_LABELS, case.business_size, lang),
-            schema.label(schema.INDUSTRIES, case.industry, lang) if case.industry in schema.INDUSTRIES else case.industry,
-            schema.label(schema.BUSINESS_STAGES, case.stage, lang) if case.stage in schema.BUSINESS_STAGES else case.stage,
-            label("district", case.district, lang),
-            label("difficulty", item.code, lang) if item else "",
-            translated(states.DIFFICULTY_LABELS, item.status, lang) if item else "",
+            case.id, lab("status", case.status), lab("channel", case.channel),
+            case.business_name, lab("size", case.business_size), lab("industry", case.industry),
+            lab("stage", case.stage), lab("district", case.district),
+            lab("difficulty", item.code) if item else "",
+            lab("difficulty_status", item.status) if item else "",
             item.measures if item else "", item.result if item else "",
-            mentor or "", label("group", group, lang) if group else "",
+            mentor or "", lab("group", group) if group else "",
             beijing(case.opened_at or case.created_at), beijing(case.matched_at), beijing(case.resolved_at),
             beijing(case.closed_at), beijing(case.last_activity_at), _day(case.next_follow_up_on), int(n),
             case.rating or "", case.outcome, ("是" if lang == "zh" else "yes") if case.on_behalf else "",
@@ -100,11 +120,11 @@ def log_rows(filters: Filters):
     author = aliased(User)
     stmt = _scoped(select(CaseEntry, author.name).join(Case, Case.id == CaseEntry.case_id)
                    .outerjoin(author, author.id == CaseEntry.author_id), filters) \
-        .where(in_period(filed_at(), filters)).order_by(CaseEntry.case_id, CaseEntry.id)
-    lang = filters.lang
+        .where(filed_in(filters)).order_by(CaseEntry.case_id, CaseEntry.id)
+    lab = _labeller(filters.lang)
     for e, name in db.session.execute(stmt.execution_options(yield_per=1000)):
-        text = translated(states.STATUS_LOG_LABELS, e.body, lang) if e.kind == "status" else e.body
-        yield [e.case_id, _day(e.happened_on), beijing(e.created_at), translated(LOG_LABELS, e.kind, lang),
+        text = lab("log_status", e.body) if e.kind == "status" else e.body
+        yield [e.case_id, _day(e.happened_on), beijing(e.created_at), lab("log", e.kind),
                name or "", text, _day(e.next_follow_up_on)]
 
 

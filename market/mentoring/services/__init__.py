@@ -110,6 +110,8 @@ from market.mentoring.services.reports import (  # noqa: F401
     all_cases,
     dashboard,
     overdue_cases,
+    overdue_count,
     overdue_days,
+    overdue_ids,
 )
 from market.mentoring.services.team import Member, team_members  # noqa: F401

@@ -14,7 +14,9 @@ from market.staff.reports.cases import (  # noqa: F401
     dashboard,
     overdue_cases,
     overdue_condition,
+    overdue_count,
     overdue_days,
+    overdue_ids,
 )
 
 

@@ -33,7 +33,9 @@ from market.staff.reports.cases import (  # noqa: F401
     overdue_by_district,
     overdue_cases,
     overdue_condition,
+    overdue_count,
     overdue_days,
+    overdue_ids,
     totals,
 )
 from market.staff.reports.common import (  # noqa: F401

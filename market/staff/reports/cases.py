@@ -34,6 +34,7 @@ CONTACT_KINDS = ("call", "visit", "wechat", "meeting")
 DIMENSIONS = ("channel", "district", "difficulty", "group")
 NOT_CASES = ("proposed", "dismissed")
 NO_GROUP = ""  # cases without a mentor, in the "by mentor group" figures
+DASHBOARD_OVERDUE = 100  # overdue cases listed on the dashboard (the queue lists them all)
 
 
 def overdue_days() -> int:
@@ -49,15 +50,31 @@ def overdue_condition(now: datetime):
                     Case.next_follow_up_on < clock.today()))
 
 
-def overdue_cases(now: datetime | None = None) -> list[Case]:
-    return list(db.session.scalars(
-        select(Case).where(overdue_condition(now or clock.now()))
-        .options(joinedload(Case.mentor)).order_by(Case.last_activity_at, Case.id)
-    ))
+def overdue_cases(now: datetime | None = None, limit: int | None = None) -> list[Case]:
+    """Overdue cases, longest without activity first (`limit`: only the first ones)."""
+    stmt = select(Case).where(overdue_condition(now or clock.now())).options(joinedload(Case.mentor)) \
+        .order_by(Case.last_activity_at, Case.id)
+    return list(db.session.scalars(stmt.limit(limit) if limit else stmt))
+
+
+def overdue_count(now: datetime | None = None) -> int:
+    return db.session.scalar(select(func.count(Case.id)).where(overdue_condition(now or clock.now()))) or 0
+
+
+def overdue_ids(now: datetime | None = None) -> set[int]:
+    return set(db.session.scalars(select(Case.id).where(overdue_condition(now or clock.now()))))
 
 
 def filed_at():
     return func.coalesce(Case.opened_at, Case.created_at)
+
+
+def filed_in(filters: Filters):
+    """The case was filed in the period: written so that the indexes on created_at and
+    opened_at serve it (a proposed case counts from the day staff opened it)."""
+    if filters.start is None and filters.end is None:
+        return Case.created_at.is_not(None)
+    return or_(and_(Case.opened_at.is_(None), in_period(Case.created_at, filters)), in_period(Case.opened_at, filters))
 
 
 def label(dimension: str, code: str | None, lang: str) -> str:
@@ -101,21 +118,19 @@ class Row:
 
 def difficulties_by(filters: Filters, dimension: str) -> list[Row]:
     """Difficulties found and solved in the period, per value of `dimension` (channel,
-    district, difficulty or group), largest first. Two GROUP BY queries."""
+    district, difficulty or group), largest first. One GROUP BY query."""
     if dimension not in DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}")
     col = _column(dimension)
     base = select(col, func.count(CaseDifficulty.id)).select_from(CaseDifficulty) \
         .join(Case, Case.id == CaseDifficulty.case_id).outerjoin(MentorProfile, MentorProfile.id == Case.mentor_id)
-    found = db.session.execute(_scoped(base, filters).where(in_period(filed_at(), filters)).group_by(col)).all()
-    solved = db.session.execute(_scoped(base, filters).where(CaseDifficulty.status == "solved",
-                                                             in_period(CaseDifficulty.updated_at, filters))
-                                .group_by(col)).all()
     rows: dict[str, Row] = {}
-    for code, n in found:
-        rows.setdefault(code or "", Row(code or "", label(dimension, code, filters.lang))).found = n
-    for code, n in solved:
-        rows.setdefault(code or "", Row(code or "", label(dimension, code, filters.lang))).solved = n
+    # Two queries, each narrowed by an index (filings; difficulties solved in the period).
+    for attr, cond in (("found", filed_in(filters)),
+                       ("solved", and_(CaseDifficulty.status == "solved", in_period(CaseDifficulty.updated_at, filters)))):
+        for code, n in db.session.execute(_scoped(base, filters).where(cond).group_by(col)):
+            row = rows.setdefault(code or "", Row(code or "", label(dimension, code, filters.lang)))
+            setattr(row, attr, n)
     return sorted(rows.values(), key=lambda r: (-r.found, -r.solved, r.code))
 
 
@@ -166,17 +181,18 @@ class Totals:
 
 
 def totals(filters: Filters, now: datetime | None = None) -> Totals:
-    def count(stmt):
+    """Counts of the period, one indexed query each."""
+    def count(stmt) -> int:
         return db.session.scalar(stmt) or 0
 
     cases = _scoped(select(func.count(Case.id)), filters)
     diffs = _scoped(select(func.count(CaseDifficulty.id)).select_from(CaseDifficulty)
                     .join(Case, Case.id == CaseDifficulty.case_id), filters)
     return Totals(
-        filed=count(cases.where(in_period(filed_at(), filters))),
+        filed=count(cases.where(filed_in(filters))),
         resolved=count(cases.where(Case.status == "resolved", in_period(Case.resolved_at, filters))),
         closed_unresolved=count(cases.where(Case.status == "closed_unresolved", in_period(Case.closed_at, filters))),
-        difficulties_found=count(diffs.where(in_period(filed_at(), filters))),
+        difficulties_found=count(diffs.where(filed_in(filters))),
         difficulties_solved=count(diffs.where(CaseDifficulty.status == "solved",
                                               in_period(CaseDifficulty.updated_at, filters))),
         overdue=count(cases.where(overdue_condition(now or clock.now()))),
@@ -245,7 +261,8 @@ class Dashboard:
     median_days_to_match: float | None
     median_days_to_resolve: float | None
     mentors: list[MentorProfile]
-    overdue: list[Case]
+    overdue: list[Case]  # the most overdue (at most DASHBOARD_OVERDUE); `overdue_count` counts them all
+    overdue_count: int
     average_rating: float | None
     total: int
 
@@ -285,6 +302,6 @@ def dashboard(now: datetime | None = None) -> Dashboard:
         by_status=by_status, by_difficulty=by_difficulty, by_district=by_district, by_channel=by_channel,
         resolved_this_year=resolved_this_year, difficulties_solved=solved,
         median_days_to_match=m.match, median_days_to_resolve=m.solve,
-        mentors=mentors, overdue=overdue_cases(now),
+        mentors=mentors, overdue=overdue_cases(now, DASHBOARD_OVERDUE), overdue_count=overdue_count(now),
         average_rating=round(float(average), 1) if average is not None else None, total=total,
     )
