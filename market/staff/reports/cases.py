@@ -143,15 +143,20 @@ class Medians:
     solve: float | None
 
 
-def _first_contacts():
-    return select(CaseEntry.case_id.label("case_id"), func.min(CaseEntry.created_at).label("at")) \
-        .where(CaseEntry.kind.in_(CONTACT_KINDS)).group_by(CaseEntry.case_id).subquery()
+def _first_contacts(filters: Filters):
+    """Each case's first contact. Entries after the period cannot change whether the first one
+    fell in it, so they are left out (exact, and cheaper for past periods)."""
+    stmt = select(CaseEntry.case_id.label("case_id"), func.min(CaseEntry.created_at).label("at")) \
+        .where(CaseEntry.kind.in_(CONTACT_KINDS))
+    if filters.end is not None:
+        stmt = stmt.where(CaseEntry.created_at < filters.end)
+    return stmt.group_by(CaseEntry.case_id).subquery()
 
 
 def median_days(filters: Filters, dimension: str | None = None) -> dict[str, Medians]:
     """{group code (or "" for all): Medians}, each median computed in the database."""
     col = _column(dimension) if dimension else literal("")
-    first = _first_contacts()
+    first = _first_contacts(filters)
 
     def source(end_column, *joins):
         stmt = select(col.label("g"), days_between(filed_at(), end_column).label("d")).select_from(Case)
