@@ -71,6 +71,7 @@ bench: install bench-deps
 	@if [ -f matching/bench.py ]; then $(BIN)/python -m matching.bench; fi
 	$(BIN)/python -m bench.uploads
 	$(BIN)/python -m signals.bench
+	$(BIN)/python -m bench.reports
 	$(MAKE) bench-meetings
 
 # The matchmaking-day scheduler alone (about 15 s): 200 participants, 12 slots, 40 tables,

@@ -41,6 +41,7 @@ ROLE_LABELS = {
     "committee": _l("Committee member"),
     "supervisor": _l("Supervisor"),
     "finance": _l("Finance"),
+    "auditor": _l("Auditor (reads the audit log)"),
 }
 
 

@@ -24,6 +24,11 @@ CHANNEL_LABELS = {
     "early_warning": _l("Early warning"),
     "questionnaire": _l("Questionnaire"),
 }
+MENTOR_STATUS_LABELS = {
+    "pending": _l("Awaiting approval"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+}
 DECLINE_LABELS = {
     "busy": _l("I am too busy just now"),
     "not_my_field": _l("Not my field"),

@@ -273,12 +273,18 @@ def reasons_as_json(match: matching.Match) -> list[dict]:
     return [r.to_dict() for r in match.reasons]
 
 
-def reason_texts(reasons: list[dict], lang: str) -> list[str]:
-    """Stored reasons in the reader's language."""
+def reason_texts(reasons: list[dict], lang: str, audience: str = "her") -> list[str]:
+    """Stored reasons in the reader's language. The matcher speaks to the woman ("what you
+    need"); staff and committee members read them about her (`audience="staff"`)."""
     out = []
     group_labels, region_labels = groups.labels(), areas.districts()
     for r in reasons or []:
         try:
+            if audience != "her" and r["code"] == "shared_skills":
+                sep = "、" if lang == "zh" else ", "
+                names = sep.join(matching.schema.label(matching.schema.SKILLS, s, lang) for s in r["params"]["skills"])
+                out.append(f"擅长她需要的：{names}" if lang == "zh" else f"Skilled in what she needs: {names}")
+                continue
             out.append(matching.Reason(r["code"], r.get("params") or {}).text(lang, group_labels, region_labels))
         except (KeyError, TypeError, ValueError):
             continue  # a reason from an older matcher version: skip, never break the page

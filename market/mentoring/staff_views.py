@@ -39,7 +39,7 @@ def dashboard():
 def staff_requests():
     status = request.args.get("status") or None
     return render_template("mentoring/staff_requests.html", requests=services.all_cases(status), status=status,
-                           overdue_ids={r.id for r in services.overdue_cases()})
+                           overdue_ids=services.overdue_ids())
 
 
 @bp.get("/staff/mentoring/mentors")
@@ -91,11 +91,15 @@ def confirm_assign():
 @bp.get("/staff/mentoring/cases.csv")
 @staff_required
 def cases_csv():
+    """The older address of the export (bookmarks): every case, one row per difficulty."""
     from market import audit
+    from market.staff import exports, reports
 
-    audit.record(current_user, "cases.export", ("cases", None), commit=True)  # every case, names included
-    return Response(services.cases_csv(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=mutual-aid-cases.csv"})
+    filters = reports.Filters(lang=lang())
+    body = exports.cases_csv(filters)
+    audit.record_read(current_user, "cases.export.csv", ("cases", None))
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=mutual-aid-difficulties.csv"})
 
 
 
@@ -112,7 +116,7 @@ def profiles():
 @role_required("committee")
 def profile_page(profile_id: int):
     try:
-        profile = services.visible_profile(current_user, profile_id)
+        profile = services.read_profile(current_user, profile_id)
     except services.NotFound:
         abort(404)
     return render_template("mentoring/profile.html", profile=profile,

@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from market import areas
+from market import areas, audit
 from market.auth import role_required, staff_required
 from market.ids import parse_id
 from market.mentoring import groups, services, states
@@ -18,6 +18,7 @@ from market.mentoring.forms import (
     CONSENT_METHOD_LABELS,
     CONSENT_SCOPE_LABELS,
     DECLINE_LABELS,
+    MENTOR_STATUS_LABELS,
     CloseForm,
     ConsentForm,
     ContactNoteForm,
@@ -47,20 +48,25 @@ def mentoring_helpers():
                       "stage": schema.BUSINESS_STAGES}[kind]
         return schema.label(vocabulary, code, lang())
 
-    staff_links = [{"url": url_for("mentoring.dashboard"), "label": _("Mutual-aid dashboard")},
+    staff_links = [{"url": url_for("staff_cases.queue_page"), "label": _("Case queue")},
+                   {"url": url_for("staff_cases.reports_page"), "label": _("Reports")},
+                   {"url": url_for("mentoring.dashboard"), "label": _("Mutual-aid dashboard")},
                    {"url": url_for("mentoring.profiles"), "label": _("Women without an account")},
                    {"url": url_for("mentoring.team"), "label": _("Committee members and supervisors")},
                    {"url": url_for("insights.dashboard"), "label": _("Insights and early warnings")}] \
         if current_user.is_authenticated and current_user.is_staff else []
     if staff_links:
         staff_links.append({"url": url_for("mentoring.need_phrases"), "label": _("How women describe needs")})
+    if current_user.is_authenticated and audit.may_audit(current_user):
+        staff_links.append({"url": url_for("staff_cases.audit_log"), "label": _("Audit log")})
     return {"case_labels": states.CASE_LABELS, "intro_labels": states.INTRODUCTION_LABELS,
             "status_log_labels": states.STATUS_LOG_LABELS,
             "difficulty_labels": states.DIFFICULTY_LABELS, "channel_labels": CHANNEL_LABELS,
             "size_labels": BUSINESS_SIZE_LABELS, "decline_labels": DECLINE_LABELS,
             "consent_scope_labels": CONSENT_SCOPE_LABELS, "consent_method_labels": CONSENT_METHOD_LABELS,
             "log_labels": services.LOG_LABELS, "vocab_label": vocab_label,
-            "reason_texts": lambda reasons: reason_texts(reasons, lang()),
+            "reason_texts": lambda reasons, audience="her": reason_texts(reasons, lang(), audience),
+            "mentor_status_labels": MENTOR_STATUS_LABELS,
             "nav_items": [{"url": url_for("mentoring.index"), "label": _("Mutual aid")}], "staff_links": staff_links}
 
 
@@ -236,12 +242,15 @@ def case_page(case_id: int):
     mentors = services.mentors_for_staff("approved") if acc.is_staff else []
     pending_needs = services.pending_needs(case) if (acc.is_author or acc.is_filer) and case.status == "open" else []
     teams = services.team_suggestions(case) if acc.is_staff and case.status == "open" else []
+    viewers = audit.viewers(case) if audit.may_audit(current_user) else None
     return render_template("mentoring/case.html", case=case, req=case, acc=acc, entry_form=entry_form,
                            mentors=mentors, pending_needs=pending_needs, teams=teams,
                            consent_form=ConsentForm(), consents=services.consent_history(case),
                            resolve_form=ResolveForm(), close_form=CloseForm(), timeline=services.timeline(case),
                            contact_form=ContactNoteForm(), dismiss_form=DismissForm(),
-                           asked=next((i for i in case.introductions if i.status == "asked"), None))
+                           asked=next((i for i in case.introductions if i.status == "asked"), None),
+                           viewers=viewers, viewer_names=audit.actor_names(viewers or []),
+                           action_label=audit.action_label)
 
 
 @bp.post("/mentoring/cases/<int:case_id>/ask/<int:introduction_id>")

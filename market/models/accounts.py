@@ -11,12 +11,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from market.extensions import db
 
-ROLES = ("buyer", "artisan", "entrepreneur", "mentor", "staff", "committee", "supervisor", "finance")
+ROLES = ("buyer", "artisan", "entrepreneur", "mentor", "staff", "committee", "supervisor", "finance", "auditor")
 SELF_SERVICE_ROLES = ("buyer", "artisan", "entrepreneur", "mentor")
 # Granted and revoked by staff only (market.accounts.services.grant_role): a committee member
 # of the federation (执委), a supervisor (cases escalate to her), and finance (payout batches,
-# every artisan's balance and statement; market.ledger).
-STAFF_GRANTED_ROLES = ("committee", "supervisor", "finance")
+# every artisan's balance and statement; market.ledger), and auditor (staff who read the audit
+# log and see who viewed a case; market.audit.may_audit).
+STAFF_GRANTED_ROLES = ("committee", "supervisor", "finance", "auditor")
 
 
 def new_session_token() -> str:

@@ -132,6 +132,12 @@ class Case(db.Model):
     __table_args__ = (
         CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating_range"),
         Index("ix_cases_status_activity", "status", "last_activity_at"),
+        # The reports select a period of filings (created_at, or opened_at for an opened
+        # proposed case) out of every case (market.staff.reports).
+        Index("ix_cases_created_at", "created_at"),
+        Index("ix_cases_opened_at", "opened_at"),
+        Index("ix_cases_matched_at", "matched_at"),
+        Index("ix_cases_resolved_at", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -213,7 +219,10 @@ class CaseDifficulty(db.Model):
     solved here; with the measures taken and the result."""
 
     __tablename__ = "case_difficulties"
-    __table_args__ = (UniqueConstraint("case_id", "code", name="uq_case_difficulties_case_code"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "code", name="uq_case_difficulties_case_code"),
+        Index("ix_case_difficulties_status_updated", "status", "updated_at"),  # solved in a period
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -265,6 +274,8 @@ class CaseEntry(db.Model):
     day they happened and the next follow-up date, and every status change (kind "status")."""
 
     __tablename__ = "case_log_entries"
+    # The first contact of each case (market.staff.reports): by kind, then case, then time.
+    __table_args__ = (Index("ix_case_log_entries_kind_case_created", "kind", "case_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

@@ -26,7 +26,7 @@ class DigestSummary:
 
 
 def digest_counts(now: datetime) -> dict[str, int]:
-    from market.mentoring.services.reports import overdue_cases
+    from market.staff.reports.cases import overdue_count
 
     def count(stmt) -> int:
         return int(db.session.scalar(stmt) or 0)
@@ -34,7 +34,7 @@ def digest_counts(now: datetime) -> dict[str, int]:
     return {
         "new": count(select(func.count()).select_from(Case).where(Case.created_at >= now - timedelta(days=1))),
         "waiting": count(select(func.count()).select_from(Case).where(Case.status == "open")),
-        "overdue": len(overdue_cases(now)),
+        "overdue": overdue_count(now),
         "approvals": count(select(func.count()).select_from(Artisan).where(Artisan.status == "pending"))
         + count(select(func.count()).select_from(MentorProfile).where(MentorProfile.status == "pending")),
         "failed": count(select(func.count()).select_from(Notice).where(Notice.status == "failed")),

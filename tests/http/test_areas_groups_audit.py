@@ -154,4 +154,4 @@ def test_the_cases_export_is_audited(app, client, make_user):
     staff = make_user(("staff",))
     login(client, staff)
     assert client.get("/staff/mentoring/cases.csv").status_code == 200
-    assert [e.action for e in db.session.scalars(select(AuditEntry))] == ["cases.export"]
+    assert [e.action for e in db.session.scalars(select(AuditEntry))] == ["cases.export.csv"]

@@ -552,7 +552,7 @@ def test_team_page_grants_unchanged_regrant_and_revokes(client, sign_in, make_us
     sign_in(staff)
     form = page_form(client, "/staff/mentoring/team", having="email")
     assert form.value("role") == "committee" and form.value("area_id") == ""
-    assert form.choices["role"] == ["committee", "supervisor"]
+    assert form.choices["role"] == ["committee", "supervisor", "auditor"]
     resp = form.submit(client, {"email": "nobody@example.cn"}, button=("action", "grant"))
     assert resp.status_code == 302 and _count(UserRole, UserRole.role == "committee") == 0
 

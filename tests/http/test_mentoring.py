@@ -186,10 +186,13 @@ def test_dashboard_counts_overdue_and_csv_export(app, make_user, make_mentor, ma
     later = services.utcnow() + timedelta(days=app.config["CASE_OVERDUE_DAYS"] + 1)
     assert {r.id for r in services.overdue_cases(later)} == {req.id, req.id + 1}
 
-    csv_text = services.cases_csv()
-    assert csv_text.startswith("\ufeffid,status,channel,business_name")
+    from market.staff import exports, reports
+
+    csv_text = exports.cases_csv(reports.Filters(lang="zh"))
+    assert csv_text.startswith("\ufeff个案编号,")
     assert "'=HYPERLINK" in csv_text  # a formula typed by a user is neutralised for Excel
-    assert "e_commerce;financing" in csv_text and "陈海燕" in csv_text
+    assert len(csv_text.strip().splitlines()) == 1 + 3, "one row per difficulty"
+    assert "e_commerce" not in csv_text and "陈海燕" in csv_text
 
 
 def test_bad_input_gets_form_errors_and_writes_nothing(client, make_user):

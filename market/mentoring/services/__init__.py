@@ -14,7 +14,7 @@ CLI and other modules call these; nothing else changes mentoring rows.
 - `needs`: needs read from her text (asked "right?"), staff's example phrasings of needs
 - `loop`: expiry, withdraw, reassign, named and second mentors, escalation, closure, reopening
 - `notify`: mail
-- `reports`: overdue cases, dashboard, export
+- `reports`: staff's case list (figures and exports: market.staff.reports, market.staff.exports)
 
 Rules that keep people safe and the numbers true:
 - A case is seen only by the woman, whoever filed it for her, staff, and the mentors asked or
@@ -73,6 +73,7 @@ from market.mentoring.services.loop import (  # noqa: F401  # noqa: F401, E402
     ask_team,
     confirm_closure,
     due_this_week,
+    escalate_case,
     escalate_overdue,
     expire_asks,
     not_yet,
@@ -106,14 +107,16 @@ from market.mentoring.services.profiles import (  # noqa: F401
     merge_profiles,
     normalise_phone,
     profiles_for,
+    read_profile,
     visible_profile,
 )
 from market.mentoring.services.reports import (  # noqa: F401
     Dashboard,
     all_cases,
-    cases_csv,
     dashboard,
     overdue_cases,
+    overdue_count,
     overdue_days,
+    overdue_ids,
 )
 from market.mentoring.services.team import Member, team_members  # noqa: F401

@@ -57,14 +57,13 @@ def set_consent(user: User, case_id: int, scope: str, given: bool, method: str =
 
 
 def record_read(user: User, case: Case, acc: Access) -> None:
-    """Every read of a case by someone other than the woman herself is recorded; reading her
-    contact is recorded apart (withdrawing consent hides it from then on)."""
+    """Every read of a case by someone other than the woman herself is recorded, one row per
+    read: "case.read.contact" when the page showed her phone or WeChat (withdrawing consent
+    hides them from then on), else "case.read"."""
     if acc.is_author:
         return
-    audit.record(user, "case.read", case, on_behalf_of=_whose(case))
-    if acc.sees_contact and (case.contact_phone or case.contact_wechat):
-        audit.record(user, "case.contact_read", case, on_behalf_of=_whose(case))
-    db.session.commit()
+    shows_contact = acc.sees_contact and bool(case.contact_phone or case.contact_wechat)
+    audit.record_read(user, "case.read.contact" if shows_contact else "case.read", case, on_behalf_of=_whose(case))
 
 
 def history(case: Case) -> list[CaseConsent]:

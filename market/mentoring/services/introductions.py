@@ -217,6 +217,13 @@ def mentor_home(user: User) -> tuple[MentorProfile | None, list[Introduction], l
         select(Introduction).where(Introduction.mentor_id == profile.id, Introduction.status == "asked")
         .options(joinedload(Introduction.case)).order_by(Introduction.asked_at)
     ))
+    # Her story is on this page for each ask she agreed to share it in: each is a read.
+    shown = [i.case for i in asks if i.case.consent_to_share and i.case.author_id != user.id]
+    for case in shown:
+        audit.record(user, "case.read", case, on_behalf_of=("client_profiles", case.profile_id) if case.profile_id
+                     else ("users", case.author_id) if case.author_id else None)
+    if shown:
+        db.session.commit()
     cases = list(db.session.scalars(
         select(Case).join(Introduction, Introduction.case_id == Case.id)
         .where(Introduction.mentor_id == profile.id, Introduction.status == "accepted")

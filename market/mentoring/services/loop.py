@@ -465,3 +465,29 @@ def ask_team(staff: User, case_id: int, mentor_ids: list[int]):
     audit.record(staff, "case.ask_team", case)
     db.session.commit()
     return intro
+
+
+def escalate_case(staff: User, case_id: int, reason: str) -> Case:
+    """Staff hand an active case to a supervisor now (from the queue), with a reason."""
+    case = _staff_case(staff, case_id)
+    reason = _reason(reason, _l("Say why the case goes to a supervisor."))
+    if case.status not in states.ACTIVE_CASE_STATES:
+        raise MentoringError(_l("Only an active case can be escalated."))
+    if case.escalation_level >= 2:
+        raise MentoringError(_l("A supervisor already has this case."))
+    now = utcnow()
+    moved = db.session.execute(
+        update(Case).where(Case.id == case.id, Case.escalation_level == case.escalation_level)
+        .values(escalation_level=2, escalated_at=now).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not moved:
+        db.session.rollback()
+        raise MentoringError(CHANGED)
+    entry(case, staff, "status", "escalated_2")
+    entry(case, staff, "note", reason)
+    audit.record(staff, "case.escalate.supervisor", case, on_behalf_of=_whose(case))
+    db.session.commit()
+    for person in responsible_staff(case, "supervisor"):
+        notify_escalated(person, case, 2)
+    log.warning("case %s escalated to a supervisor by staff=%s", case.id, staff.id)
+    return load_case(case.id)

@@ -89,6 +89,15 @@ def visible_profile(user: User, profile_id: int) -> ClientProfile:
     return profile
 
 
+def read_profile(user: User, profile_id: int) -> ClientProfile:
+    """Her profile page for staff or the committee member who created it; the read is
+    recorded in the audit log (unless she reads her own)."""
+    profile = visible_profile(user, profile_id)
+    if profile.user_id != user.id:
+        audit.record_read(user, "profile.read", profile, on_behalf_of=profile)
+    return profile
+
+
 def profiles_for(user: User) -> list[ClientProfile]:
     stmt = select(ClientProfile).order_by(ClientProfile.id.desc())
     if not user.is_staff:
