@@ -525,3 +525,42 @@ def test_meetings_only_in_the_slots_she_is_present(client, sign_in, people, make
     assert sorted(slots) == ["d1s03", "d1s04"] and len(result.unscheduled) == 1
     with pytest.raises(ops.SupplyError):
         ops.register(late, event.id, available=["d9s99"])
+
+
+def test_page_views_reuse_the_fitted_matcher_and_an_edit_refits(client, sign_in, people):
+    from market.supply import services
+
+    buyer, amei = people["buyer"], people["amei"]
+    homestay = _org(buyer, "海边民宿", ["tourism"], description="象山海边民宿")
+    need = _need(buyer, homestay, title="刺绣靠垫500个", categories=["embroidery"], description="绣花抱枕")
+    shop = _org(amei, "阿梅刺绣工坊", ["embroidery"], description="手工刺绣，靠垫 团扇", capacity=800)
+    sign_in(buyer)
+    services.matchers.clear()
+    first = client.get(f"/supply/posts/{need.id}").get_data(as_text=True)
+    assert "阿梅刺绣工坊" in first
+    fits = services.matchers.fits
+    assert fits >= 1
+    # the same page again, and once more: no refit, the same suggestions
+    for _ in range(2):
+        assert client.get(f"/supply/posts/{need.id}").get_data(as_text=True).count("阿梅刺绣工坊") == first.count(
+            "阿梅刺绣工坊")
+    assert services.matchers.fits == fits
+    # the supplier edits her organisation as a browser does: the next view refits and sees the edit
+    sign_in(amei)
+    form = page_form(client, f"/supply/organisations/{shop.id}/edit", having="categories")
+    resp = form.submit(client, {"description": "手工刺绣，靠垫 团扇 绣花抱枕"})
+    assert resp.status_code == 302, _errors(resp)
+    sign_in(buyer)
+    client.get(f"/supply/posts/{need.id}")
+    assert services.matchers.fits == fits + 1
+    client.get(f"/supply/posts/{need.id}")
+    assert services.matchers.fits == fits + 1
+    # a new need changes what the organisation page fits on: the shop's suggestions refit once
+    sign_in(amei)
+    client.get(f"/supply/organisations/{shop.id}")
+    before = services.matchers.fits
+    client.get(f"/supply/organisations/{shop.id}")
+    assert services.matchers.fits == before
+    _need(buyer, homestay, title="团扇200把", categories=["embroidery"])
+    assert "团扇200把" in client.get(f"/supply/organisations/{shop.id}").get_data(as_text=True)
+    assert services.matchers.fits == before + 1
