@@ -65,7 +65,28 @@ def supply_labels():
             "org_state_labels": ORG_STATE_LABELS, "region_labels": REGION_LABELS,
             "event_kind_labels": EVENT_KIND_LABELS, "eligibility_labels": ELIGIBILITY_LABELS,
             "event_state_labels": EVENT_STATE_LABELS, "registration_labels": REGISTRATION_LABELS,
-            "supply_lang": lang, "supply_case_deals": services.case_deals}
+            "supply_lang": lang, "supply_case_deals": services.case_deals, "supply_nav": _supply_nav(),
+            "supply_staff_links": _supply_staff_links()}
+
+
+def _supply_nav() -> list[dict]:
+    """Menu links for signed-in users: the events for everyone, the board for those who trade
+    (artisans, entrepreneurs) and staff."""
+    if not current_user.is_authenticated:
+        return []
+    items = []
+    if current_user.is_staff or current_user.has_role("artisan") or current_user.has_role("entrepreneur"):
+        items.append({"url": url_for("supply.index"), "label": _("Supply chain"), "id": "nav-supply"})
+    items.append({"url": url_for("supply.events"), "label": _("Events"), "id": "nav-events"})
+    return items
+
+
+def _supply_staff_links() -> list[dict]:
+    if not (current_user.is_authenticated and current_user.is_staff):
+        return []
+    return [{"url": url_for("supply.staff_organisations"), "label": _("Organisations")},
+            {"url": url_for("supply.events"), "label": _("Matchmaking days")},
+            {"url": url_for("supply.new_event"), "label": _("Create an event")}]
 
 
 def _fen(value) -> int | None:

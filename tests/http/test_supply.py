@@ -564,3 +564,21 @@ def test_page_views_reuse_the_fitted_matcher_and_an_edit_refits(client, sign_in,
     _need(buyer, homestay, title="团扇200把", categories=["embroidery"])
     assert "团扇200把" in client.get(f"/supply/organisations/{shop.id}").get_data(as_text=True)
     assert services.matchers.fits == before + 1
+
+
+def test_menu_and_staff_overview_link_to_supply_pages(client, sign_in, people, make_user):
+    plain_buyer = make_user(("buyer",), email="justbuying@example.cn")
+    sign_in(plain_buyer)
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r'href="/events/" id="nav-events"', page) and 'id="nav-supply"' not in page
+    sign_in(people["amei"])  # an artisan trades: the board too
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r'href="/supply/" id="nav-supply"', page) and 'id="nav-events"' in page
+    sign_in(people["staff"])
+    overview = client.get("/staff/").get_data(as_text=True)
+    links = overview.split('id="ov-supply-links"')[1].split("</ul>")[0]
+    for path in ("/staff/organisations", "/events/", "/staff/events/new"):
+        assert f'href="{path}"' in links
+        assert client.get(path).status_code == 200
+    client.post("/account/logout", data={"csrf_token": page_form(client, "/", having="csrf_token").value("csrf_token")})
+    assert 'id="nav-events"' not in client.get("/").get_data(as_text=True)
