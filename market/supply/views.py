@@ -72,7 +72,7 @@ def supply_labels():
 def _supply_nav() -> list[dict]:
     """Menu links for signed-in users: the events for everyone, the board for those who trade
     (artisans, entrepreneurs) and staff."""
-    if not current_user.is_authenticated:
+    if not getattr(current_user, "is_authenticated", False):
         return []
     items = []
     if current_user.is_staff or current_user.has_role("artisan") or current_user.has_role("entrepreneur"):
@@ -82,7 +82,7 @@ def _supply_nav() -> list[dict]:
 
 
 def _supply_staff_links() -> list[dict]:
-    if not (current_user.is_authenticated and current_user.is_staff):
+    if not (getattr(current_user, "is_authenticated", False) and current_user.is_staff):
         return []
     return [{"url": url_for("supply.staff_organisations"), "label": _("Organisations")},
             {"url": url_for("supply.events"), "label": _("Matchmaking days")},
