@@ -17,7 +17,7 @@ Every function returns `markupsafe.Markup`; labels are escaped here.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -82,8 +82,11 @@ def nice_max(value: float) -> float:
     return 10 * power
 
 
-def bar_chart(rows: Sequence[tuple[str, float]], *, title: str, css_id: str = "chart", unit: str = "") -> Markup:
-    """Horizontal bars, one per (label, value), longest first as given; values printed at the end."""
+def bar_chart(rows: Sequence[tuple[str, float]], *, title: str, css_id: str = "chart", unit: str = "",
+              fmt: Callable[[float], str] | None = None) -> Markup:
+    """Horizontal bars, one per (label, value), longest first as given; values printed at the end
+    (through `fmt` when given, e.g. fen shown as yuan, in the bars and the table)."""
+    show = fmt or _cell
     row_h, label_w, bar_w, width = 28, 170, 360, 640
     top = max([v for _, v in rows] + [0])
     scale = bar_w / (top if top > 0 else 1)
@@ -95,11 +98,12 @@ def bar_chart(rows: Sequence[tuple[str, float]], *, title: str, css_id: str = "c
             f'<g class="bar" data-label="{escape(label)}" data-value="{escape(_cell(value))}">'
             f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" font-size="{TEXT}">{escape(_short(label, 14))}</text>'
             f'<rect x="{label_w}" y="{y + 5}" width="{_num(w)}" height="{row_h - 10}" rx="3" fill="{PALETTE[0]}"></rect>'
-            f'<text x="{_num(label_w + w + 6)}" y="{y + 18}" font-size="{TEXT}">{escape(_cell(value))}{escape(unit)}</text></g>')
+            f'<text x="{_num(label_w + w + 6)}" y="{y + 18}" font-size="{TEXT}">{escape(show(value))}{escape(unit)}</text></g>')
     height = max(len(rows), 1) * row_h + 4
     if not rows:
         parts.append(f'<text x="10" y="20" font-size="{TEXT}" class="chart-empty">{escape(_empty())}</text>')
-    return _figure(css_id, title, "".join(parts), _table(("", title), rows), height, width)
+    table_rows = rows if fmt is None else [(label, fmt(value)) for label, value in rows]
+    return _figure(css_id, title, "".join(parts), _table(("", title), table_rows), height, width)
 
 
 def column_chart(rows: Sequence[tuple], *, series: Sequence[str], title: str, css_id: str = "chart") -> Markup:

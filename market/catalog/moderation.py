@@ -9,7 +9,8 @@ import logging
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from market import audit
 from market.extensions import db
@@ -77,3 +78,12 @@ def restore_product(staff: User, product_id: int) -> Product:
     log.info("product restored id=%s by user=%s", product_id, staff.id)
     db.session.expire_all()
     return db.session.get(Product, product_id)
+
+
+def hidden_products(limit: int = 200) -> list[Product]:
+    """Hidden listings, latest first, for the staff moderation list."""
+    from market.models import Artisan
+
+    return list(db.session.scalars(select(Product).where(Product.hidden_at.is_not(None))
+                                   .options(joinedload(Product.artisan).joinedload(Artisan.user))
+                                   .order_by(Product.hidden_at.desc(), Product.id.desc()).limit(limit)))

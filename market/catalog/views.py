@@ -117,6 +117,8 @@ def restore_product(product_id: int):
         flash(str(e), "error")
     else:
         flash(_("The product is visible again."), "success")
+    if request.form.get("back") == "moderation":
+        return redirect(url_for("staff.moderation"))
     return redirect(url_for("catalog.product", product_id=product_id))
 
 

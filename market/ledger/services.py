@@ -13,6 +13,7 @@ from market.extensions import db
 from market.ledger.operations import balances, due_condition, utcnow
 from market.models import Artisan, LedgerEntry, Payout, PayoutBatch
 from market.models.ledger import ENTRY_KINDS
+from market.timefmt import localtime
 
 
 @dataclass
@@ -46,7 +47,7 @@ def statement(artisan: Artisan, as_of: datetime | None = None) -> Statement:
                                       .order_by(LedgerEntry.id.desc())))
     months: dict[str, Month] = {}
     for e in entries:
-        key = e.created_at.strftime("%Y-%m")
+        key = localtime(e.created_at, "month")  # the Beijing month (TIMEZONE), not the UTC one
         months.setdefault(key, Month(key)).totals[e.kind] += e.amount_fen
     payouts = list(db.session.scalars(select(Payout).where(Payout.artisan_id == artisan.id)
                                       .order_by(Payout.id.desc())))
@@ -67,7 +68,7 @@ def commission_income() -> list[tuple[str, int]]:
                               .where(LedgerEntry.kind.in_(("commission", "commission_reversal"))))
     months: dict[str, int] = {}
     for created_at, amount in rows:
-        key = created_at.strftime("%Y-%m")
+        key = localtime(created_at, "month")
         months[key] = months.get(key, 0) - amount
     return sorted(months.items(), reverse=True)
 
@@ -121,6 +122,7 @@ def batch_csv(batch_id: int) -> str:
 
 
 def statement_csv(s: Statement) -> str:
+    """Times in the TIMEZONE setting (Beijing time), as on the page."""
     return _csv(["date", "kind", "amount_yuan", "parcel", "note"],
-                [[e.created_at.strftime("%Y-%m-%d %H:%M"), e.kind, f"{e.amount_fen / 100:.2f}",
+                [[localtime(e.created_at, "datetime"), e.kind, f"{e.amount_fen / 100:.2f}",
                   e.sub_order_id or "", csv_safe(e.note)] for e in reversed(s.entries)])

@@ -120,6 +120,26 @@ _KINDS = [
     Kind("event_agenda", _l("Your meeting agenda"), _l("Your agenda for %(title)s"),
          _l("Your meetings at %(title)s are scheduled (or changed). Your agenda, with times and tables: %(url)s"),
          _l("Your agenda for %(title)s is ready."), channels=("inapp", "mail", "sms")),
+    # refund requests (market.returns) and payouts (market.ledger): money, so essential
+    Kind("refund_request_opened", _l("A refund request on your shop"),
+         _l("Refund request %(number)s for order %(order)s"),
+         _l("A buyer asks for %(kind)s of %(amount)s (%(reason)s). Please answer by %(date)s at %(url)s"),
+         _l("Refund request %(number)s: please answer by %(date)s."), essential=True),
+    Kind("refund_request_update", _l("News of your refund request"),
+         _l("Your refund request %(number)s: %(state)s"), _l("%(message)s\n%(url)s"),
+         _l("Your refund request %(number)s: %(state)s"), essential=True),
+    Kind("refund_request_escalated", _l("A refund request waits for staff"),
+         _l("Refund request %(number)s needs a decision"),
+         _l("Refund request %(number)s on order %(order)s (%(amount)s) waits for staff: %(url)s"),
+         _l("Refund request %(number)s needs a decision"), essential=True),
+    Kind("payout_paid", _l("Payout sent"), _l("Payout of %(amount)s sent"),
+         _l("We have paid you %(amount)s (bank reference %(reference)s). See your statement at "
+            "/shop/statement"),
+         _l("Payout of %(amount)s sent"), essential=True),
+    Kind("payout_failed", _l("Payout failed"), _l("Payout of %(amount)s failed"),
+         _l("Your payout of %(amount)s could not be made (%(reason)s); the amount is back on your "
+            "balance. Please check your payout details at /shop/payout-details"),
+         _l("Payout of %(amount)s failed"), essential=True),
     # failures staff must see
     Kind("delivery_failed", _l("A notice could not be delivered"), _l("A notice could not be delivered"),
          _l("A %(channel)s to %(recipient)s (%(kind)s) failed after every retry: %(error)s. See %(url)s"),

@@ -237,6 +237,13 @@ def restore(staff: User, review_id: int) -> Review:
 
 # ---- reading ------------------------------------------------------------------------------
 
+def hidden_reviews(limit: int = 200) -> list[Review]:
+    """Hidden reviews, latest first, for the staff moderation list."""
+    return list(db.session.scalars(select(Review).where(Review.hidden_at.is_not(None))
+                                   .options(joinedload(Review.product), joinedload(Review.buyer))
+                                   .order_by(Review.hidden_at.desc(), Review.id.desc()).limit(limit)))
+
+
 def product_reviews(product_id: int, *, include_hidden: bool = False, limit: int = 20) -> list[Review]:
     """Newest first; hidden ones only for staff (who may restore them)."""
     stmt = select(Review).where(Review.product_id == product_id).options(joinedload(Review.buyer))

@@ -91,4 +91,6 @@ def restore(review_id: int):
         flash(str(e), "error")
     else:
         flash(_("The review is visible again."), "success")
+    if request.form.get("back") == "moderation":
+        return redirect(url_for("staff.moderation"))
     return redirect(_product_url(review_id))

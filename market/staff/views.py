@@ -22,6 +22,18 @@ def index():
     return render_template("staff/overview.html", o=overview.overview())
 
 
+@bp.get("/moderation")
+@staff_required
+def moderation():
+    """Hidden products and hidden reviews with their reasons; each restored with one button
+    (the catalog's and the reviews' own restore actions, which write the audit log)."""
+    from market.catalog.moderation import hidden_products
+    from market.reviews.services import hidden_reviews, reviewer_name
+
+    return render_template("staff/moderation.html", products=hidden_products(), reviews=hidden_reviews(),
+                           reviewer_name=reviewer_name)
+
+
 @bp.get("/artisans")
 @staff_required
 def artisans():

@@ -2,7 +2,8 @@
 may see whose contact details, slots, agendas, the floor plan and the event report."""
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import threading
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -106,6 +107,43 @@ def _regions() -> tuple[str, ...]:
     return region_names()
 
 
+class _FittedMatchers:
+    """Fitted matchers kept per process, keyed by what they were fitted on: the suppliers and
+    demands themselves (frozen, hashable) and the city's districts. That key is the version: it
+    changes exactly when an organisation, a need or an offer that feeds the fit changes (an edit,
+    an approval, a need closing or passing its date), so a page view reuses the fit and an edit
+    refits. The rows are read on every view anyway (to show them); the fit is the cost saved."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self.fits = 0  # how many fits this process has done (tests read it)
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, suppliers, demands=()) -> SupplyMatcher:
+        regions = _regions()
+        key = (tuple(suppliers), tuple(demands), tuple(regions))
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        matcher = SupplyMatcher(regions=regions).fit(list(key[0]), list(key[1]))
+        with self._lock:
+            self.fits += 1
+            self._items[key] = matcher
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return matcher
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+matchers = _FittedMatchers()
+
+
 def supplier_of(org: Organisation) -> Supplier:
     return Supplier(id=org.id, categories=tuple(org.category_codes),
                     text=" ".join(filter(None, (org.name, org.description, org.materials))),
@@ -136,7 +174,7 @@ def suppliers_for(row: SupplyPost, k: int = 10) -> list[Suggestion]:
     if not orgs:
         return []
     by_id = {o.id: o for o in orgs}
-    matcher = SupplyMatcher(regions=_regions()).fit([supplier_of(o) for o in orgs])
+    matcher = matchers.get([supplier_of(o) for o in orgs])
     return [Suggestion(by_id[m.id], m) for m in matcher.rank(demand_of(row), k=k)]
 
 
@@ -145,7 +183,7 @@ def needs_for(org: Organisation, k: int = 10) -> list[Suggestion]:
     if not needs:
         return []
     by_id = {n.id: n for n in needs}
-    matcher = SupplyMatcher(regions=_regions()).fit([supplier_of(org)], [demand_of(n) for n in needs])
+    matcher = matchers.get([supplier_of(org)], [demand_of(n) for n in needs])
     return [Suggestion(by_id[m.id], m) for m in matcher.rank_demands(supplier_of(org), k=k)]
 
 
@@ -160,7 +198,7 @@ def needs_for_offer(row: SupplyPost, k: int = 10) -> list[Suggestion]:
     if not needs:
         return []
     by_id = {n.id: n for n in needs}
-    matcher = SupplyMatcher(regions=_regions()).fit([offer], [demand_of(n) for n in needs])
+    matcher = matchers.get([offer], [demand_of(n) for n in needs])
     return [Suggestion(by_id[m.id], m) for m in matcher.rank_demands(offer, k=k)]
 
 
@@ -202,7 +240,7 @@ def event_suggestions(event: Event, mine: Registration, k: int = 10) -> list[tup
                        certifications=s.certifications, district=s.district) for r, s in zip(others, people,
                                                                                                strict=True)]
     as_need = Demand(id=mine.id, categories=me.categories, text=me.text, district=me.district)
-    matcher = SupplyMatcher(regions=_regions()).fit(people)
+    matcher = matchers.get(people)
     by_id = {r.id: r for r in others}
     return [(by_id[m.id], m) for m in matcher.rank(as_need, k=k)]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from market import clock
+from market import charts, clock
 from market.artisans.services import yuan_to_fen
 from market.auth import staff_required
 from market.models import Event, EventMeeting, Organisation, Quote, Registration, SupplyPost
@@ -65,7 +65,28 @@ def supply_labels():
             "org_state_labels": ORG_STATE_LABELS, "region_labels": REGION_LABELS,
             "event_kind_labels": EVENT_KIND_LABELS, "eligibility_labels": ELIGIBILITY_LABELS,
             "event_state_labels": EVENT_STATE_LABELS, "registration_labels": REGISTRATION_LABELS,
-            "supply_lang": lang, "supply_case_deals": services.case_deals}
+            "supply_lang": lang, "supply_case_deals": services.case_deals, "supply_nav": _supply_nav(),
+            "supply_staff_links": _supply_staff_links()}
+
+
+def _supply_nav() -> list[dict]:
+    """Menu links for signed-in users: the events for everyone, the board for those who trade
+    (artisans, entrepreneurs) and staff."""
+    if not getattr(current_user, "is_authenticated", False):
+        return []
+    items = []
+    if current_user.is_staff or current_user.has_role("artisan") or current_user.has_role("entrepreneur"):
+        items.append({"url": url_for("supply.index"), "label": _("Supply chain"), "id": "nav-supply"})
+    items.append({"url": url_for("supply.events"), "label": _("Events"), "id": "nav-events"})
+    return items
+
+
+def _supply_staff_links() -> list[dict]:
+    if not (getattr(current_user, "is_authenticated", False) and current_user.is_staff):
+        return []
+    return [{"url": url_for("supply.staff_organisations"), "label": _("Organisations")},
+            {"url": url_for("supply.events"), "label": _("Matchmaking days")},
+            {"url": url_for("supply.new_event"), "label": _("Create an event")}]
 
 
 def _fen(value) -> int | None:
@@ -594,4 +615,21 @@ def checkin(event_id: int):
 @staff_required
 def report(event_id: int):
     ev = _get(Event, event_id)
-    return render_template("supply/report.html", ev=ev, report=services.report(ev, _lang()))
+    rep = services.report(ev, _lang())
+    return render_template("supply/report.html", ev=ev, report=rep, charts=_report_charts(rep))
+
+
+def _report_charts(rep: services.Report) -> list:
+    """The report's four bar charts, drawn by market/charts.py like every chart of the site."""
+    yuan = current_app.jinja_env.filters["yuan"]
+    out = []
+    for rows, what, css in ((rep.by_category, "sector", "sector"), (rep.by_district, "district", "district")):
+        held = [(label, n) for label, n, _v in rows]
+        value = [(label, v) for label, _n, v in rows]
+        out.append(charts.bar_chart(held, css_id=f"chart-held-{css}",
+                                    title=_("Meetings held by sector") if what == "sector"
+                                    else _("Meetings held by district")))
+        out.append(charts.bar_chart(value, css_id=f"chart-value-{css}", fmt=yuan,
+                                    title=_("Deal value by sector") if what == "sector"
+                                    else _("Deal value by district")))
+    return out

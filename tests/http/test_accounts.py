@@ -96,3 +96,11 @@ def test_change_password_form_applies_the_password_policy(app, client, make_user
     assert resp.status_code == 302
     with pytest.raises(services.AccountError):
         services.register_user("x", "y@example.cn", "password", ["buyer"])  # the service refuses it too
+
+
+def test_the_account_page_links_to_her_addresses(client, make_user):
+    buyer = make_user(("buyer",))
+    login(client, buyer)
+    page = client.get("/account/").get_data(as_text=True)
+    assert 'href="/addresses/" id="my-addresses-link"' in page
+    assert client.get("/addresses/").status_code == 200

@@ -154,3 +154,30 @@ def test_payout_details_encrypted_masked_and_in_full_only_where_a_payout_is_made
     batch = ledger.create_batch(p["finance"])
     assert "6222020200112233445" in client.get(f"/staff/payouts/{batch.id}").get_data(as_text=True)
     assert "6222020200112233445,林阿梅" in client.get(f"/staff/payouts/{batch.id}.csv").get_data(as_text=True)
+
+
+def test_statement_months_csv_and_commission_months_are_in_beijing_time(app, client, sign_in, people):
+    from datetime import datetime
+
+    from sqlalchemy import update
+
+    # 2026-01-31 16:30 UTC is 2026-02-01 00:30 in Beijing: February there, January in UTC
+    db.session.execute(update(LedgerEntry).values(created_at=datetime(2026, 1, 31, 16, 30)))
+    db.session.commit()
+    sign_in(people["amei"].user)
+    months = client.get("/shop/statement").get_data(as_text=True).split('id="by-month"')[1].split("</table>")[0]
+    assert "2026-02" in months and "2026-01" not in months
+    csv_body = client.get("/shop/statement.csv").get_data(as_text=True)
+    assert "2026-02-01 00:30,sale,100.00" in csv_body
+    sign_in(people["finance"])
+    income = client.get("/staff/ledger").get_data(as_text=True).split('id="commission-by-month"')[1]
+    assert "<td>2026-02</td>" in income.split("</table>")[0]
+    # the TIMEZONE setting decides: in UTC the same entries fall in January
+    app.config["TIMEZONE"] = "UTC"
+    try:
+        income = client.get("/staff/ledger").get_data(as_text=True).split('id="commission-by-month"')[1]
+        assert "<td>2026-01</td>" in income.split("</table>")[0]
+        sign_in(people["amei"].user)
+        assert "2026-01-31 16:30,sale,100.00" in client.get("/shop/statement.csv").get_data(as_text=True)
+    finally:
+        app.config["TIMEZONE"] = "Asia/Shanghai"

@@ -241,3 +241,26 @@ def test_accept_and_staff_decision_at_once_refund_exactly_once(app, shop):
     assert sorted(r["amount"] for r in refunds_at_api(s["url"], order.payment_intent_id)) == [5000, 5000, 5000]
     assert order.refunded_fen == 15000 and refund_totals_consistent(order.id)
     assert all(db.session.get(RefundRequest, rid).status == "refunded" for rid in results_all)
+
+
+def test_refund_request_notices_go_through_the_notification_service_once_each(shop):
+    from market.models import Notice
+
+    s = shop
+    record = _ask(s, f"line-{s['scarf_line'].id}", amount=9900)
+    returns.accept(s["amei"].user, record.id)
+
+    def notices(user, kind):
+        return db.session.scalars(db.select(Notice).where(Notice.user_id == user.id, Notice.kind == kind)).all()
+
+    # in-app and mail, recorded by notify() with the request's number, delivered after the commit
+    opened = notices(s["amei"].user, "refund_request_opened")
+    assert sorted(n.channel for n in opened) == ["inapp", "mail"] and all(record.number in n.subject for n in opened)
+    told = notices(s["buyer"], "refund_request_update")
+    assert sorted(n.channel for n in told) == ["inapp", "mail"] and all("¥99.00" in n.body for n in told)
+    assert {n.status for n in told} == {"sent"}
+    # recording the same step again (a retried job) tells nobody twice
+    from market.returns import notifications
+
+    notifications.decided(db.session.get(RefundRequest, record.id))
+    assert len(notices(s["buyer"], "refund_request_update")) == 2

@@ -525,3 +525,60 @@ def test_meetings_only_in_the_slots_she_is_present(client, sign_in, people, make
     assert sorted(slots) == ["d1s03", "d1s04"] and len(result.unscheduled) == 1
     with pytest.raises(ops.SupplyError):
         ops.register(late, event.id, available=["d9s99"])
+
+
+def test_page_views_reuse_the_fitted_matcher_and_an_edit_refits(client, sign_in, people):
+    from market.supply import services
+
+    buyer, amei = people["buyer"], people["amei"]
+    homestay = _org(buyer, "海边民宿", ["tourism"], description="象山海边民宿")
+    need = _need(buyer, homestay, title="刺绣靠垫500个", categories=["embroidery"], description="绣花抱枕")
+    shop = _org(amei, "阿梅刺绣工坊", ["embroidery"], description="手工刺绣，靠垫 团扇", capacity=800)
+    sign_in(buyer)
+    services.matchers.clear()
+    first = client.get(f"/supply/posts/{need.id}").get_data(as_text=True)
+    assert "阿梅刺绣工坊" in first
+    fits = services.matchers.fits
+    assert fits >= 1
+    # the same page again, and once more: no refit, the same suggestions
+    for _ in range(2):
+        assert client.get(f"/supply/posts/{need.id}").get_data(as_text=True).count("阿梅刺绣工坊") == first.count(
+            "阿梅刺绣工坊")
+    assert services.matchers.fits == fits
+    # the supplier edits her organisation as a browser does: the next view refits and sees the edit
+    sign_in(amei)
+    form = page_form(client, f"/supply/organisations/{shop.id}/edit", having="categories")
+    resp = form.submit(client, {"description": "手工刺绣，靠垫 团扇 绣花抱枕"})
+    assert resp.status_code == 302, _errors(resp)
+    sign_in(buyer)
+    client.get(f"/supply/posts/{need.id}")
+    assert services.matchers.fits == fits + 1
+    client.get(f"/supply/posts/{need.id}")
+    assert services.matchers.fits == fits + 1
+    # a new need changes what the organisation page fits on: the shop's suggestions refit once
+    sign_in(amei)
+    client.get(f"/supply/organisations/{shop.id}")
+    before = services.matchers.fits
+    client.get(f"/supply/organisations/{shop.id}")
+    assert services.matchers.fits == before
+    _need(buyer, homestay, title="团扇200把", categories=["embroidery"])
+    assert "团扇200把" in client.get(f"/supply/organisations/{shop.id}").get_data(as_text=True)
+    assert services.matchers.fits == before + 1
+
+
+def test_menu_and_staff_overview_link_to_supply_pages(client, sign_in, people, make_user):
+    plain_buyer = make_user(("buyer",), email="justbuying@example.cn")
+    sign_in(plain_buyer)
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r'href="/events/" id="nav-events"', page) and 'id="nav-supply"' not in page
+    sign_in(people["amei"])  # an artisan trades: the board too
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r'href="/supply/" id="nav-supply"', page) and 'id="nav-events"' in page
+    sign_in(people["staff"])
+    overview = client.get("/staff/").get_data(as_text=True)
+    links = overview.split('id="ov-supply-links"')[1].split("</ul>")[0]
+    for path in ("/staff/organisations", "/events/", "/staff/events/new"):
+        assert f'href="{path}"' in links
+        assert client.get(path).status_code == 200
+    client.post("/account/logout", data={"csrf_token": page_form(client, "/", having="csrf_token").value("csrf_token")})
+    assert 'id="nav-events"' not in client.get("/").get_data(as_text=True)
