@@ -53,3 +53,42 @@ def test_the_app_speaks_chinese_without_make(app, client):
 
     assert stale_catalogues() == []
     assert "购物车" in client.get("/").get_data(as_text=True)
+
+
+def test_catalogues_have_no_duplicate_or_broken_entries():
+    """Branches append their entries at the end of the catalogues and git merges them as a
+    union; a msgid added on two branches, or a merge that splits an entry (a msgstr without
+    its msgid), must fail here: gettext's `msgfmt -c` refuses such a file, Babel silently
+    keeps one of the two."""
+    root = Path(__file__).resolve().parents[2] / "market" / "translations"
+    for po in sorted(root.glob("*/LC_MESSAGES/messages.po")):
+        entries, current, previous = [], None, None
+        for number, line in enumerate(po.read_text(encoding="utf-8").splitlines(), 1):
+            if line.startswith("#~") or not line.strip() or line.startswith("#"):
+                continue
+            keyword = line.split(" ", 1)[0] if not line.startswith('"') else '"'
+            if keyword == "msgctxt" or (keyword == "msgid" and previous != "msgctxt"):
+                current = {"key": [line], "strs": 0, "line": number, "plural": False}
+                entries.append(current)
+            elif keyword == "msgid":
+                current["key"].append(line)
+            elif keyword == '"' and previous in ("msgid", "msgctxt", '"') and current["strs"] == 0:
+                current["key"].append(line)
+            elif keyword.startswith("msgstr"):
+                assert current is not None, f"{po}:{number}: msgstr before any msgid"
+                assert previous != "msgstr" or current["plural"], f"{po}:{number}: a second msgstr"
+                current["strs"] += 1
+            elif keyword == "msgid_plural":
+                current["plural"] = True
+            if keyword != '"':
+                previous = keyword if not keyword.startswith("msgstr") else "msgstr"
+        broken = [e["line"] for e in entries if e["strs"] == 0]
+        assert not broken, f"{po}: msgid without msgstr at lines {broken[:5]}"
+        seen: dict = {}
+        dupes = []
+        for e in entries:
+            key = tuple(e["key"])
+            if key in seen:
+                dupes.append((e["line"], seen[key]))
+            seen.setdefault(key, e["line"])
+        assert not dupes, f"{po}: duplicate msgids at lines (dup, first) {dupes[:5]}"
