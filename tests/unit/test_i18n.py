@@ -70,9 +70,7 @@ def test_catalogues_have_no_duplicate_or_broken_entries():
             if keyword == "msgctxt" or (keyword == "msgid" and previous != "msgctxt"):
                 current = {"key": [line], "strs": 0, "line": number, "plural": False}
                 entries.append(current)
-            elif keyword == "msgid":
-                current["key"].append(line)
-            elif keyword == '"' and previous in ("msgid", "msgctxt", '"') and current["strs"] == 0:
+            elif keyword == "msgid" or keyword == '"' and previous in ("msgid", "msgctxt", '"') and current["strs"] == 0:
                 current["key"].append(line)
             elif keyword.startswith("msgstr"):
                 assert current is not None, f"{po}:{number}: msgstr before any msgid"
