@@ -52,6 +52,12 @@ _STOP_WORDS_TEXT = """
 """
 STOP_WORDS_ZH = frozenset(_STOP_WORDS_TEXT.split())
 
+# The text-to-needs operating point: `PhraseTagger.predict` keeps labels at least this
+# confident, and the web app asks "we understood you also need X — right?" from it. Chosen by
+# `python -m matching.operating_point` (5-fold cross-validation on the shipped phrase bank,
+# never the evaluation set): no threshold reached precision 0.8 there, so the best F1 one.
+NEEDS_THRESHOLD = 0.6
+
 
 def is_content_term(term: str) -> bool:
     """A term worth showing as a reason: not filler, not a single character."""
@@ -277,7 +283,7 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
     """
 
     def __init__(self, phrases=None, bank="needs_zh", thesaurus=None, ngram_range=(1, 3),
-                 threshold=0.5, top_threshold=0.2, max_labels=3):
+                 threshold=NEEDS_THRESHOLD, top_threshold=0.2, max_labels=3):
         self.phrases = phrases
         self.bank = bank
         self.thesaurus = thesaurus
@@ -437,6 +443,6 @@ class NeedsTagger(PhraseTagger):
         return self
 
 
-__all__ = ["STOP_WORDS_ZH", "NeedsTagger", "PhraseTagger", "SynonymExpander", "char_vectorizer",
+__all__ = ["NEEDS_THRESHOLD", "STOP_WORDS_ZH", "NeedsTagger", "PhraseTagger", "SynonymExpander", "char_vectorizer",
            "default_phrases", "format_phrases", "is_content_term", "merge_phrases",
            "normalise_text", "parse_phrases", "split_clauses"]
