@@ -179,6 +179,16 @@ def counted(candidates: Iterable[tuple[float, object]], score: float,
     return tuple(r for _, _, r in kept)
 
 
+class csr_row:  # noqa: N801 - a tiny view, named like the function it replaces
+    """Row `i` of a CSR matrix as `indices` and `data` views (no new scipy matrix)."""
+    __slots__ = ("data", "indices")
+
+    def __init__(self, matrix, i: int):
+        start, end = matrix.indptr[i], matrix.indptr[i + 1]
+        self.indices = matrix.indices[start:end]
+        self.data = matrix.data[start:end]
+
+
 def column_contribution(query, other, vocabulary: dict) -> Callable[[str], float]:
     """For two TF-IDF rows of one vectorizer: ngram -> what it added to their cosine."""
     columns, in_query, in_other = np.intersect1d(query.indices, other.indices,
@@ -292,5 +302,5 @@ def first_allowed(scores: np.ndarray, allowed: Callable[[int], bool], k: int) ->
 
 
 __all__ = ["REASON_MIN_SHARE", "TIERS", "CategoryFeatures", "DistanceTiers", "TextFeatures",
-           "check_k", "column_contribution", "counted", "first_allowed", "shared_terms",
+           "check_k", "column_contribution", "csr_row", "counted", "first_allowed", "shared_terms",
            "shared_words", "tier_scores", "top_k"]

@@ -574,19 +574,22 @@ class MentorMatcher(BaseEstimator):
                        >= _GROUP_FIT_THRESHOLD)
         if suited:
             add("group", Reason("group_fit", {"group": mentor.group, "difficulties": suited}))
-        if components[0] > 0 and self.weights_[0] > 0:
+        text_part = self.weights_[0] * components[0]
+        # Finding the shared words costs more than the rest; skip it when it could not count.
+        if text_part > 0 and text_part >= engine.REASON_MIN_SHARE * score:
             terms = self._shared_terms(block, row)
             if terms:
                 add("text", Reason("similar_words", {"terms": terms}))
         return engine.counted(candidates, score)
 
     def _shared_terms(self, block: RequestBlock, row: int) -> tuple[str, ...]:
-        query, bio = block.text[0], self.index_.text[row]
+        # Row views without scipy's slicing (which builds and checks a new matrix each time).
+        query, bio = engine.csr_row(block.text, 0), engine.csr_row(self.index_.text, row)
         # Intersecting the two rows' columns costs O(nnz); sparse multiply of two rows can
         # cost O(vocabulary), which is millions of n-grams on real bios.
         contribution = engine.column_contribution(query, bio, self.vectorizer_.vocabulary_)
         return engine.shared_terms(block.requests[0].description, self.index_.mentors[row].bio,
-                            contribution, self.max_terms)
+                                   contribution, self.max_terms)
 
 
 _DEFAULT_TAGGER = None

@@ -108,12 +108,20 @@ def tfidf_from_counts(vectorizer: TfidfVectorizer, counts: sp.csr_matrix) -> sp.
     if vectorizer not in _FAST:
         fast_counts(vectorizer, [])
     idf = _FAST[vectorizer][2]
-    out = counts.copy()
-    out.data = (1.0 + np.log(out.data)) * idf[out.indices]
-    norms = np.sqrt(np.asarray(out.multiply(out).sum(axis=1)).ravel())
+    counts = sp.csr_matrix(counts)
+    counts.sort_indices()
+    # On the CSR arrays directly: scipy's elementwise and diagonal products build and check
+    # several intermediate matrices, most of the cost for one short request.
+    data = (1.0 + np.log(counts.data)) * idf[counts.indices]
+    lengths = np.diff(counts.indptr)
+    squares = np.zeros(len(lengths))
+    nonempty = lengths > 0
+    if data.size:
+        squares[nonempty] = np.add.reduceat(data * data, counts.indptr[:-1][nonempty])
+    norms = np.sqrt(squares)
     norms[norms == 0] = 1.0
-    out = sp.diags(1.0 / norms) @ out
-    return sp.csr_matrix(out, dtype=np.float32)
+    data = (data / np.repeat(norms, lengths)).astype(np.float32)
+    return sp.csr_matrix((data, counts.indices.copy(), counts.indptr.copy()), shape=counts.shape)
 
 
 def fast_transform(vectorizer: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
