@@ -8,6 +8,7 @@ API (see the README section "Matcher 2: the text machinery"):
 
 - ``normalise_text(text)``: lower case, punctuation to spaces.
 - ``char_vectorizer(ngram_range=(2, 3))``: the TF-IDF char n-gram vectorizer every matcher uses.
+- ``NEEDS_THRESHOLD``: the tagger's operating point (``python -m matching.operating_point``).
 - ``STOP_WORDS_ZH`` and ``is_content_term(term)``: filler words never shown as a reason.
 - ``split_clauses(text)``: the clauses of a text (punctuation and connectives).
 - ``parse_phrases(text)`` / ``format_phrases(phrases)`` / ``default_phrases(name)``:
