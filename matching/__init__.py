@@ -50,6 +50,11 @@ Shapes:
 `python -m matching.evaluate` measures quality on a synthetic benchmark with known answers;
 `python -m matching.bench` measures speed and memory.
 
+`matching.engine` is what this matcher and the supply-chain matcher (`matching.supply`) share:
+the text and category transformers, distance tiers, the reason rule and the constraint helpers.
+`python -m matching.operating_point` chooses the text-to-needs threshold by cross-validation
+on the phrase bank (`matching.text.NEEDS_THRESHOLD`).
+
 `matching.meetings` (not imported here) schedules matchmaking-day meetings into (slot, table):
 `schedule(...)` or `python -m matching.meetings INPUT.json --out OUTPUT.json`; see its docstring.
 """

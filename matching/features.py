@@ -17,13 +17,11 @@ all mentors is a few vectorised operations.
 """
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from .engine import CategoryFeatures, shared_terms, tier_scores
 from .schema import (
     DIFFICULTIES,
     INDUSTRIES,
@@ -31,17 +29,13 @@ from .schema import (
     HelpRequest,
     Mentor,
 )
-from .text import char_vectorizer, fast_transform, is_content_term, normalise_text
+from .text import char_vectorizer, fast_transform, normalise_text
 
 FEATURE_NAMES = ("text", "skill", "industry", "region", "group")
 DIFFICULTY_CODES = tuple(DIFFICULTIES)
 INDUSTRY_CODES = tuple(INDUSTRIES)
 _DIFFICULTY_POS = {code: i for i, code in enumerate(DIFFICULTY_CODES)}
 _INDUSTRY_POS = {code: i for i, code in enumerate(INDUSTRY_CODES)}
-_NOT_A_WORD = re.compile(r"[\W_]+")
-# Function characters trimmed from the ends of a shown shared word ("我在象山" -> "象山"):
-# they carry no meaning for a reader. Scoring is unaffected.
-_EDGE_CHARS = frozenset("我你她他们在的了和与及是做想有也很都就把被对从给让要会能还又")
 
 
 
@@ -64,11 +58,9 @@ def label_corpus() -> list[str]:
 
 
 def industry_similarity(related_score: float) -> np.ndarray:
-    """Industry x industry similarity: 1 on the diagonal, `related_score` within a family."""
-    families = np.array([INDUSTRY_FAMILIES[c] for c in INDUSTRY_CODES])
-    sim = np.where(families[:, None] == families[None, :], related_score, 0.0)
-    np.fill_diagonal(sim, 1.0)
-    return sim.astype(np.float32)
+    """Industry x industry similarity: 1 on the diagonal, `related_score` within a family
+    (the engine's `CategoryFeatures` over the industries)."""
+    return CategoryFeatures(INDUSTRY_CODES, INDUSTRY_FAMILIES, related_score).fit().similarity_
 
 
 def difficulty_vector(codes) -> np.ndarray:
@@ -226,7 +218,7 @@ class MentorIndex:
         out[2] = industry_fit[:, block.industry].T
         same = block.region[:, None] == region[None, :]
         both_ningbo = block.in_ningbo[:, None] & in_ningbo[None, :]
-        out[3] = np.where(same, 1.0, np.where(both_ningbo, same_city_score, 0.0))
+        out[3] = tier_scores(same, both_ningbo, same_city_score)
         out[4] = (block.needs_share @ self.group_affinity.T)[:, group]
         return out
 
@@ -242,47 +234,11 @@ def pair_components(index: MentorIndex, block: RequestBlock, rows: np.ndarray,
     out[:, 2] = index.industry_fit[rows, block.industry]
     same = block.region == index.region[rows]
     both_ningbo = block.in_ningbo & index.in_ningbo[rows]
-    out[:, 3] = np.where(same, 1.0, np.where(both_ningbo, same_city_score, 0.0))
+    out[:, 3] = tier_scores(same, both_ningbo, same_city_score)
     group_fit = block.needs_share @ index.group_affinity.T
     out[:, 4] = group_fit[np.arange(len(block)), index.group[rows]]
     return out
 
 
-def shared_terms(description: str, bio: str, contribution: Callable[[str], float],
-                 max_terms: int) -> tuple[str, ...]:
-    """The longest strings both texts contain (2+ characters), ranked by how much their
-    n-grams added to the text similarity (`contribution(ngram)`); at most `max_terms`,
-    none inside another."""
-    req, other = normalise_text(description), normalise_text(bio)
-    found: dict[str, float] = {}
-    for word in req.split():
-        start = 0
-        while start < len(word) - 1:
-            length = 1
-            while start + length < len(word) and word[start:start + length + 1] in other:
-                length += 1
-            if length >= 2:
-                term = _trim(word[start:start + length])
-                found[term] = sum(contribution(term[i:i + n])
-                                  for n in (1, 2, 3) for i in range(len(term) - n + 1))
-                start += length
-            else:
-                start += 1
-    ranked = sorted((t for t, s in found.items() if s > 0 and is_content_term(t)),
-                    key=lambda t: (-found[t], t))
-    chosen: list[str] = []
-    for term in ranked:
-        if not any(term in c or c in term for c in chosen):
-            chosen.append(term)
-        if len(chosen) == max_terms:
-            break
-    return tuple(chosen)
-
-
-def _trim(term: str) -> str:
-    start, end = 0, len(term)
-    while start < end and term[start] in _EDGE_CHARS:
-        start += 1
-    while end > start and term[end - 1] in _EDGE_CHARS:
-        end -= 1
-    return term[start:end]
+__all__ = ["FEATURE_NAMES", "MentorIndex", "RequestBlock", "normalise_text", "pair_components",
+           "shared_terms"]

@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from . import engine
 from .assign import assign_with_capacity
 from .features import (
     DIFFICULTY_CODES,
@@ -16,9 +17,7 @@ from .features import (
     MentorIndex,
     RequestBlock,
     label_corpus,
-    make_vectorizer,
     pair_components,
-    shared_terms,
 )
 from .schema import (
     DEFAULT_AFFINITY,
@@ -46,7 +45,7 @@ _ASSIGN_CHUNK = 256
 # A group "fits" a request when it suits one of its difficulties at least this well.
 _GROUP_FIT_THRESHOLD = 0.8
 # A reason is shown only when its factor added at least this share of the match's score.
-REASON_MIN_SHARE = 0.05
+REASON_MIN_SHARE = engine.REASON_MIN_SHARE
 _NEED_POS = {code: i for i, code in enumerate(DIFFICULTY_CODES)}
 
 
@@ -145,11 +144,15 @@ class MentorMatcher(BaseEstimator):
         weights = self._param_weights()
         self._check_params()
         self.groups_ = groups
-        self.vectorizer_ = make_vectorizer(self.ngram_range)
-        text = self.vectorizer_.fit_transform([m.bio for m in mentors] + label_corpus())
+        # The engine's text transformer: bios are not synonym-expanded (a request's needs
+        # are read by the tagger instead), the vocabulary labels join the corpus.
+        self.text_ = engine.TextFeatures(self.ngram_range, use_synonyms=False,
+                                         extra_corpus=tuple(label_corpus()))
+        text = self.text_.fit_transform([m.bio for m in mentors])
+        self.vectorizer_ = self.text_.vectorizer_
         self.index_ = MentorIndex(self.vectorizer_, self.related_industry_score, groups,
                                   float(self.default_affinity), regions)
-        self.index_.append(mentors, text[:len(mentors)])
+        self.index_.append(mentors, text)
         self.weights_ = weights
         self.weight_source_ = "params"
         self.tagger_ = self._fit_tagger()
@@ -541,13 +544,11 @@ class MentorMatcher(BaseEstimator):
         the match's score. Skills and group fit name only needs the mentor covers."""
         request, mentor = block.requests[0], self.index_.mentors[row]
         score = float(self.weights_ @ components)
-        found: list[tuple[float, int, Reason]] = []  # (weighted contribution, order, reason)
+        candidates: list[tuple[float, Reason]] = []  # (weighted contribution, reason)
 
         def add(component: str, reason: Reason):
             i = FEATURE_NAMES.index(component)
-            contribution = self.weights_[i] * components[i]
-            if contribution > 0 and contribution >= REASON_MIN_SHARE * score:
-                found.append((contribution, len(found), reason))
+            candidates.append((float(self.weights_[i] * components[i]), reason))
 
         weights = block.needs[0]
         needs = [DIFFICULTY_CODES[i] for i in np.lexsort((np.arange(len(weights)), -weights))
@@ -573,30 +574,22 @@ class MentorMatcher(BaseEstimator):
                        >= _GROUP_FIT_THRESHOLD)
         if suited:
             add("group", Reason("group_fit", {"group": mentor.group, "difficulties": suited}))
-        if components[0] > 0 and self.weights_[0] > 0:
+        text_part = self.weights_[0] * components[0]
+        # Finding the shared words costs more than the rest; skip it when it could not count.
+        if text_part > 0 and text_part >= engine.REASON_MIN_SHARE * score:
             terms = self._shared_terms(block, row)
             if terms:
                 add("text", Reason("similar_words", {"terms": terms}))
-        found.sort(key=lambda item: (-item[0], item[1]))
-        return tuple(reason for _, _, reason in found)
+        return engine.counted(candidates, score)
 
     def _shared_terms(self, block: RequestBlock, row: int) -> tuple[str, ...]:
-        query, bio = block.text[0], self.index_.text[row]
+        # Row views without scipy's slicing (which builds and checks a new matrix each time).
+        query, bio = engine.csr_row(block.text, 0), engine.csr_row(self.index_.text, row)
         # Intersecting the two rows' columns costs O(nnz); sparse multiply of two rows can
         # cost O(vocabulary), which is millions of n-grams on real bios.
-        columns, in_query, in_bio = np.intersect1d(query.indices, bio.indices,
-                                                   assume_unique=True, return_indices=True)
-        by_column = dict(zip(columns.tolist(),
-                             (query.data[in_query] * bio.data[in_bio]).tolist(), strict=True))
-        vocabulary = self.vectorizer_.vocabulary_
-
-        def contribution(ngram: str) -> float:
-            # char_wb also pads n-grams at word edges (" 直播"): one word to a reader.
-            return sum(by_column.get(vocabulary.get(padded, -1), 0.0)
-                       for padded in (ngram, f" {ngram}", f"{ngram} ", f" {ngram} "))
-
-        return shared_terms(block.requests[0].description, self.index_.mentors[row].bio,
-                            contribution, self.max_terms)
+        contribution = engine.column_contribution(query, bio, self.vectorizer_.vocabulary_)
+        return engine.shared_terms(block.requests[0].description, self.index_.mentors[row].bio,
+                                   contribution, self.max_terms)
 
 
 _DEFAULT_TAGGER = None
@@ -633,9 +626,7 @@ def _replaced(mentor: Mentor, **changes) -> Mentor:
     return updated
 
 
-def _check_k(k, name: str = "k") -> None:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {k!r}")
+_check_k = engine.check_k
 
 
 def _check_request(request, name: str = "request") -> None:
@@ -647,17 +638,7 @@ def _check_request(request, name: str = "request") -> None:
         raise ValueError(f"{name}: {error}") from None
 
 
-def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the k highest scores, best first; ties keep the lower position first."""
-    k = min(k, len(scores))
-    if k < len(scores):
-        # Include every score tied with the k-th, so the tie-break below sees all of them.
-        kth = -np.partition(-scores, k - 1)[k - 1]
-        candidates = np.flatnonzero(scores >= kth)
-    else:
-        candidates = np.arange(len(scores))
-    order = np.lexsort((candidates, -scores[candidates]))
-    return candidates[order[:k]]
+_top_k = engine.top_k
 
 
 __all__ = ["MentorMatcher"]

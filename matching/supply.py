@@ -23,6 +23,11 @@ Hard constraints: a supplier lacking a certification the need requires is never 
 need that asks for its own district (or city) only never gets suppliers from outside it; a
 supplier equal to the need's owner is skipped. Capacity below the quantity is not a filter
 (two small workshops can share an order) but is marked on the match (`capacity_short`).
+
+The text, category, distance, reason and constraint machinery is `matching.engine`, shared with
+the mentor matcher: a reason for a factor (category, capacity, distance, text) is shown only when
+it added at least 5 % of the match's score, and shared words are content words (no filler such as
+我们 or 需要); a capacity shortfall and a required certification held are always shown.
 """
 from __future__ import annotations
 
@@ -30,10 +35,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .features import make_vectorizer
+from . import engine
+from .text import SynonymExpander  # noqa: F401  (the engine's; kept importable from here)
 
 # What a business makes or does: code -> (zh, en). Families group related categories.
 SUPPLY_CATEGORIES: dict[str, tuple[str, str]] = {
@@ -172,104 +178,40 @@ def _check_count(value, name) -> None:
         raise ValueError(f"{name}: must be a whole number >= 0 or None, not {value!r}")
 
 
-# ---- feature builders (sklearn transformers) ---------------------------------------------
+# ---- feature builders: the engine's scikit-learn transformers, configured for businesses ----
 
-class SynonymExpander(BaseEstimator, TransformerMixin):
-    """Appends to each text the synonyms of the terms it contains (a `synonyms.Thesaurus`;
-    None: the shipped lists), so that n-grams of "竹筐" also meet those of "竹篮"."""
+class TextFeatures(engine.TextFeatures):
+    """The engine's text transformer with the supply defaults: synonyms on, n-grams 1..3, the
+    category names in the fitting corpus. The dot product of two rows is the `text` component."""
 
-    def __init__(self, thesaurus=None, per_term: int = 6):
-        self.thesaurus = thesaurus
-        self.per_term = per_term
-
-    def fit(self, texts=None, y=None):
-        from synonyms import Thesaurus
-
-        self.thesaurus_ = self.thesaurus if self.thesaurus is not None else Thesaurus.default()
-        return self
-
-    def transform(self, texts):
-        check_is_fitted(self, "thesaurus_")
-        out = []
-        for text in texts:
-            text = text or ""
-            extra = []
-            for _start, _end, term in self.thesaurus_.find_terms(text):
-                extra.extend(self.thesaurus_.synonyms(term)[: self.per_term])
-            out.append(text + (" | " + " ".join(extra) if extra else ""))
-        return out
+    def __init__(self, ngram_range=(1, 3), use_synonyms=True, thesaurus=None,
+                 extra_corpus=(" ".join(zh for zh, _ in SUPPLY_CATEGORIES.values()),)):
+        super().__init__(ngram_range=ngram_range, use_synonyms=use_synonyms, thesaurus=thesaurus,
+                         extra_corpus=extra_corpus)
 
 
-class TextFeatures(BaseEstimator, TransformerMixin):
-    """Synonym expansion then character n-gram TF-IDF (rows L2-normalised): the dot product of
-    two rows is the `text` component."""
+class CategoryFeatures(engine.CategoryFeatures):
+    """The engine's category transformer over SUPPLY_CATEGORIES and their families."""
 
-    def __init__(self, ngram_range=(1, 3), thesaurus=None, use_synonyms: bool = True):
-        self.ngram_range = ngram_range
-        self.thesaurus = thesaurus
-        self.use_synonyms = use_synonyms
-
-    def fit(self, texts, y=None):
-        texts = list(texts)
-        self.expander_ = SynonymExpander(self.thesaurus).fit()
-        corpus = self._expand(texts) + [" ".join(zh for zh, _ in SUPPLY_CATEGORIES.values())]
-        self.vectorizer_ = make_vectorizer(self.ngram_range).fit(corpus)
-        return self
-
-    def _expand(self, texts):
-        return self.expander_.transform(texts) if self.use_synonyms else [t or "" for t in texts]
-
-    def transform(self, texts):
-        check_is_fitted(self, "vectorizer_")
-        return self.vectorizer_.transform(self._expand(list(texts))).tocsr()
-
-
-class CategoryFeatures(BaseEstimator, TransformerMixin):
-    """Category sets as 0/1 rows over SUPPLY_CATEGORIES; `similarity(need_rows, supplier_rows)`
-    gives the `category` component (exact 1, same family `related_score`)."""
-
-    def __init__(self, related_score: float = 0.4):
-        self.related_score = related_score
-
-    def fit(self, X=None, y=None):
-        codes = tuple(SUPPLY_CATEGORIES)
-        self.codes_ = codes
-        fam = np.array([CATEGORY_FAMILIES[c] for c in codes])
-        sim = np.where(fam[:, None] == fam[None, :], self.related_score, 0.0)
-        np.fill_diagonal(sim, 1.0)
-        self.similarity_ = sim.astype(np.float32)
-        return self
-
-    def transform(self, category_lists):
-        check_is_fitted(self, "codes_")
-        pos = {c: i for i, c in enumerate(self.codes_)}
-        rows = np.zeros((len(category_lists), len(self.codes_)), dtype=np.float32)
-        for i, cats in enumerate(category_lists):
-            for c in cats:
-                rows[i, pos[c]] = 1.0
-        return rows
-
-    def similarity(self, need_rows: np.ndarray, supplier_rows: np.ndarray) -> np.ndarray:
-        """[n_needs, n_suppliers]: the best fit of any supplier category to any asked one."""
-        # fit[s, c] = best similarity of supplier s's categories to category c
-        fit = np.max(supplier_rows[:, :, None] * self.similarity_[None, :, :], axis=1)
-        out = np.zeros((len(need_rows), len(supplier_rows)), dtype=np.float32)
-        for i, row in enumerate(need_rows):
-            asked = np.flatnonzero(row)
-            if len(asked):
-                out[i] = fit[:, asked].max(axis=1)
-        return out
+    def __init__(self, codes=tuple(SUPPLY_CATEGORIES), families=CATEGORY_FAMILIES, related_score=0.4):
+        super().__init__(codes=codes, families=families, related_score=related_score)
 
 
 # ---- the estimator --------------------------------------------------------------------------
 
+# Reasons that are marks, shown whatever their share of the score: a shortfall the owner must
+# know about, a hard constraint that held.
+_MARKS = ("capacity_short", "certification")
+
+
 class SupplyMatcher(BaseEstimator):
     """See the module docstring. Parameters are stored as given; `fit` learns the text
-    vocabulary from the suppliers and demands and indexes them."""
+    vocabulary from the suppliers and demands and indexes them. A thin configuration of
+    `matching.engine` (text, categories, distance tiers, reasons, constraints)."""
 
     def __init__(self, text_weight=0.35, category_weight=0.35, capacity_weight=0.15, distance_weight=0.15,
                  related_score=0.4, same_city_score=0.5, unknown_capacity_score=0.5, ngram_range=(1, 3),
-                 regions=(), thesaurus=None, use_synonyms=True):
+                 regions=(), thesaurus=None, use_synonyms=True, max_terms=3):
         self.text_weight = text_weight
         self.category_weight = category_weight
         self.capacity_weight = capacity_weight
@@ -281,6 +223,7 @@ class SupplyMatcher(BaseEstimator):
         self.regions = regions
         self.thesaurus = thesaurus
         self.use_synonyms = use_synonyms
+        self.max_terms = max_terms
 
     def fit(self, suppliers: Iterable[Supplier], demands: Iterable[Demand] = ()):
         suppliers, demands = list(suppliers), list(demands)
@@ -294,10 +237,11 @@ class SupplyMatcher(BaseEstimator):
         if any(not isinstance(w, int | float) or w < 0 for w in weights) or sum(weights) <= 0:
             raise ValueError("weights: each must be >= 0 and their sum > 0")
         self.weights_ = np.array(weights, dtype=np.float32) / float(sum(weights))
-        self.city_ = frozenset(self.regions)
-        self.text_ = TextFeatures(self.ngram_range, self.thesaurus, self.use_synonyms).fit(
+        self.tiers_ = engine.DistanceTiers(self.regions, self.same_city_score)
+        self.city_ = self.tiers_.city
+        self.text_ = TextFeatures(self.ngram_range, self.use_synonyms, self.thesaurus).fit(
             [s.text for s in suppliers] + [d.text for d in demands])
-        self.categories_ = CategoryFeatures(self.related_score).fit()
+        self.categories_ = CategoryFeatures(related_score=self.related_score).fit()
         self.suppliers_ = suppliers
         self.demands_ = demands
         self._supplier_text = self.text_.transform([s.text for s in suppliers])
@@ -308,11 +252,7 @@ class SupplyMatcher(BaseEstimator):
 
     # -- scoring ------------------------------------------------------------------------------
     def _tier(self, a: str, b: str) -> str:
-        if a and a == b:
-            return "same_district"
-        if a in self.city_ and b in self.city_:
-            return "same_city"
-        return "elsewhere"
+        return self.tiers_.tier(a, b)
 
     def allowed(self, demand: Demand, supplier: Supplier) -> bool:
         """The hard constraints (see the module docstring)."""
@@ -335,108 +275,95 @@ class SupplyMatcher(BaseEstimator):
         text = np.asarray((d_text @ s_text.T).todense(), dtype=np.float32)
         cats = self.categories_.similarity(d_cats, s_cats)
         cap = np.array([[self._capacity(d, s) for s in suppliers] for d in demands], dtype=np.float32)
-        tiers = {"same_district": 1.0, "same_city": self.same_city_score, "elsewhere": 0.0}
-        dist = np.array([[tiers[self._tier(d.district, s.district)] for s in suppliers] for d in demands],
-                        dtype=np.float32)
-        return np.stack([np.clip(text, 0, 1), cats, cap, dist], axis=-1).reshape(
-            len(demands), len(suppliers), len(FEATURE_NAMES))
+        city = self.tiers_.city
+        d_district = np.array([d.district for d in demands], dtype=object)
+        s_district = np.array([s.district for s in suppliers], dtype=object)
+        d_city = np.array([d.district in city for d in demands], dtype=bool)
+        s_city = np.array([s.district in city for s in suppliers], dtype=bool)
+        same = (d_district[:, None] == s_district[None, :]) & (d_district[:, None] != "")
+        dist = engine.tier_scores(same, d_city[:, None] & s_city[None, :], self.same_city_score)
+        return np.stack([np.clip(text, 0, 1), cats, cap.reshape(text.shape), dist.reshape(text.shape)],
+                        axis=-1).reshape(len(demands), len(suppliers), len(FEATURE_NAMES))
 
-    def _match(self, demand: Demand, supplier: Supplier, comp: np.ndarray, ident) -> SupplyMatch:
-        reasons = []
+    def _match(self, demand: Demand, supplier: Supplier, comp: np.ndarray, ident,
+               d_row=None, s_row=None) -> SupplyMatch:
+        score = float(comp @ self.weights_)
+        w = {name: float(self.weights_[i] * comp[i]) for i, name in enumerate(FEATURE_NAMES)}
+        candidates = []  # (weighted contribution of its factor, reason)
         shared = [c for c in demand.categories if c in supplier.categories]
         if shared:
-            reasons.append(SupplyReason("category", tuple(shared)))
+            candidates.append((w["category"], SupplyReason("category", tuple(shared))))
         short = bool(demand.quantity and supplier.capacity is not None and supplier.capacity < demand.quantity)
-        if short:
-            reasons.append(SupplyReason("capacity_short", (supplier.capacity, demand.quantity)))
-        elif demand.quantity and supplier.capacity is not None:
-            reasons.append(SupplyReason("capacity"))
-        if demand.required_certifications:
-            reasons.append(SupplyReason("certification", tuple(demand.required_certifications)))
+        if not short and demand.quantity and supplier.capacity is not None:
+            candidates.append((w["capacity"], SupplyReason("capacity")))
         tier = self._tier(demand.district, supplier.district)
         if tier != "elsewhere":
-            reasons.append(SupplyReason(tier))
-        words = self._shared_words(demand.text, supplier.text)
-        if words:
-            reasons.append(SupplyReason("text", words))
+            candidates.append((w["distance"], SupplyReason(tier)))
+        if comp[0] > 0:
+            words = self._shared_words(demand.text, supplier.text, d_row, s_row)
+            if words:
+                candidates.append((w["text"], SupplyReason("text", words)))
+        reasons = list(engine.counted(candidates, score))
+        if short:
+            reasons.append(SupplyReason("capacity_short", (supplier.capacity, demand.quantity)))
+        if demand.required_certifications:
+            reasons.append(SupplyReason("certification", tuple(demand.required_certifications)))
         components = {name: round(float(v), 4) for name, v in zip(FEATURE_NAMES, comp, strict=True)}
-        return SupplyMatch(ident, round(float(comp @ self.weights_), 4), components, tuple(reasons), short, tier)
+        return SupplyMatch(ident, round(score, 4), components, tuple(reasons), short, tier)
 
-    def _shared_words(self, a: str, b: str, limit: int = 3) -> tuple[str, ...]:
-        """Synonym-group terms found in both texts (as written in the need), else shared
-        two-character pieces: what a reader can check."""
-        th = self.text_.expander_.thesaurus_
-        found_b = {t for _s, _e, t in th.find_terms(b or "")}
-        words = []
-        for _s, _e, term in th.find_terms(a or ""):
-            if (term in found_b or found_b.intersection(th.synonyms(term))) and term not in words:
-                words.append(term)
-        if not words:
-            grams_b = {(b or "")[i:i + 2] for i in range(len(b or "") - 1)}
-            for i in range(len(a or "") - 1):
-                g = a[i:i + 2]
-                if g in grams_b and g.strip() and all(ch.isalnum() for ch in g) and g not in words:
-                    words.append(g)
-        return tuple(words[:limit])
+    def _shared_words(self, a: str, b: str, a_row=None, b_row=None) -> tuple[str, ...]:
+        """Synonym-group terms found in both texts (as written in the need), then the
+        content words both contain, ranked by what they added to the text similarity."""
+        if a_row is None:
+            a_row = self.text_.transform([a])
+        if b_row is None:
+            b_row = self.text_.transform([b])
+        contribution = engine.column_contribution(a_row, b_row, self.text_.vectorizer_.vocabulary_)
+        return engine.shared_words(a, b, self.text_.thesaurus_, contribution, self.max_terms)
 
     def rank(self, demand: Demand, k: int = 10) -> list[SupplyMatch]:
         """The best suppliers for one need (hard constraints applied), best first."""
         check_is_fitted(self, "suppliers_")
         if not isinstance(demand, Demand):
             raise ValueError("demand: expected a Demand")
-        _check_k(k)
+        engine.check_k(k)
         if not self.suppliers_:
             return []
-        comp = self._pairs(self.text_.transform([demand.text]), self.categories_.transform([demand.categories]),
+        d_text = self.text_.transform([demand.text])
+        comp = self._pairs(d_text, self.categories_.transform([demand.categories]),
                            [demand], self._supplier_text, self._supplier_cats, self.suppliers_)[0]
-        scores = comp @ self.weights_
-        out = []
-        for j in np.argsort(-scores, kind="stable"):
-            s = self.suppliers_[j]
-            if self.allowed(demand, s):
-                out.append(self._match(demand, s, comp[j], s.id))
-                if len(out) == k:
-                    break
-        return out
+        rows = engine.first_allowed(comp @ self.weights_, lambda j: self.allowed(demand, self.suppliers_[j]), k)
+        return [self._match(demand, self.suppliers_[j], comp[j], self.suppliers_[j].id,
+                            d_text, self._supplier_text[j]) for j in rows]
 
     def rank_demands(self, supplier: Supplier, k: int = 10) -> list[SupplyMatch]:
         """The best fitted needs for one supplier (the same score, the same constraints)."""
         check_is_fitted(self, "demands_")
         if not isinstance(supplier, Supplier):
             raise ValueError("supplier: expected a Supplier")
-        _check_k(k)
+        engine.check_k(k)
         if not self.demands_:
             return []
+        s_text = self.text_.transform([supplier.text])
         comp = self._pairs(self._demand_text, self._demand_cats, self.demands_,
-                           self.text_.transform([supplier.text]), self.categories_.transform([supplier.categories]),
+                           s_text, self.categories_.transform([supplier.categories]),
                            [supplier])[:, 0, :]
-        scores = comp @ self.weights_
-        out = []
-        for i in np.argsort(-scores, kind="stable"):
-            d = self.demands_[i]
-            if self.allowed(d, supplier):
-                out.append(self._match(d, supplier, comp[i], d.id))
-                if len(out) == k:
-                    break
-        return out
+        rows = engine.first_allowed(comp @ self.weights_, lambda i: self.allowed(self.demands_[i], supplier), k)
+        return [self._match(self.demands_[i], supplier, comp[i], self.demands_[i].id,
+                            self._demand_text[i], s_text) for i in rows]
 
     def explain(self, demand: Demand, supplier_id) -> SupplyMatch:
         """One pair scored and explained; `extra["allowed"]` says whether the hard constraints pass."""
         check_is_fitted(self, "suppliers_")
         for j, s in enumerate(self.suppliers_):
             if s.id == supplier_id:
-                comp = self._pairs(self.text_.transform([demand.text]),
-                                   self.categories_.transform([demand.categories]), [demand],
+                d_text = self.text_.transform([demand.text])
+                comp = self._pairs(d_text, self.categories_.transform([demand.categories]), [demand],
                                    self._supplier_text[j], self._supplier_cats[j:j + 1], [s])[0, 0]
-                match = self._match(demand, s, comp, s.id)
+                match = self._match(demand, s, comp, s.id, d_text, self._supplier_text[j])
                 match.extra["allowed"] = self.allowed(demand, s)
                 return match
         raise ValueError(f"supplier_id: unknown supplier {supplier_id!r}")
-
-
-def _check_k(k) -> None:
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"k: must be a whole number >= 1, not {k!r}")
 
 
 def keyword_baseline(demand: Demand, suppliers: list[Supplier], terms: Iterable[str], k: int = 10) -> list:

@@ -13,9 +13,11 @@ from market.mentoring.matcher import get_matcher, request_refit, to_request
 from market.mentoring.services.common import MentoringError, NotFound, log
 from market.models import Case, CaseInferredNeed, NeedPhrase, User
 from matching.schema import DIFFICULTIES
+from matching.text import NEEDS_THRESHOLD
 
-# Only needs read with at least this confidence are put to her.
-ASK_CONFIDENCE = 0.5
+# Only needs read with at least this confidence are put to her: the tagger's operating point
+# (chosen by cross-validation on the phrase bank, `python -m matching.operating_point`).
+ASK_CONFIDENCE = NEEDS_THRESHOLD
 MAX_PHRASE = 200
 
 
