@@ -244,3 +244,45 @@ def test_exports_are_staff_only(app, generated, make_user):
         login(client, _person(make_user, role))
         assert client.get("/staff/exports/cases.xlsx").status_code == 403
     assert _exports_audited() == []
+
+
+def _chart_rows(page: str, css_id: str) -> list[list[str]]:
+    """The figures table of a market.charts chart (one list of cells per row)."""
+    from lxml import html
+
+    return [[td.text_content().strip() for td in tr.findall("td")]
+            for tr in html.fromstring(page).xpath(f'//*[@id="{css_id}"]//table[@class="chart-table"]/tbody/tr')]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_dashboard_the_insights_page_and_the_reports_show_the_same_numbers(app, generated, make_user, lang):
+    """One source: the staff dashboard, the insights dashboard, the all-time report and the
+    overview count the same cases the same way (proposed and dismissed cases never count)."""
+    from lxml import html
+
+    client = app.test_client()
+    login(client, make_user(("staff", "supervisor")))
+    client.get(f"/lang/{lang}")
+    dash = html.fromstring(client.get("/staff/mentoring/").get_data(as_text=True))
+    dash_kinds = {g.get("data-label"): int(g.get("data-value")) for g in dash.xpath('//*[@id="chart-difficulty"]//g[@class="bar"]')}
+    insights = client.get("/staff/insights/").get_data(as_text=True)
+    kinds = {label: (int(found), int(solved)) for label, found, solved in _chart_rows(insights, "chart-difficulties")}
+    e_commerce = "电商运营" if lang == "zh" else "E-commerce"
+    # e-commerce: c1, c2, c5, all solved; financing: c1 and c4 (the proposed case's is not one yet)
+    assert kinds[e_commerce] == (3, 3) and sum(found for found, _solved in kinds.values()) == 6
+    assert {k: n for k, n in dash_kinds.items() if n} == {k: found for k, (found, _solved) in kinds.items()}
+    months = {m: (int(filed), int(solved)) for m, filed, solved in _chart_rows(insights, "chart-cases")}
+    assert months["2026-10"] == (1, 0) and months["2026-11"] == (4, 3)
+    assert sum(f for f, _s in months.values()) == reports.dashboard().total == 5
+    # time to solve: 6, 10 and 24 days -> all three within 30 days, median 10.0 on both pages
+    assert [int(n) for _label, n in _chart_rows(insights, "chart-time")] == [3, 0, 0, 0]
+    median = "10.0"
+    assert f'class="big-number">{median}<' in html.tostring(dash, encoding="unicode")
+    assert median in insights and reports.solve_times(reports.Filters()).median == 10.0
+    report = client.get("/staff/reports?period=all").get_data(as_text=True)
+    assert 'id="stat-found">6<' in report and f'id="median-solve">{median}<' in report
+    from market.staff.reports import overview
+
+    o = overview.overview()
+    assert (o.open_cases, o.cases_waiting) == (sum(reports.dashboard().by_status[s] for s in
+                                                  ("open", "matched", "in_progress", "closure_proposed")), 1) == (2, 1)

@@ -14,11 +14,11 @@ Definitions (the README repeats them):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from market import areas, clock
@@ -26,7 +26,16 @@ from market.extensions import db
 from market.mentoring import groups, states
 from market.mentoring.forms import CHANNEL_LABELS
 from market.models import Case, CaseDifficulty, CaseEntry, MentorProfile
-from market.staff.reports.common import Filters, beijing_midnight, days_between, in_period, medians, translated
+from market.staff.reports.common import (
+    Filters,
+    beijing_midnight,
+    beijing_month,
+    days_between,
+    in_period,
+    medians,
+    months_of,
+    translated,
+)
 from matching import schema
 
 # The log entries that count as contact with her.
@@ -236,6 +245,65 @@ def mentor_load(filters: Filters) -> list[GroupLoad]:
 
 
 @dataclass
+class Month:
+    month: str  # "YYYY-MM", Beijing time
+    filed: int = 0
+    solved: int = 0
+
+
+def cases_per_month(filters: Filters, last: int = 12) -> list[Month]:
+    """Cases filed and cases solved per Beijing month (as `totals` counts them): the months of
+    the period, or the `last` months up to its end for an open period. Two GROUP BY queries."""
+    labels, start, end = months_of(filters, last)
+    bounded = replace(filters, start=start, end=end)
+    out = {m: Month(m) for m in labels}
+    for attr, month, cond in (
+        ("filed", beijing_month(filed_at()), filed_in(bounded)),
+        ("solved", beijing_month(Case.resolved_at), and_(Case.status == "resolved", in_period(Case.resolved_at, bounded))),
+    ):
+        stmt = _scoped(select(month.label("m"), func.count(Case.id)), bounded).where(cond).group_by(month)
+        for m, n in db.session.execute(stmt):
+            if m in out:
+                setattr(out[m], attr, n)
+    return list(out.values())
+
+
+# Days from filing to solving, in the buckets the charts show: (code, upper bound in days).
+SOLVE_BUCKETS = (("0-30", 30), ("31-60", 60), ("61-90", 90), ("90+", None))
+
+
+@dataclass
+class SolveTimes:
+    buckets: list[tuple[str, int]]  # (bucket code of SOLVE_BUCKETS, cases), in order
+    median: float | None            # the same as median_days(filters)[""].solve
+
+
+def solve_times(filters: Filters) -> SolveTimes:
+    """Cases solved in the period by days from filing to solving, counted in one GROUP BY over
+    the same cases as the median days to solve."""
+    days = days_between(filed_at(), Case.resolved_at)
+    bucket = case(*((days <= upper, code) for code, upper in SOLVE_BUCKETS if upper is not None),
+                  else_=SOLVE_BUCKETS[-1][0])
+    stmt = _scoped(select(bucket.label("b"), func.count(Case.id)), filters) \
+        .where(Case.status == "resolved", in_period(Case.resolved_at, filters), Case.resolved_at >= filed_at()) \
+        .group_by(bucket)
+    counts = dict(db.session.execute(stmt).all())
+    return SolveTimes([(code, int(counts.get(code, 0))) for code, _upper in SOLVE_BUCKETS],
+                      median_days(filters)[""].solve)
+
+
+def active_cases():
+    """Active cases now (open, matched, in progress, closure proposed): a SELECT of the count,
+    to run or to embed as a scalar subquery (the staff overview)."""
+    return select(func.count(Case.id)).where(Case.status.in_(states.ACTIVE_CASE_STATES))
+
+
+def waiting_cases():
+    """Cases filed and waiting for a mentor (status open): a SELECT of the count."""
+    return select(func.count(Case.id)).where(Case.status == "open")
+
+
+@dataclass
 class CaseReport:
     filters: Filters
     totals: Totals
@@ -279,14 +347,11 @@ def dashboard(now: datetime | None = None) -> Dashboard:
     for status, n in db.session.execute(select(Case.status, func.count()).group_by(Case.status)):
         by_status[status] = n
     by_difficulty = dict.fromkeys(schema.DIFFICULTIES, 0)
-    for code, n in db.session.execute(
-        select(CaseDifficulty.code, func.count()).join(Case, Case.id == CaseDifficulty.case_id)
-        .where(Case.status != "dismissed").group_by(CaseDifficulty.code)
-    ):
-        if code in by_difficulty:
-            by_difficulty[code] = n
-    solved = db.session.scalar(select(func.count()).select_from(CaseDifficulty)
-                               .where(CaseDifficulty.status == "solved")) or 0
+    kinds = difficulties_by(everything, "difficulty")
+    for row in kinds:
+        if row.code in by_difficulty:
+            by_difficulty[row.code] = row.found
+    solved = sum(row.solved for row in kinds)
     by_district = dict.fromkeys(areas.districts(), 0)
     for district, n in db.session.execute(_scoped(select(Case.district, func.count()), everything)
                                           .group_by(Case.district)):
