@@ -25,7 +25,8 @@ from market import areas, clock
 from market.extensions import db
 from market.mentoring import groups, states
 from market.mentoring.forms import CHANNEL_LABELS
-from market.models import Case, CaseDifficulty, CaseEntry, MentorProfile
+from market.models import Case, CaseDifficulty, MentorProfile
+from market.models.mentoring import CONTACT_KINDS  # noqa: F401  (re-exported: the kinds that count as contact)
 from market.staff.reports.common import (
     Filters,
     beijing_midnight,
@@ -38,8 +39,6 @@ from market.staff.reports.common import (
 )
 from matching import schema
 
-# The log entries that count as contact with her.
-CONTACT_KINDS = ("call", "visit", "wechat", "meeting")
 DIMENSIONS = ("channel", "district", "difficulty", "group")
 NOT_CASES = ("proposed", "dismissed")
 NO_GROUP = ""  # cases without a mentor, in the "by mentor group" figures
@@ -152,32 +151,20 @@ class Medians:
     solve: float | None
 
 
-def _first_contacts(filters: Filters):
-    """Each case's first contact. Entries after the period cannot change whether the first one
-    fell in it, so they are left out (exact, and cheaper for past periods)."""
-    stmt = select(CaseEntry.case_id.label("case_id"), func.min(CaseEntry.created_at).label("at")) \
-        .where(CaseEntry.kind.in_(CONTACT_KINDS))
-    if filters.end is not None:
-        stmt = stmt.where(CaseEntry.created_at < filters.end)
-    return stmt.group_by(CaseEntry.case_id).subquery()
-
-
 def median_days(filters: Filters, dimension: str | None = None) -> dict[str, Medians]:
     """{group code (or "" for all): Medians}, each median computed in the database."""
     col = _column(dimension) if dimension else literal("")
-    first = _first_contacts(filters)
 
-    def source(end_column, *joins):
+    def source(end_column):
         stmt = select(col.label("g"), days_between(filed_at(), end_column).label("d")).select_from(Case)
-        for target, on in joins:
-            stmt = stmt.join(target, on)
         if dimension == "group":
             stmt = stmt.outerjoin(MentorProfile, MentorProfile.id == Case.mentor_id)
         if dimension == "difficulty":
             stmt = stmt.join(CaseDifficulty, CaseDifficulty.case_id == Case.id)
         return _scoped(stmt, filters).where(in_period(end_column, filters), end_column >= filed_at())
 
-    contact = medians(source(first.c.at, (first, first.c.case_id == Case.id)))
+    # First contact: the column the log keeps on the case (market.models.mentoring), no scan of the log.
+    contact = medians(source(Case.first_contact_at))
     match = medians(source(Case.matched_at))
     solve = medians(source(Case.resolved_at).where(Case.status == "resolved"))
     keys = set(contact) | set(match) | set(solve) if dimension else {""}
