@@ -3,6 +3,8 @@ reports page and the insights dashboard: both draw the same report-service figur
 (market.staff.reports) the same way."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -29,3 +31,18 @@ def solve_times(solve: reports.SolveTimes, css_id: str = "chart-time") -> Markup
     """Cases solved by days from filing to solving (reports.solve_times)."""
     return charts.bar_chart([(_("%(days)s days", days=BUCKET_DAYS.get(code, code)), n) for code, n in solve.buckets],
                             title=_("Time to solve"), css_id=css_id)
+
+
+def report_charts(r: reports.CaseReport) -> dict[str, Markup]:
+    """The reports page's charts: difficulties found and solved by kind and by district (the
+    report's own rows), and cases filed and solved per month (a month's report shows the twelve
+    months up to it, so the month stands among its neighbours)."""
+    f = r.filters
+    months = reports.cases_per_month(replace(f, start=None) if f.period == "month" else f)
+    return {
+        "months": per_month(months, css_id="chart-report-months"),
+        "difficulty": found_solved(r.by["difficulty"], title=_("Difficulties found and solved by kind"),
+                                   css_id="chart-report-difficulty"),
+        "district": found_solved(r.by["district"], title=_("Difficulties found and solved by district"),
+                                 css_id="chart-report-district"),
+    }

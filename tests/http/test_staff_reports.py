@@ -286,3 +286,47 @@ def test_the_dashboard_the_insights_page_and_the_reports_show_the_same_numbers(a
     o = overview.overview()
     assert (o.open_cases, o.cases_waiting) == (sum(reports.dashboard().by_status[s] for s in
                                                   ("open", "matched", "in_progress", "closure_proposed")), 1) == (2, 1)
+
+
+def test_the_first_contact_is_kept_on_the_case_as_the_log_is_written(app, generated, make_user):
+    """Logging through the help desk's service keeps cases.first_contact_at: a note does not
+    count, the first call does, a later visit does not move it; the month's median follows."""
+    from market.mentoring.services import followups
+
+    c3 = generated[2]
+    staff = make_user(("staff",))
+    first_contact = lambda: db.session.scalar(select(Case.first_contact_at).where(Case.id == c3.id))  # noqa: E731
+    followups.add_entry(staff, c3.id, "note", "备注")
+    db.session.commit()
+    assert first_contact() is None
+    clock.set(app, T0 + DAY)  # 21 November, 12:00 in Beijing: 11 days after c3 was filed
+    followups.add_entry(staff, c3.id, "call", "第一次电话")
+    db.session.commit()
+    assert first_contact() == T0 + DAY
+    clock.set(app, T0 + 2 * DAY)
+    followups.add_entry(staff, c3.id, "visit", "上门")
+    db.session.commit()
+    assert first_contact() == T0 + DAY
+    # first contact this month: c1 1 day, c2 3 days, c3 11 days -> 3.0
+    assert reports.median_days(reports.period_filters("month"))[""].first_contact == 3.0
+
+
+@pytest.mark.parametrize("lang,kind,district", [("zh", "电商运营", "宁海县"), ("en", "E-commerce", "Ninghai County")])
+def test_the_report_page_draws_its_figures_as_charts(app, generated, make_user, lang, kind, district):
+    """Difficulties found vs solved by kind and by district, and cases per month, as SVG charts
+    whose figures are the report's (a month's report shows the twelve months up to it)."""
+    client = app.test_client()
+    login(client, make_user(("staff",)))
+    client.get(f"/lang/{lang}")
+    page = client.get("/staff/reports?period=month&year=2026&month=11").get_data(as_text=True)
+    assert page.count("<svg") >= 3
+    kinds = {label: (int(f), int(s)) for label, f, s in _chart_rows(page, "chart-report-difficulty")}
+    assert kinds[kind] == (2, 3) and sum(f for f, _s in kinds.values()) == 5
+    districts = {label: (int(f), int(s)) for label, f, s in _chart_rows(page, "chart-report-district")}
+    assert districts[district] == (2, 1) and sum(f for f, _s in districts.values()) == 5
+    months = [(m, int(f), int(s)) for m, f, s in _chart_rows(page, "chart-report-months")]
+    assert len(months) == 12 and months[-1] == ("2026-11", 4, 3) and months[-2] == ("2026-10", 1, 0)
+    year = client.get("/staff/reports?period=year&year=2026").get_data(as_text=True)
+    assert [m for m, _f, _s in _chart_rows(year, "chart-report-months")] == [f"2026-{m:02d}" for m in range(1, 13)]
+    empty = client.get("/staff/reports?period=month&year=2025&month=1")
+    assert empty.status_code == 200 and 'id="chart-report-difficulty"' in empty.get_data(as_text=True)
