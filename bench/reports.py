@@ -127,11 +127,11 @@ def keep_first_contacts() -> None:
 
     db.session.execute(text("ALTER TABLE cases ADD COLUMN IF NOT EXISTS first_contact_at timestamp"))
     db.session.execute(text("CREATE INDEX IF NOT EXISTS ix_cases_first_contact_at ON cases (first_contact_at)"))
-    first = ("SELECT min(e.created_at) FROM case_log_entries e "
-             "WHERE e.case_id = cases.id AND e.kind IN ('call', 'visit', 'wechat', 'meeting')")
+    contacts = ("FROM case_log_entries e "
+                "WHERE e.case_id = cases.id AND e.kind IN ('call', 'visit', 'wechat', 'meeting')")
     started = time.perf_counter()
-    n = db.session.execute(text(f"UPDATE cases SET first_contact_at = ({first}) "
-                                f"WHERE first_contact_at IS NULL AND EXISTS ({first})")).rowcount
+    n = db.session.execute(text(f"UPDATE cases SET first_contact_at = (SELECT min(e.created_at) {contacts}) "
+                                f"WHERE first_contact_at IS NULL AND EXISTS (SELECT 1 {contacts})")).rowcount
     db.session.execute(text("ANALYZE cases"))
     db.session.commit()
     if n:
@@ -190,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
                 reports.period_filters("year", districts=["象山县"]))),
             ("medians by channel, this year", lambda: reports.median_days(year, "channel")),
             ("found/solved by mentor group, all time", lambda: reports.difficulties_by(reports.Filters(), "group")),
+            ("cases filed/solved per month, this year", lambda: reports.cases_per_month(year)),
+            ("time to solve (buckets and median), this year", lambda: reports.solve_times(year)),
             ("staff dashboard", lambda: reports.dashboard()),
             ("queue, first page by urgency", lambda: queue.queue(staff, queue.QueueFilters())),
             ("queue, overdue in one district", lambda: queue.queue(staff, queue.QueueFilters(overdue=True,

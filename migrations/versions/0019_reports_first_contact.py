@@ -34,9 +34,9 @@ def upgrade():
     op.add_column('cases', sa.Column('first_contact_at', sa.DateTime(), nullable=True))
     # Carry the existing log over: each case's earliest call, visit, WeChat or meeting.
     kinds = ", ".join(f"'{k}'" for k in CONTACT_KINDS)
-    first = (f"SELECT min(e.created_at) FROM case_log_entries e "
-             f"WHERE e.case_id = cases.id AND e.kind IN ({kinds})")
-    op.execute(f"UPDATE cases SET first_contact_at = ({first}) WHERE EXISTS ({first})")
+    contacts = f"FROM case_log_entries e WHERE e.case_id = cases.id AND e.kind IN ({kinds})"
+    op.execute(f"UPDATE cases SET first_contact_at = (SELECT min(e.created_at) {contacts}) "
+               f"WHERE EXISTS (SELECT 1 {contacts})")
     op.create_index('ix_cases_first_contact_at', 'cases', ['first_contact_at'], unique=False)
 
 

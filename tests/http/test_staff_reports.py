@@ -330,3 +330,14 @@ def test_the_report_page_draws_its_figures_as_charts(app, generated, make_user, 
     assert [m for m, _f, _s in _chart_rows(year, "chart-report-months")] == [f"2026-{m:02d}" for m in range(1, 13)]
     empty = client.get("/staff/reports?period=month&year=2025&month=1")
     assert empty.status_code == 200 and 'id="chart-report-difficulty"' in empty.get_data(as_text=True)
+
+
+def test_the_staff_digest_counts_cases_as_the_reports_do(generated):
+    """The digest's "new" and "waiting" come from the report service: a proposed case filed in
+    the last day is not a new case yet; c4 (open) waits for a mentor."""
+    from market.staff.digest import digest_counts
+
+    counts = digest_counts(datetime(2026, 11, 6, 12, 0))  # the proposed case came in at 02:00
+    assert (counts["new"], counts["waiting"]) == (0, 1)
+    counts = digest_counts(datetime(2026, 11, 15, 12, 0))  # c4 was filed at 02:00
+    assert (counts["new"], counts["waiting"]) == (1, 1)

@@ -12,8 +12,8 @@ the labels) built by `period_filters(...)`, and computes its numbers in the data
 - `cases_per_month(filters)`: cases filed and solved per Beijing month (the charts' series);
   `solve_times(filters)`: cases solved by days to solve, with the median.
 - `dashboard()`: the staff dashboard's figures, from the same queries; `active_cases()`,
-  `waiting_cases()`: the counts the staff overview embeds in its one query
-  (`market.staff.reports.overview`).
+  `waiting_cases()`, `filed_since(moment)`: the counts the staff overview embeds in its one
+  query (`market.staff.reports.overview`) and the staff digest sends.
 - The insights dashboard draws its case charts from these functions too (market.staff.case_charts);
   `insights.py` holds only the early-warning, outcome and business-result figures.
 
@@ -38,6 +38,7 @@ from market.staff.reports.cases import (  # noqa: F401
     cases_per_month,
     dashboard,
     difficulties_by,
+    filed_since,
     label,
     median_days,
     mentor_load,

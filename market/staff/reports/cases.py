@@ -285,6 +285,12 @@ def active_cases():
     return select(func.count(Case.id)).where(Case.status.in_(states.ACTIVE_CASE_STATES))
 
 
+def filed_since(moment: datetime, until: datetime | None = None):
+    """Cases filed from `moment` (until `until`, exclusive), as the reports count filings
+    (proposed and dismissed cases are not cases yet): a SELECT of the count (the staff digest)."""
+    return _scoped(select(func.count(Case.id)), Filters()).where(filed_in(Filters(start=moment, end=until)))
+
+
 def waiting_cases():
     """Cases filed and waiting for a mentor (status open): a SELECT of the count."""
     return select(func.count(Case.id)).where(Case.status == "open")
