@@ -341,3 +341,15 @@ def test_the_staff_digest_counts_cases_as_the_reports_do(generated):
     assert (counts["new"], counts["waiting"]) == (0, 1)
     counts = digest_counts(datetime(2026, 11, 15, 12, 0))  # c4 was filed at 02:00
     assert (counts["new"], counts["waiting"]) == (1, 1)
+
+
+@pytest.mark.parametrize("period", ["month", "year", "all"])
+def test_the_report_grouped_at_once_equals_each_figure_alone(generated, period):
+    """case_report groups the difficulties by every dimension in one query per event; each
+    dimension alone and the totals' own counts give the same numbers."""
+    f = reports.period_filters(period)
+    r = reports.case_report(f)
+    assert r.totals == reports.totals(f)
+    for dim in reports.DIMENSIONS:
+        assert [(x.code, x.label, x.found, x.solved) for x in r.by[dim]] == [
+            (x.code, x.label, x.found, x.solved) for x in reports.difficulties_by(f, dim)]

@@ -124,22 +124,33 @@ class Row:
     solved: int = 0
 
 
-def difficulties_by(filters: Filters, dimension: str) -> list[Row]:
-    """Difficulties found and solved in the period, per value of `dimension` (channel,
-    district, difficulty or group), largest first. One GROUP BY query."""
-    if dimension not in DIMENSIONS:
-        raise ValueError(f"unknown dimension {dimension!r}")
-    col = _column(dimension)
-    base = select(col, func.count(CaseDifficulty.id)).select_from(CaseDifficulty) \
+def _found_solved(filters: Filters, dimensions: tuple[str, ...]) -> dict[str, list[Row]]:
+    """Difficulties found and solved in the period per value of each of `dimensions`, largest
+    first: two GROUP BY queries whatever the number of dimensions (grouped by all of them at
+    once: at most channels x districts x kinds x groups rows come back, summed here), each
+    narrowed by an index (filings; difficulties solved in the period)."""
+    for dimension in dimensions:
+        if dimension not in DIMENSIONS:
+            raise ValueError(f"unknown dimension {dimension!r}")
+    cols = [_column(d) for d in dimensions]
+    base = select(*cols, func.count(CaseDifficulty.id)).select_from(CaseDifficulty) \
         .join(Case, Case.id == CaseDifficulty.case_id).outerjoin(MentorProfile, MentorProfile.id == Case.mentor_id)
-    rows: dict[str, Row] = {}
-    # Two queries, each narrowed by an index (filings; difficulties solved in the period).
+    rows: dict[str, dict[str, Row]] = {d: {} for d in dimensions}
     for attr, cond in (("found", filed_in(filters)),
                        ("solved", and_(CaseDifficulty.status == "solved", in_period(CaseDifficulty.updated_at, filters)))):
-        for code, n in db.session.execute(_scoped(base, filters).where(cond).group_by(col)):
-            row = rows.setdefault(code or "", Row(code or "", label(dimension, code, filters.lang)))
-            setattr(row, attr, n)
-    return sorted(rows.values(), key=lambda r: (-r.found, -r.solved, r.code))
+        for *codes, n in db.session.execute(_scoped(base, filters).where(cond).group_by(*cols)):
+            for dimension, code in zip(dimensions, codes, strict=True):
+                row = rows[dimension].get(code or "")
+                if row is None:
+                    row = rows[dimension][code or ""] = Row(code or "", label(dimension, code, filters.lang))
+                setattr(row, attr, getattr(row, attr) + n)
+    return {d: sorted(r.values(), key=lambda r: (-r.found, -r.solved, r.code)) for d, r in rows.items()}
+
+
+def difficulties_by(filters: Filters, dimension: str) -> list[Row]:
+    """Difficulties found and solved in the period, per value of `dimension` (channel,
+    district, difficulty or group), largest first. Two GROUP BY queries."""
+    return _found_solved(filters, (dimension,))[dimension]
 
 
 @dataclass
@@ -181,8 +192,9 @@ class Totals:
     overdue: int
 
 
-def totals(filters: Filters, now: datetime | None = None) -> Totals:
-    """Counts of the period, one indexed query each."""
+def totals(filters: Filters, now: datetime | None = None, by: list[Row] | None = None) -> Totals:
+    """Counts of the period, one indexed query each; `by`: the period's difficulties found and
+    solved by one dimension, already counted (their sums are the difficulty counts)."""
     def count(stmt) -> int:
         return db.session.scalar(stmt) or 0
 
@@ -193,9 +205,9 @@ def totals(filters: Filters, now: datetime | None = None) -> Totals:
         filed=count(cases.where(filed_in(filters))),
         resolved=count(cases.where(Case.status == "resolved", in_period(Case.resolved_at, filters))),
         closed_unresolved=count(cases.where(Case.status == "closed_unresolved", in_period(Case.closed_at, filters))),
-        difficulties_found=count(diffs.where(filed_in(filters))),
-        difficulties_solved=count(diffs.where(CaseDifficulty.status == "solved",
-                                              in_period(CaseDifficulty.updated_at, filters))),
+        difficulties_found=sum(r.found for r in by) if by is not None else count(diffs.where(filed_in(filters))),
+        difficulties_solved=sum(r.solved for r in by) if by is not None else count(
+            diffs.where(CaseDifficulty.status == "solved", in_period(CaseDifficulty.updated_at, filters))),
         overdue=count(cases.where(overdue_condition(now or clock.now()))),
     )
 
@@ -308,8 +320,8 @@ class CaseReport:
 
 def case_report(filters: Filters, now: datetime | None = None) -> CaseReport:
     """Everything the federation publishes about its help desk for one period and area."""
-    return CaseReport(filters=filters, totals=totals(filters, now),
-                      by={d: difficulties_by(filters, d) for d in DIMENSIONS},
+    by = _found_solved(filters, DIMENSIONS)
+    return CaseReport(filters=filters, totals=totals(filters, now, by=by["channel"]), by=by,
                       medians=median_days(filters)[""], overdue_by_district=overdue_by_district(filters, now),
                       mentor_load=mentor_load(filters))
 
