@@ -14,6 +14,8 @@ from market.insights import services
 from market.insights.forms import DismissWarningForm, ImportForm, MapShopForm, OpenForm, ResultsForm, WatchForm
 from market.insights.sales import IMPORT_MAX_BYTES, InsightsError, import_sales, map_shop
 from market.insights.views_helpers import case_evidence, dashboard_charts, warning_chart
+from market.mentoring.forms import lang
+from market.staff import reports
 from market.staff.reports import insights as figures
 
 bp = Blueprint("insights", __name__)
@@ -36,9 +38,10 @@ def insights_helpers():
 @staff_required
 def dashboard():
     report = figures.outcome_report()
-    return render_template("insights/dashboard.html", charts=dashboard_charts(report), report=report,
+    everything = reports.Filters(lang=lang())
+    return render_template("insights/dashboard.html", charts=dashboard_charts(report, everything), report=report,
                            totals=figures.business_totals(), warnings=figures.warning_totals(),
-                           median_days=figures.time_to_solve()[1])
+                           median_days=reports.median_days(everything)[""].solve)
 
 
 @bp.get("/staff/insights/warnings")

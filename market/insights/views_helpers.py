@@ -10,8 +10,8 @@ from markupsafe import Markup
 from market import charts
 from market.insights import services
 from market.models.insights import SalesShop
+from market.staff import case_charts, reports
 from market.staff.reports import insights as figures
-from matching.schema import DIFFICULTIES
 
 
 def warning_chart(w) -> Markup:
@@ -55,20 +55,19 @@ def case_evidence(case) -> dict | None:
     return out
 
 
-def dashboard_charts(report) -> dict[str, Markup]:
-    lang_zh = str(getattr(current_user, "locale", "")) != "en"
-    months = figures.cases_per_month()
-    by_kind = figures.difficulties_by_kind()
-    buckets, _median = figures.time_to_solve()
+def dashboard_charts(report, filters) -> dict[str, Markup]:
+    """The insights dashboard's charts: the case figures from the report service's case
+    functions (the staff dashboard and the reports count the same way), early warnings and
+    outcomes from its insights functions."""
+    months = reports.cases_per_month(filters)
+    by_kind = reports.difficulties_by(filters, "difficulty")
+    solve = reports.solve_times(filters)
     warnings = figures.warnings_per_month()
     out = {
-        "cases": charts.column_chart(months, series=[_("Opened"), _("Solved")],
-                                     title=_("Cases opened and solved per month"), css_id="chart-cases"),
-        "difficulties": charts.bar_chart([(DIFFICULTIES.get(k, (k, k))[0 if lang_zh else 1], n)
-                                          for k, n in by_kind.items()],
-                                         title=_("Difficulties by kind"), css_id="chart-difficulties"),
-        "time": charts.bar_chart([(_("%(days)s days", days=label), n) for label, n in buckets],
-                                 title=_("Time to solve"), css_id="chart-time"),
+        "cases": case_charts.per_month(months),
+        "difficulties": case_charts.found_solved(by_kind, title=_("Difficulties by kind"),
+                                                 css_id="chart-difficulties"),
+        "time": case_charts.solve_times(solve),
         "warnings": charts.column_chart(warnings, series=[_("Raised"), _("Confirmed"), _("Dismissed")],
                                         title=_("Early warnings per month"), css_id="chart-warnings"),
     }

@@ -21,7 +21,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     func,
+    select,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -138,6 +141,7 @@ class Case(db.Model):
         Index("ix_cases_opened_at", "opened_at"),
         Index("ix_cases_matched_at", "matched_at"),
         Index("ix_cases_resolved_at", "resolved_at"),
+        Index("ix_cases_first_contact_at", "first_contact_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -174,6 +178,10 @@ class Case(db.Model):
     matched_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # The time of the first log entry of a CONTACT_KINDS kind (call, visit, WeChat, meeting):
+    # kept by the listener below whenever an entry is written, so the reports' median days to
+    # first contact read one column instead of grouping the whole log.
+    first_contact_at: Mapped[datetime | None]
     last_activity_at: Mapped[datetime | None]
     next_follow_up_on: Mapped[date | None] = mapped_column(Date)
     closure_proposed_at: Mapped[datetime | None]
@@ -288,6 +296,24 @@ class CaseEntry(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="entries")
     author = relationship("User")
+
+
+# The log entries that count as contact with her (the reports' "first contact").
+CONTACT_KINDS = ("call", "visit", "wechat", "meeting")
+
+
+@event.listens_for(CaseEntry, "after_insert")
+def _first_contact(mapper, connection, entry: CaseEntry) -> None:
+    """A contact entry was written (market.mentoring.services.common.entry, or any other
+    writer): the case's first contact becomes the earliest contact entry, in the same flush and
+    transaction. Computed from the entries rather than the new row's time, so a back-dated or
+    server-dated entry keeps it exact, and one indexed lookup (kind, case_id, created_at)."""
+    if entry.kind not in CONTACT_KINDS:
+        return
+    cases, entries = Case.__table__, CaseEntry.__table__
+    first = select(func.min(entries.c.created_at)).where(
+        entries.c.case_id == entry.case_id, entries.c.kind.in_(CONTACT_KINDS)).scalar_subquery()
+    connection.execute(update(cases).where(cases.c.id == entry.case_id).values(first_contact_at=first))
 
 
 class CaseConsent(db.Model):

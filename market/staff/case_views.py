@@ -14,7 +14,7 @@ from market.auth import role_required, staff_required
 from market.ids import parse_id, parse_page
 from market.mentoring import groups, states
 from market.mentoring.forms import CHANNEL_LABELS, DECLINE_LABELS, lang
-from market.staff import exports, queue, reports
+from market.staff import case_charts, exports, queue, reports
 from matching import schema
 
 bp = Blueprint("staff_cases", __name__, url_prefix="/staff")
@@ -69,7 +69,8 @@ def reports_page():
     filters, problem = _report_filters()
     if problem:
         flash(problem, "error")
-    return render_template("staff/reports.html", r=reports.case_report(filters), filters=filters,
+    r = reports.case_report(filters)
+    return render_template("staff/reports.html", r=r, filters=filters, charts=case_charts.report_charts(r),
                            district_choices=areas.district_choices(), today=clock.today(),
                            dimension_labels={"channel": _("By channel"), "district": _("By district"),
                                              "difficulty": _("By difficulty"), "group": _("By mentor group")})

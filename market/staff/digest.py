@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from market import clock, jobs
 from market.extensions import db
-from market.models import Artisan, Case, MentorProfile, Notice
+from market.models import Artisan, MentorProfile, Notice
 from market.notifications import notify_many, staff_members
 
 
@@ -26,14 +26,14 @@ class DigestSummary:
 
 
 def digest_counts(now: datetime) -> dict[str, int]:
-    from market.staff.reports.cases import overdue_count
+    from market.staff.reports.cases import filed_since, overdue_count, waiting_cases
 
     def count(stmt) -> int:
         return int(db.session.scalar(stmt) or 0)
 
     return {
-        "new": count(select(func.count()).select_from(Case).where(Case.created_at >= now - timedelta(days=1))),
-        "waiting": count(select(func.count()).select_from(Case).where(Case.status == "open")),
+        "new": count(filed_since(now - timedelta(days=1), now)),
+        "waiting": count(waiting_cases()),
         "overdue": overdue_count(now),
         "approvals": count(select(func.count()).select_from(Artisan).where(Artisan.status == "pending"))
         + count(select(func.count()).select_from(MentorProfile).where(MentorProfile.status == "pending")),

@@ -10,8 +10,9 @@ from market.catalog import services as catalog
 from market.extensions import db
 from market.ids import parse_id, parse_page
 from market.models import Brand
-from market.staff import digest, overview, services  # noqa: F401  (digest registers its job)
+from market.staff import digest, services  # noqa: F401  (digest registers its job)
 from market.staff.forms import BrandForm, SuspendForm, SynonymGroupForm, UnsuspendForm, UserRolesForm, UserSearchForm
+from market.staff.reports import overview
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 

@@ -14,7 +14,7 @@ from market.accounts import admin
 from market.config import ConfigError, load_config
 from market.extensions import db
 from market.models import AuditEntry, Case, Order, RefundRequest, User
-from market.staff import overview
+from market.staff.reports import overview
 from tests.support import login, page_form, place, race_in_threads, reload
 
 NOW = datetime(2026, 11, 27, 2, 0)  # 10:00 on 27 November in Beijing

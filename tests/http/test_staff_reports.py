@@ -244,3 +244,112 @@ def test_exports_are_staff_only(app, generated, make_user):
         login(client, _person(make_user, role))
         assert client.get("/staff/exports/cases.xlsx").status_code == 403
     assert _exports_audited() == []
+
+
+def _chart_rows(page: str, css_id: str) -> list[list[str]]:
+    """The figures table of a market.charts chart (one list of cells per row)."""
+    from lxml import html
+
+    return [[td.text_content().strip() for td in tr.findall("td")]
+            for tr in html.fromstring(page).xpath(f'//*[@id="{css_id}"]//table[@class="chart-table"]/tbody/tr')]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_dashboard_the_insights_page_and_the_reports_show_the_same_numbers(app, generated, make_user, lang):
+    """One source: the staff dashboard, the insights dashboard, the all-time report and the
+    overview count the same cases the same way (proposed and dismissed cases never count)."""
+    from lxml import html
+
+    client = app.test_client()
+    login(client, make_user(("staff", "supervisor")))
+    client.get(f"/lang/{lang}")
+    dash = html.fromstring(client.get("/staff/mentoring/").get_data(as_text=True))
+    dash_kinds = {g.get("data-label"): int(g.get("data-value")) for g in dash.xpath('//*[@id="chart-difficulty"]//g[@class="bar"]')}
+    insights = client.get("/staff/insights/").get_data(as_text=True)
+    kinds = {label: (int(found), int(solved)) for label, found, solved in _chart_rows(insights, "chart-difficulties")}
+    e_commerce = "电商运营" if lang == "zh" else "E-commerce"
+    # e-commerce: c1, c2, c5, all solved; financing: c1 and c4 (the proposed case's is not one yet)
+    assert kinds[e_commerce] == (3, 3) and sum(found for found, _solved in kinds.values()) == 6
+    assert {k: n for k, n in dash_kinds.items() if n} == {k: found for k, (found, _solved) in kinds.items()}
+    months = {m: (int(filed), int(solved)) for m, filed, solved in _chart_rows(insights, "chart-cases")}
+    assert months["2026-10"] == (1, 0) and months["2026-11"] == (4, 3)
+    assert sum(f for f, _s in months.values()) == reports.dashboard().total == 5
+    # time to solve: 6, 10 and 24 days -> all three within 30 days, median 10.0 on both pages
+    assert [int(n) for _label, n in _chart_rows(insights, "chart-time")] == [3, 0, 0, 0]
+    median = "10.0"
+    assert f'class="big-number">{median}<' in html.tostring(dash, encoding="unicode")
+    assert median in insights and reports.solve_times(reports.Filters()).median == 10.0
+    report = client.get("/staff/reports?period=all").get_data(as_text=True)
+    assert 'id="stat-found">6<' in report and f'id="median-solve">{median}<' in report
+    from market.staff.reports import overview
+
+    o = overview.overview()
+    assert (o.open_cases, o.cases_waiting) == (sum(reports.dashboard().by_status[s] for s in
+                                                  ("open", "matched", "in_progress", "closure_proposed")), 1) == (2, 1)
+
+
+def test_the_first_contact_is_kept_on_the_case_as_the_log_is_written(app, generated, make_user):
+    """Logging through the help desk's service keeps cases.first_contact_at: a note does not
+    count, the first call does, a later visit does not move it; the month's median follows."""
+    from market.mentoring.services import followups
+
+    c3 = generated[2]
+    staff = make_user(("staff",))
+    first_contact = lambda: db.session.scalar(select(Case.first_contact_at).where(Case.id == c3.id))  # noqa: E731
+    followups.add_entry(staff, c3.id, "note", "备注")
+    db.session.commit()
+    assert first_contact() is None
+    clock.set(app, T0 + DAY)  # 21 November, 12:00 in Beijing: 11 days after c3 was filed
+    followups.add_entry(staff, c3.id, "call", "第一次电话")
+    db.session.commit()
+    assert first_contact() == T0 + DAY
+    clock.set(app, T0 + 2 * DAY)
+    followups.add_entry(staff, c3.id, "visit", "上门")
+    db.session.commit()
+    assert first_contact() == T0 + DAY
+    # first contact this month: c1 1 day, c2 3 days, c3 11 days -> 3.0
+    assert reports.median_days(reports.period_filters("month"))[""].first_contact == 3.0
+
+
+@pytest.mark.parametrize("lang,kind,district", [("zh", "电商运营", "宁海县"), ("en", "E-commerce", "Ninghai County")])
+def test_the_report_page_draws_its_figures_as_charts(app, generated, make_user, lang, kind, district):
+    """Difficulties found vs solved by kind and by district, and cases per month, as SVG charts
+    whose figures are the report's (a month's report shows the twelve months up to it)."""
+    client = app.test_client()
+    login(client, make_user(("staff",)))
+    client.get(f"/lang/{lang}")
+    page = client.get("/staff/reports?period=month&year=2026&month=11").get_data(as_text=True)
+    assert page.count("<svg") >= 3
+    kinds = {label: (int(f), int(s)) for label, f, s in _chart_rows(page, "chart-report-difficulty")}
+    assert kinds[kind] == (2, 3) and sum(f for f, _s in kinds.values()) == 5
+    districts = {label: (int(f), int(s)) for label, f, s in _chart_rows(page, "chart-report-district")}
+    assert districts[district] == (2, 1) and sum(f for f, _s in districts.values()) == 5
+    months = [(m, int(f), int(s)) for m, f, s in _chart_rows(page, "chart-report-months")]
+    assert len(months) == 12 and months[-1] == ("2026-11", 4, 3) and months[-2] == ("2026-10", 1, 0)
+    year = client.get("/staff/reports?period=year&year=2026").get_data(as_text=True)
+    assert [m for m, _f, _s in _chart_rows(year, "chart-report-months")] == [f"2026-{m:02d}" for m in range(1, 13)]
+    empty = client.get("/staff/reports?period=month&year=2025&month=1")
+    assert empty.status_code == 200 and 'id="chart-report-difficulty"' in empty.get_data(as_text=True)
+
+
+def test_the_staff_digest_counts_cases_as_the_reports_do(generated):
+    """The digest's "new" and "waiting" come from the report service: a proposed case filed in
+    the last day is not a new case yet; c4 (open) waits for a mentor."""
+    from market.staff.digest import digest_counts
+
+    counts = digest_counts(datetime(2026, 11, 6, 12, 0))  # the proposed case came in at 02:00
+    assert (counts["new"], counts["waiting"]) == (0, 1)
+    counts = digest_counts(datetime(2026, 11, 15, 12, 0))  # c4 was filed at 02:00
+    assert (counts["new"], counts["waiting"]) == (1, 1)
+
+
+@pytest.mark.parametrize("period", ["month", "year", "all"])
+def test_the_report_grouped_at_once_equals_each_figure_alone(generated, period):
+    """case_report groups the difficulties by every dimension in one query per event; each
+    dimension alone and the totals' own counts give the same numbers."""
+    f = reports.period_filters(period)
+    r = reports.case_report(f)
+    assert r.totals == reports.totals(f)
+    for dim in reports.DIMENSIONS:
+        assert [(x.code, x.label, x.found, x.solved) for x in r.by[dim]] == [
+            (x.code, x.label, x.found, x.solved) for x in reports.difficulties_by(f, dim)]

@@ -373,3 +373,43 @@ def test_ledger_opens_from_existing_sales_and_refunds(empty_database, tmp_path):
 
         assert ledger.sync() == 0
         db.engine.dispose()
+
+
+# ---- 0019: the first contact kept on the case ------------------------------------------------
+
+def test_0019_fills_each_case_first_contact_from_its_log(empty_database, tmp_path):
+    """Existing cases get the time of their earliest call, visit, WeChat or meeting (notes and
+    status entries do not count; a case without contact stays empty), and a downgrade keeps
+    every case and entry."""
+    from datetime import datetime
+
+    from flask_migrate import downgrade
+
+    app = create_app(app_config(empty_database, tmp_path / "uploads"))
+    t = lambda d, h=9: datetime(2026, 10, d, h, 30)  # noqa: E731
+    with app.app_context():
+        upgrade(revision="0018_staffq_report_indexes")
+        with db.engine.begin() as conn:
+            for case_id in (1, 2, 3, 4):
+                conn.execute(text(
+                    "INSERT INTO cases (id, channel, status, business_name, business_size, industry, stage, district,"
+                    " description, contact_phone, contact_wechat, consent_to_share, consent_contact, consent_sms,"
+                    " proposed_reason, dismissed_reason, escalation_level, outcome, created_at) VALUES (:id,"
+                    " 'self_service', 'in_progress', '小店', 'solo', 'seafood', 'startup', '象山县', '', '', '',"
+                    " true, false, false, '', '', 0, '', :at)"), {"id": case_id, "at": t(1)})
+            entries = [(1, "note", t(2)), (1, "visit", t(6)), (1, "call", t(4, 15)), (1, "status", t(3)),
+                       (2, "note", t(2)), (2, "measure", t(3)), (3, "wechat", t(9)), (3, "meeting", t(9, 8))]
+            for case_id, kind, at in entries:
+                conn.execute(text("INSERT INTO case_log_entries (case_id, kind, body, happened_on, created_at)"
+                                  " VALUES (:c, :k, '', :d, :at)"), {"c": case_id, "k": kind, "d": at.date(), "at": at})
+        upgrade(revision="0019_reports_first_contact")
+        with db.engine.connect() as conn:
+            got = dict(conn.execute(text("SELECT id, first_contact_at FROM cases ORDER BY id")).all())
+        as_dt = {k: (datetime.fromisoformat(v) if isinstance(v, str) else v) for k, v in got.items()}
+        assert as_dt == {1: t(4, 15), 2: None, 3: t(9, 8), 4: None}
+        downgrade(revision="0018_staffq_report_indexes")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM cases")).scalar() == 4
+            assert conn.execute(text("SELECT count(*) FROM case_log_entries")).scalar() == len(entries)
+            assert "first_contact_at" not in {c["name"] for c in inspect(conn).get_columns("cases")}
+        db.engine.dispose()

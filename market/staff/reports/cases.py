@@ -14,23 +14,31 @@ Definitions (the README repeats them):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from market import areas, clock
 from market.extensions import db
 from market.mentoring import groups, states
 from market.mentoring.forms import CHANNEL_LABELS
-from market.models import Case, CaseDifficulty, CaseEntry, MentorProfile
-from market.staff.reports.common import Filters, beijing_midnight, days_between, in_period, medians, translated
+from market.models import Case, CaseDifficulty, MentorProfile
+from market.models.mentoring import CONTACT_KINDS  # noqa: F401  (re-exported: the kinds that count as contact)
+from market.staff.reports.common import (
+    Filters,
+    beijing_midnight,
+    beijing_month,
+    days_between,
+    in_period,
+    medians,
+    months_of,
+    translated,
+)
 from matching import schema
 
-# The log entries that count as contact with her.
-CONTACT_KINDS = ("call", "visit", "wechat", "meeting")
 DIMENSIONS = ("channel", "district", "difficulty", "group")
 NOT_CASES = ("proposed", "dismissed")
 NO_GROUP = ""  # cases without a mentor, in the "by mentor group" figures
@@ -116,22 +124,33 @@ class Row:
     solved: int = 0
 
 
-def difficulties_by(filters: Filters, dimension: str) -> list[Row]:
-    """Difficulties found and solved in the period, per value of `dimension` (channel,
-    district, difficulty or group), largest first. One GROUP BY query."""
-    if dimension not in DIMENSIONS:
-        raise ValueError(f"unknown dimension {dimension!r}")
-    col = _column(dimension)
-    base = select(col, func.count(CaseDifficulty.id)).select_from(CaseDifficulty) \
+def _found_solved(filters: Filters, dimensions: tuple[str, ...]) -> dict[str, list[Row]]:
+    """Difficulties found and solved in the period per value of each of `dimensions`, largest
+    first: two GROUP BY queries whatever the number of dimensions (grouped by all of them at
+    once: at most channels x districts x kinds x groups rows come back, summed here), each
+    narrowed by an index (filings; difficulties solved in the period)."""
+    for dimension in dimensions:
+        if dimension not in DIMENSIONS:
+            raise ValueError(f"unknown dimension {dimension!r}")
+    cols = [_column(d) for d in dimensions]
+    base = select(*cols, func.count(CaseDifficulty.id)).select_from(CaseDifficulty) \
         .join(Case, Case.id == CaseDifficulty.case_id).outerjoin(MentorProfile, MentorProfile.id == Case.mentor_id)
-    rows: dict[str, Row] = {}
-    # Two queries, each narrowed by an index (filings; difficulties solved in the period).
+    rows: dict[str, dict[str, Row]] = {d: {} for d in dimensions}
     for attr, cond in (("found", filed_in(filters)),
                        ("solved", and_(CaseDifficulty.status == "solved", in_period(CaseDifficulty.updated_at, filters)))):
-        for code, n in db.session.execute(_scoped(base, filters).where(cond).group_by(col)):
-            row = rows.setdefault(code or "", Row(code or "", label(dimension, code, filters.lang)))
-            setattr(row, attr, n)
-    return sorted(rows.values(), key=lambda r: (-r.found, -r.solved, r.code))
+        for *codes, n in db.session.execute(_scoped(base, filters).where(cond).group_by(*cols)):
+            for dimension, code in zip(dimensions, codes, strict=True):
+                row = rows[dimension].get(code or "")
+                if row is None:
+                    row = rows[dimension][code or ""] = Row(code or "", label(dimension, code, filters.lang))
+                setattr(row, attr, getattr(row, attr) + n)
+    return {d: sorted(r.values(), key=lambda r: (-r.found, -r.solved, r.code)) for d, r in rows.items()}
+
+
+def difficulties_by(filters: Filters, dimension: str) -> list[Row]:
+    """Difficulties found and solved in the period, per value of `dimension` (channel,
+    district, difficulty or group), largest first. Two GROUP BY queries."""
+    return _found_solved(filters, (dimension,))[dimension]
 
 
 @dataclass
@@ -143,32 +162,20 @@ class Medians:
     solve: float | None
 
 
-def _first_contacts(filters: Filters):
-    """Each case's first contact. Entries after the period cannot change whether the first one
-    fell in it, so they are left out (exact, and cheaper for past periods)."""
-    stmt = select(CaseEntry.case_id.label("case_id"), func.min(CaseEntry.created_at).label("at")) \
-        .where(CaseEntry.kind.in_(CONTACT_KINDS))
-    if filters.end is not None:
-        stmt = stmt.where(CaseEntry.created_at < filters.end)
-    return stmt.group_by(CaseEntry.case_id).subquery()
-
-
 def median_days(filters: Filters, dimension: str | None = None) -> dict[str, Medians]:
     """{group code (or "" for all): Medians}, each median computed in the database."""
     col = _column(dimension) if dimension else literal("")
-    first = _first_contacts(filters)
 
-    def source(end_column, *joins):
+    def source(end_column):
         stmt = select(col.label("g"), days_between(filed_at(), end_column).label("d")).select_from(Case)
-        for target, on in joins:
-            stmt = stmt.join(target, on)
         if dimension == "group":
             stmt = stmt.outerjoin(MentorProfile, MentorProfile.id == Case.mentor_id)
         if dimension == "difficulty":
             stmt = stmt.join(CaseDifficulty, CaseDifficulty.case_id == Case.id)
         return _scoped(stmt, filters).where(in_period(end_column, filters), end_column >= filed_at())
 
-    contact = medians(source(first.c.at, (first, first.c.case_id == Case.id)))
+    # First contact: the column the log keeps on the case (market.models.mentoring), no scan of the log.
+    contact = medians(source(Case.first_contact_at))
     match = medians(source(Case.matched_at))
     solve = medians(source(Case.resolved_at).where(Case.status == "resolved"))
     keys = set(contact) | set(match) | set(solve) if dimension else {""}
@@ -185,8 +192,9 @@ class Totals:
     overdue: int
 
 
-def totals(filters: Filters, now: datetime | None = None) -> Totals:
-    """Counts of the period, one indexed query each."""
+def totals(filters: Filters, now: datetime | None = None, by: list[Row] | None = None) -> Totals:
+    """Counts of the period, one indexed query each; `by`: the period's difficulties found and
+    solved by one dimension, already counted (their sums are the difficulty counts)."""
     def count(stmt) -> int:
         return db.session.scalar(stmt) or 0
 
@@ -197,9 +205,9 @@ def totals(filters: Filters, now: datetime | None = None) -> Totals:
         filed=count(cases.where(filed_in(filters))),
         resolved=count(cases.where(Case.status == "resolved", in_period(Case.resolved_at, filters))),
         closed_unresolved=count(cases.where(Case.status == "closed_unresolved", in_period(Case.closed_at, filters))),
-        difficulties_found=count(diffs.where(filed_in(filters))),
-        difficulties_solved=count(diffs.where(CaseDifficulty.status == "solved",
-                                              in_period(CaseDifficulty.updated_at, filters))),
+        difficulties_found=sum(r.found for r in by) if by is not None else count(diffs.where(filed_in(filters))),
+        difficulties_solved=sum(r.solved for r in by) if by is not None else count(
+            diffs.where(CaseDifficulty.status == "solved", in_period(CaseDifficulty.updated_at, filters))),
         overdue=count(cases.where(overdue_condition(now or clock.now()))),
     )
 
@@ -236,6 +244,71 @@ def mentor_load(filters: Filters) -> list[GroupLoad]:
 
 
 @dataclass
+class Month:
+    month: str  # "YYYY-MM", Beijing time
+    filed: int = 0
+    solved: int = 0
+
+
+def cases_per_month(filters: Filters, last: int = 12) -> list[Month]:
+    """Cases filed and cases solved per Beijing month (as `totals` counts them): the months of
+    the period, or the `last` months up to its end for an open period. Two GROUP BY queries."""
+    labels, start, end = months_of(filters, last)
+    bounded = replace(filters, start=start, end=end)
+    out = {m: Month(m) for m in labels}
+    for attr, month, cond in (
+        ("filed", beijing_month(filed_at()), filed_in(bounded)),
+        ("solved", beijing_month(Case.resolved_at), and_(Case.status == "resolved", in_period(Case.resolved_at, bounded))),
+    ):
+        stmt = _scoped(select(month.label("m"), func.count(Case.id)), bounded).where(cond).group_by(month)
+        for m, n in db.session.execute(stmt):
+            if m in out:
+                setattr(out[m], attr, n)
+    return list(out.values())
+
+
+# Days from filing to solving, in the buckets the charts show: (code, upper bound in days).
+SOLVE_BUCKETS = (("0-30", 30), ("31-60", 60), ("61-90", 90), ("90+", None))
+
+
+@dataclass
+class SolveTimes:
+    buckets: list[tuple[str, int]]  # (bucket code of SOLVE_BUCKETS, cases), in order
+    median: float | None            # the same as median_days(filters)[""].solve
+
+
+def solve_times(filters: Filters) -> SolveTimes:
+    """Cases solved in the period by days from filing to solving, counted in one GROUP BY over
+    the same cases as the median days to solve."""
+    days = days_between(filed_at(), Case.resolved_at)
+    bucket = case(*((days <= upper, code) for code, upper in SOLVE_BUCKETS if upper is not None),
+                  else_=SOLVE_BUCKETS[-1][0])
+    stmt = _scoped(select(bucket.label("b"), func.count(Case.id)), filters) \
+        .where(Case.status == "resolved", in_period(Case.resolved_at, filters), Case.resolved_at >= filed_at()) \
+        .group_by(bucket)
+    counts = dict(db.session.execute(stmt).all())
+    return SolveTimes([(code, int(counts.get(code, 0))) for code, _upper in SOLVE_BUCKETS],
+                      median_days(filters)[""].solve)
+
+
+def active_cases():
+    """Active cases now (open, matched, in progress, closure proposed): a SELECT of the count,
+    to run or to embed as a scalar subquery (the staff overview)."""
+    return select(func.count(Case.id)).where(Case.status.in_(states.ACTIVE_CASE_STATES))
+
+
+def filed_since(moment: datetime, until: datetime | None = None):
+    """Cases filed from `moment` (until `until`, exclusive), as the reports count filings
+    (proposed and dismissed cases are not cases yet): a SELECT of the count (the staff digest)."""
+    return _scoped(select(func.count(Case.id)), Filters()).where(filed_in(Filters(start=moment, end=until)))
+
+
+def waiting_cases():
+    """Cases filed and waiting for a mentor (status open): a SELECT of the count."""
+    return select(func.count(Case.id)).where(Case.status == "open")
+
+
+@dataclass
 class CaseReport:
     filters: Filters
     totals: Totals
@@ -247,8 +320,8 @@ class CaseReport:
 
 def case_report(filters: Filters, now: datetime | None = None) -> CaseReport:
     """Everything the federation publishes about its help desk for one period and area."""
-    return CaseReport(filters=filters, totals=totals(filters, now),
-                      by={d: difficulties_by(filters, d) for d in DIMENSIONS},
+    by = _found_solved(filters, DIMENSIONS)
+    return CaseReport(filters=filters, totals=totals(filters, now, by=by["channel"]), by=by,
                       medians=median_days(filters)[""], overdue_by_district=overdue_by_district(filters, now),
                       mentor_load=mentor_load(filters))
 
@@ -279,14 +352,11 @@ def dashboard(now: datetime | None = None) -> Dashboard:
     for status, n in db.session.execute(select(Case.status, func.count()).group_by(Case.status)):
         by_status[status] = n
     by_difficulty = dict.fromkeys(schema.DIFFICULTIES, 0)
-    for code, n in db.session.execute(
-        select(CaseDifficulty.code, func.count()).join(Case, Case.id == CaseDifficulty.case_id)
-        .where(Case.status != "dismissed").group_by(CaseDifficulty.code)
-    ):
-        if code in by_difficulty:
-            by_difficulty[code] = n
-    solved = db.session.scalar(select(func.count()).select_from(CaseDifficulty)
-                               .where(CaseDifficulty.status == "solved")) or 0
+    kinds = difficulties_by(everything, "difficulty")
+    for row in kinds:
+        if row.code in by_difficulty:
+            by_difficulty[row.code] = row.found
+    solved = sum(row.solved for row in kinds)
     by_district = dict.fromkeys(areas.districts(), 0)
     for district, n in db.session.execute(_scoped(select(Case.district, func.count()), everything)
                                           .group_by(Case.district)):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from flask_babel import force_locale
-from sqlalchemy import Float, and_, cast, extract, func, literal, or_, select
+from sqlalchemy import Float, and_, cast, extract, func, literal, literal_column, or_, select
 
 from market import clock
 from market.extensions import db
@@ -90,6 +90,41 @@ def days_between(start, end):
     if is_postgres():
         return extract("epoch", end - start) / 86400.0
     return cast(func.julianday(end) - func.julianday(start), Float)
+
+
+def beijing_month(column):
+    """The Beijing calendar month ("YYYY-MM") of a naive-UTC timestamp, as an SQL expression."""
+    if is_postgres():
+        return func.to_char(column + literal_column("interval '8 hours'"), "YYYY-MM")
+    return func.strftime("%Y-%m", column, "+8 hours")
+
+
+def month_start(year: int, month: int) -> datetime:
+    """Midnight of the first of that month in Beijing, as naive UTC (month may run past 12)."""
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return beijing_midnight(date(year, month, 1))
+
+
+def months_of(filters: Filters, last: int = 12) -> tuple[list[str], datetime, datetime]:
+    """The Beijing months a per-month series of `filters` shows, and the bounds it counts in:
+    the period's own months when it has both ends (a year: its twelve); otherwise the `last`
+    months up to the period's end (or this month). Bounds are naive UTC, the end exclusive."""
+    if filters.start is not None and filters.end is not None:
+        first = (filters.start + clock.BEIJING).date()
+        final = (filters.end - timedelta(microseconds=1) + clock.BEIJING).date()
+        start, end = filters.start, filters.end
+    else:
+        final = (filters.end - timedelta(microseconds=1) + clock.BEIJING).date() if filters.end else clock.today()
+        back = final.year * 12 + final.month - 1 - (last - 1)
+        first = date(back // 12, back % 12 + 1, 1)
+        start = max(month_start(first.year, first.month), filters.start) if filters.start else \
+            month_start(first.year, first.month)
+        end = filters.end or month_start(final.year, final.month + 1)
+    labels, y, m = [], first.year, first.month
+    while (y, m) <= (final.year, final.month):
+        labels.append(f"{y:04d}-{m:02d}")
+        y, m = (y, m + 1) if m < 12 else (y + 1, 1)
+    return labels, start, end
 
 
 def medians(rows_select, *, digits: int = 1) -> dict:

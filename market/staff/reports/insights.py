@@ -1,11 +1,15 @@
-"""The figures of the insights dashboard (part of the staff report service, the one source of
-the federation's figures): cases opened and solved per month, difficulties by kind, time to
-solve, early warnings raised / confirmed / dismissed, business results, and the outcome of
-help in sales (before and after each case, and the matched estimate of what help changed)."""
+"""The figures of the insights dashboard that are not case counts (part of the staff report
+service, the one source of the federation's figures): early warnings raised / confirmed /
+dismissed, business results, and the outcome of help in sales (before and after each case, and
+the matched estimate of what help changed).
+
+The dashboard's case figures (cases filed and solved per month, difficulties by kind, time to
+solve) come from `market.staff.reports.cases` (`cases_per_month`, `difficulties_by`,
+`solve_times`), the same functions as the staff dashboard and the published reports, so the
+pages cannot disagree."""
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -24,48 +28,12 @@ from signals.outcomes import WINDOW, CaseOutcome, Estimate, HelpedCase, case_out
 CLOSED = ("resolved", "closed_unresolved")
 
 
-def _month(moment: dt.datetime | None) -> str | None:
-    return (moment + BEIJING).strftime("%Y-%m") if moment else None
-
-
 def _months(today: dt.date, n: int) -> list[str]:
     out, y, m = [], today.year, today.month
     for _ in range(n):
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y, m - 1) if m > 1 else (y - 1, 12)
     return out[::-1]
-
-
-def cases_per_month(months: int = 12) -> list[tuple[str, int, int]]:
-    """(month, cases opened, cases solved) for the last `months` months, Beijing time."""
-    labels = _months(beijing_today(), months)
-    opened, solved = Counter(), Counter()
-    for opened_at, resolved_at in db.session.execute(select(Case.opened_at, Case.resolved_at)
-                                                     .where(Case.opened_at.is_not(None))):
-        opened[_month(opened_at)] += 1
-        if resolved_at:
-            solved[_month(resolved_at)] += 1
-    return [(m, opened[m], solved[m]) for m in labels]
-
-
-def difficulties_by_kind() -> dict[str, int]:
-    from market.models import CaseDifficulty
-
-    rows = db.session.execute(select(CaseDifficulty.code, func.count()).join(Case, Case.id == CaseDifficulty.case_id)
-                              .where(Case.status.not_in(("proposed", "dismissed"))).group_by(CaseDifficulty.code))
-    return dict(sorted(((code, n) for code, n in rows), key=lambda r: (-r[1], r[0])))
-
-
-def time_to_solve() -> tuple[list[tuple[str, int]], float | None]:
-    """Solved cases by days from opening to solving (buckets), and the median in days."""
-    days = [(r - o).total_seconds() / 86400 for o, r in db.session.execute(
-        select(Case.opened_at, Case.resolved_at).where(Case.opened_at.is_not(None), Case.resolved_at.is_not(None)))]
-    buckets = [("≤ 30", 0), ("31–60", 0), ("61–90", 0), ("> 90", 0)]
-    counts = Counter()
-    for d in days:
-        counts[0 if d <= 30 else 1 if d <= 60 else 2 if d <= 90 else 3] += 1
-    return [(label, counts[k]) for k, (label, _n) in enumerate(buckets)], (
-        round(statistics.median(days), 1) if days else None)
 
 
 def warnings_per_month(months: int = 12) -> list[tuple[str, int, int, int]]:
@@ -210,5 +178,5 @@ def by_group_rows(estimates: dict[str, Estimate]) -> list[tuple[str, Estimate]]:
     return sorted(estimates.items(), key=lambda kv: (-kv[1].n, kv[0]))
 
 
-__all__ = ["business_totals", "by_group_rows", "case_before_after", "cases_per_month", "difficulties_by_kind",
-           "outcome_report", "time_to_solve", "warning_totals", "warnings_per_month", "weekly_sales"]
+__all__ = ["business_totals", "by_group_rows", "case_before_after", "outcome_report", "warning_totals",
+           "warnings_per_month", "weekly_sales"]

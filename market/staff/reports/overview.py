@@ -4,7 +4,9 @@ counted by the database in one round trip.
 "Today" is the Beijing day (00:00 to 24:00 at UTC+8, market.clock), so the figures turn over
 at midnight where the federation works, not at 08:00. An order counts on the day its payment
 arrived (`paid_at`, written by the app in UTC); sales are what was paid for those orders, before
-refunds (refunds are counted with the refund requests and in the order pages).
+refunds (refunds are counted with the refund requests and in the order pages). The case
+counts are the report service's own (`cases.active_cases`, `cases.waiting_cases`), embedded
+in the same query.
 """
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ from sqlalchemy import and_, case, func, select
 
 from market import clock
 from market.extensions import db
-from market.mentoring.states import ACTIVE_CASE_STATES
-from market.models import Artisan, Case, MentorProfile, Order, RefundRequest, User
+from market.models import Artisan, MentorProfile, Order, RefundRequest, User
 from market.models.returns import ACTIVE_REQUEST_STATES
+from market.staff.reports.cases import active_cases, waiting_cases
 
 
 def beijing_day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -61,8 +63,8 @@ def overview(now: datetime | None = None) -> Overview:
               .where(Order.paid_at >= y_start, Order.paid_at < end).subquery())
     row = db.session.execute(select(
         orders.c.n_today, orders.c.fen_today, orders.c.n_yesterday, orders.c.fen_yesterday,
-        count(Case, Case.status.in_(ACTIVE_CASE_STATES)),
-        count(Case, Case.status == "open"),
+        active_cases().scalar_subquery(),
+        waiting_cases().scalar_subquery(),
         count(Artisan, Artisan.status == "pending"),
         count(MentorProfile, MentorProfile.status == "pending"),
         count(RefundRequest, RefundRequest.status.in_(ACTIVE_REQUEST_STATES)),
