@@ -5,7 +5,8 @@ next to a trivial baseline (`SELECT 1`) measured in the same run.
     python -m bench.reports [--cases 100000] [--runs 7]
 
 Uses its own database (BENCH_REPORTS_DATABASE_URL, default
-postgresql://postgres@127.0.0.1:5432/sm_bench_reports), built with the models' schema and
+postgresql://postgres@127.0.0.1:5432/sm_bench_reports_<schema hash>: a change of the models
+gives a new database, so an old seed never meets new code), built with the models' schema and
 seeded once with generated cases (about 1.6 difficulties and 2.5 log entries each, 200
 mentors, two years of filings); reused when it already holds enough cases. Times are
 reported, never asserted.
@@ -33,6 +34,18 @@ DISTRICTS = ("海曙区", "江北区", "北仑区", "镇海区", "鄞州区", "�
 
 def log(msg: str) -> None:
     print(f"[bench.reports {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def schema_hash() -> str:
+    """Eight hex digits naming the models' tables and columns."""
+    import hashlib
+
+    from market.extensions import db
+    from market.models import Case  # noqa: F401  (registers every model)
+
+    shape = sorted((t.name, tuple(sorted((c.name, str(c.type)) for c in t.columns)))
+                   for t in db.metadata.tables.values())
+    return hashlib.sha256(repr(shape).encode()).hexdigest()[:8]
 
 
 def ensure_database(url: str) -> None:
@@ -152,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", type=int, default=int(os.environ.get("BENCH_CASES", 100_000)))
     ap.add_argument("--runs", type=int, default=7, help="timed runs of each query (after one warm-up)")
     args = ap.parse_args(argv)
-    url = os.environ.get("BENCH_REPORTS_DATABASE_URL", DEFAULT_URL)
+    url = os.environ.get("BENCH_REPORTS_DATABASE_URL") or f"{DEFAULT_URL}_{schema_hash()}"
     ensure_database(url)
 
     from market import clock, create_app
