@@ -191,7 +191,8 @@ def fill_holes(shell: str) -> str:
     """A shell with this request's reader's own menu, messages and CSRF token."""
     g.pop("punch_holes", None)
     body = shell.replace(HOLE_USER, render_template("_user_nav.html"), 1)
-    body = body.replace(HOLE_FLASHES, render_template("_flashes.html"), 1)
+    # Most requests have no message: no template to render then.
+    body = body.replace(HOLE_FLASHES, render_template("_flashes.html") if "_flashes" in session else "", 1)
     if HOLE_CSRF in body:
         body = body.replace(HOLE_CSRF, generate_csrf())
     return body
