@@ -3,25 +3,34 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, g
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from market.extensions import db, login_manager
-from market.models import User
+from market.models import CartItem, User
 
 
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
     """The session (or remember cookie) holds the user's session token, not her id: one indexed
     lookup (roles joined in) per request, and a token replaced at logout or on a new password
-    opens nothing any more."""
+    opens nothing any more. The same statement counts her cart for the header (kept in `g`
+    for this request: market.cart.services.count_items), so a page pays one round trip for
+    who she is, her menu and her cart."""
     if not isinstance(session_token, str) or not session_token or len(session_token) > 64:
         return None
-    return db.session.scalars(
-        select(User).options(joinedload(User.roles)).where(User.session_token == session_token)
+    in_cart = (select(func.coalesce(func.sum(CartItem.quantity), 0)).where(CartItem.user_id == User.id)
+               .correlate(User).scalar_subquery())
+    row = db.session.execute(
+        select(User, in_cart).options(joinedload(User.roles)).where(User.session_token == session_token)
     ).unique().first()
+    if row is None:
+        return None
+    user, items = row
+    g.cart_count = (user.id, int(items))
+    return user
 
 
 def role_required(*roles: str):

@@ -75,10 +75,10 @@ def fts5_query(terms: list[tuple[str, bool]]) -> str:
     return " AND ".join(f'"{tok}"*' if prefix else f'"{tok}"' for tok, prefix in terms)
 
 
-# The indexed expressions on PostgreSQL (market.models.catalog.POSTGRES_FTS_DDL): queries
-# must repeat them exactly for the GIN indexes to be used.
-PG_VECTOR = "array_to_tsvector(string_to_array(products.search_tokens, ' '))"
-PG_TITLE_VECTOR = "array_to_tsvector(string_to_array(split_part(products.search_tokens, ' | ', 1), ' '))"
+# The indexed tsvectors on PostgreSQL (market.models.catalog.POSTGRES_FTS_DDL).
+# They are stored, generated columns (migration 0019) with their own GIN indexes.
+PG_VECTOR = "products.search_vector"
+PG_TITLE_VECTOR = "products.search_title_vector"
 
 
 def tsquery(terms: list[tuple[str, bool]]) -> str:

@@ -5,8 +5,17 @@ Page cache: a catalogue page (home, list, search, product, artisan, brand) reque
 without a session or remember-me cookie is the same for every such visitor, so the
 rendered HTML is shared through the cache (Redis across app servers) for
 PAGE_CACHE_SECONDS. A page whose rendering touched the session (a form with a CSRF token,
-a flash message) or set a cookie is never stored. Signed-in buyers always get fresh pages;
-adding to the cart and checkout check stock on their own.
+a flash message) or set a cookie is never stored. Adding to the cart and checkout check
+stock on their own.
+
+Signed-in pages (hole punching): the same catalogue pages (home, list, search, artisan, brand;
+their bodies hold nothing about who is looking) are cached for signed-in readers too, as a
+shell with holes where the per-user parts go: the header's menu (name, cart count, unread
+count, the log-out form), flash messages and every CSRF token. Each request loads its user,
+fetches the shell and fills the holes with her own parts, so one user's name, cart or token
+is never in the shared copy. Holes are HTML comments, which escaped page text can never
+contain (Jinja escapes `<`). The product page stays rendered per reader (reviews she may
+write, the owner's and staff's forms).
 
 Static files:
 `url_for('static', filename=...)` (what every template uses) adds `?v=<content hash>`.
@@ -23,7 +32,11 @@ import os
 import threading
 from pathlib import Path
 
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, current_app, g, render_template, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from market.caching import cache_key
 from market.extensions import cache
@@ -87,6 +100,8 @@ def init_app(app: Flask) -> None:
 
     app.before_request(serve_cached_page)
     app.after_request(store_cached_page)
+    # After CSRFProtect.init_app (create_app calls it first): tokens become holes in shells.
+    app.jinja_env.globals.update(csrf_token=csrf_token_or_hole, user_nav=user_nav, flash_area=flash_area)
 
     if app.config.get("BENCH_HELLO_ROUTE"):
         # The benchmarks' baseline: everything a page pays for (WSGI, the app's hooks),
@@ -111,8 +126,10 @@ def _anonymous_page_request() -> bool:
 
 
 def serve_cached_page():
-    if _page_cache_seconds() <= 0 or not _anonymous_page_request():
+    if _page_cache_seconds() <= 0:
         return None
+    if not _anonymous_page_request():
+        return serve_shell()
     key = cache_key("page", request.full_path)
     try:
         body = cache.get(key)
@@ -129,6 +146,8 @@ def serve_cached_page():
 
 
 def store_cached_page(response: Response) -> Response:
+    if g.get("punch_holes"):
+        return store_shell(response)
     key = g.pop("page_cache_key", None)
     if (key is None or response.status_code != 200 or response.mimetype != "text/html"
             or response.direct_passthrough or session.modified or "Set-Cookie" in response.headers):
@@ -139,3 +158,92 @@ def store_cached_page(response: Response) -> Response:
     except Exception as exc:  # noqa: BLE001
         log.warning("page cache write failed: %s", exc)
     return response
+
+
+# ---- shells for signed-in readers (hole punching) ------------------------------------------
+
+SHELL_ENDPOINTS = frozenset({"catalog.home", "catalog.products", "catalog.artisan", "catalog.brand"})
+HOLE_USER = "<!--sm-hole:user-->"
+HOLE_FLASHES = "<!--sm-hole:flashes-->"
+HOLE_CSRF = "<!--sm-hole:csrf-->"
+
+
+def _punching() -> bool:
+    return bool(g.get("punch_holes"))
+
+
+def csrf_token_or_hole():
+    """`csrf_token()` in templates: the reader's own token, or a hole in a shared shell."""
+    return Markup(HOLE_CSRF) if _punching() else generate_csrf()
+
+
+def user_nav() -> Markup:
+    """The header's per-user part (templates/_user_nav.html), or its hole in a shell."""
+    return Markup(HOLE_USER) if _punching() else Markup(render_template("_user_nav.html"))
+
+
+def flash_area() -> Markup:
+    """Flash messages (templates/_flashes.html), or their hole in a shell."""
+    return Markup(HOLE_FLASHES) if _punching() else Markup(render_template("_flashes.html"))
+
+
+def fill_holes(shell: str) -> str:
+    """A shell with this request's reader's own menu, messages and CSRF token."""
+    g.pop("punch_holes", None)
+    body = shell.replace(HOLE_USER, render_template("_user_nav.html"), 1)
+    # Most requests have no message: no template to render then.
+    body = body.replace(HOLE_FLASHES, render_template("_flashes.html") if "_flashes" in session else "", 1)
+    if HOLE_CSRF in body:
+        body = body.replace(HOLE_CSRF, generate_csrf())
+    return body
+
+
+def _shell_key() -> str:
+    return cache_key("shell", str(get_locale()), request.full_path)
+
+
+def serve_shell():
+    """A signed-in GET of a shell page: the shared shell with her parts filled in, or None
+    (the page is rendered, with holes, and stored by store_shell)."""
+    if request.method != "GET" or request.endpoint not in SHELL_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:  # a stale cookie: rendered as usual
+        return None
+    key = _shell_key()
+    try:
+        shell = cache.get(key)
+    except Exception as exc:  # noqa: BLE001  no cache: render the page
+        log.warning("shell cache read failed: %s", exc)
+        return None
+    if shell is None:
+        g.punch_holes = True
+        g.shell_key = key
+        return None
+    response = Response(fill_holes(shell.decode() if isinstance(shell, bytes) else shell), mimetype="text/html")
+    response.headers["X-Page-Cache"] = "shell-hit"
+    return _private(response)
+
+
+def _private(response: Response) -> Response:
+    response.vary.add("Cookie")
+    response.cache_control.private = True
+    response.cache_control.no_store = True
+    return response
+
+
+def store_shell(response: Response) -> Response:
+    """Store the page rendered with holes (when it is a plain 200 page) and fill them."""
+    key = g.pop("shell_key", None)
+    if response.mimetype != "text/html" or response.direct_passthrough:
+        g.pop("punch_holes", None)
+        return response
+    shell = response.get_data(as_text=True)
+    # Only a plain page is shared: not an error, nor one whose rendering set a cookie.
+    if key is not None and response.status_code == 200 and "Set-Cookie" not in response.headers:
+        try:
+            cache.set(key, shell, timeout=_page_cache_seconds())
+            response.headers["X-Page-Cache"] = "shell-miss"
+        except Exception as exc:  # noqa: BLE001
+            log.warning("shell cache write failed: %s", exc)
+    response.set_data(fill_holes(shell))
+    return _private(response)

@@ -76,6 +76,8 @@ def include_object(obj, name, type_, reflected, compare_to):
     created by explicit DDL, not by the models; autogenerate must not drop it."""
     if type_ == "table" and name.startswith("product_fts"):
         return False
+    if type_ == "column" and name in ("search_vector", "search_title_vector"):  # PostgreSQL-only, by DDL
+        return False
     return not (type_ == "index" and name in ("ix_products_search", "ix_products_search_title"))
 
 

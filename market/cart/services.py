@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from flask import session
+from flask import g, has_request_context, session
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -41,16 +41,19 @@ class SessionCart:
         return out
 
     def set(self, product_id: int, quantity: int) -> None:
+        _cart_changed()
         raw = dict(session.get(SESSION_KEY) or {})
         raw[str(product_id)] = quantity
         session[SESSION_KEY] = raw
 
     def remove(self, product_id: int) -> None:
+        _cart_changed()
         raw = dict(session.get(SESSION_KEY) or {})
         raw.pop(str(product_id), None)
         session[SESSION_KEY] = raw
 
     def clear(self) -> None:
+        _cart_changed()
         session.pop(SESSION_KEY, None)
 
 
@@ -155,7 +158,18 @@ def view_cart(user) -> CartView:
 
 
 def count_items(user) -> int:
+    """How many items are in her cart: counted by the statement that loaded her
+    (market.auth.load_user) unless the cart changed since in this request."""
+    if has_request_context() and getattr(user, "is_authenticated", False):
+        known = g.get("cart_count")
+        if known is not None and known[0] == user.id:
+            return known[1]
     return sum(cart_for(user).items().values())
+
+
+def _cart_changed() -> None:
+    if has_request_context():
+        g.pop("cart_count", None)
 
 
 def _check_quantity(product: Product, quantity: int) -> None:

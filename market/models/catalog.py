@@ -173,15 +173,22 @@ SQLITE_FTS_DDL = (
     "INSERT INTO product_fts(rowid, search_tokens) VALUES (new.id, new.search_tokens); END",
 )
 # array_to_tsvector takes the tokens verbatim, so no text-search parser or locale can
-# drop or merge CJK characters.
+# drop or merge CJK characters. The vectors are stored, generated columns (PostgreSQL keeps
+# them current whenever search_tokens changes), so no plan ever rebuilds one per row; they
+# are not in the model (SQLite has no tsvector): SEARCH_VECTOR_COLUMNS below.
 # The second index covers the title part alone (before " | "): search ranks title
 # matches first by probing it once instead of building a tsvector for every match.
+# Idempotent, because migration 0001 runs these and 0019 adds the columns to older databases.
 POSTGRES_FTS_DDL = (
-    "CREATE INDEX IF NOT EXISTS ix_products_search ON products USING gin "
-    "(array_to_tsvector(string_to_array(search_tokens, ' ')))",
-    "CREATE INDEX IF NOT EXISTS ix_products_search_title ON products USING gin "
-    "(array_to_tsvector(string_to_array(split_part(search_tokens, ' | ', 1), ' ')))",
+    "ALTER TABLE products ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS AS "
+    "(array_to_tsvector(string_to_array(search_tokens, ' '))) STORED",
+    "ALTER TABLE products ADD COLUMN IF NOT EXISTS search_title_vector tsvector GENERATED ALWAYS AS "
+    "(array_to_tsvector(string_to_array(split_part(search_tokens, ' | ', 1), ' '))) STORED",
+    "CREATE INDEX IF NOT EXISTS ix_products_search ON products USING gin (search_vector)",
+    "CREATE INDEX IF NOT EXISTS ix_products_search_title ON products USING gin (search_title_vector)",
 )
+# Columns made by the DDL above, which Alembic's autogenerate must leave alone.
+SEARCH_VECTOR_COLUMNS = ("search_vector", "search_title_vector")
 # Indexes made by the DDL above, which Alembic's autogenerate must leave alone.
 FTS_INDEX_NAMES = ("ix_products_search", "ix_products_search_title")
 

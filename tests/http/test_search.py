@@ -237,3 +237,36 @@ def test_staff_add_and_remove_synonym_groups(client, login_as, make_user, make_a
     assert _titles(client.get("/products?q=绣绣看")) == []
     assert client.post(f"/staff/synonyms/{group_id}/delete").status_code == 404
     assert db.session.scalars(select(SynonymGroup.line)).all() == ["绣品礼盒 => 团扇"]
+
+
+def test_an_edited_product_is_found_by_its_new_words_at_once(app, client, make_artisan, make_product):
+    """The index follows every edit of the searchable text: on PostgreSQL the stored tsvector
+    columns (migration 0019) are regenerated from search_tokens, on SQLite the FTS5 triggers."""
+    from market.artisans.services import ProductData, save_product
+
+    artisan = make_artisan()
+    product = make_product(artisan, title="竹编果篮", description="老手艺")
+
+    def found(q: str) -> bool:
+        return f"/products/{product.id}\"" in client.get("/products", query_string={"q": q}).get_data(as_text=True)
+
+    assert found("果篮") and not found("茶席")
+    save_product(artisan.user, ProductData(title="茶席", description="手织", category="embroidery", price_fen=9900,
+                                           stock=10, status="published", title_en="tea mat",
+                                           description_en="handwoven linen"), product=product)
+    assert found("茶席") and found("mat") and found("linen") and found("手织")
+    assert not found("果篮") and not found("老手艺")
+    if db_dialect(app) == "postgresql":
+        with app.app_context():
+            from sqlalchemy import text
+
+            from market.extensions import db
+            stored = db.session.execute(text("SELECT search_vector::text, search_title_vector::text FROM products "
+                                             "WHERE id = :id"), {"id": product.id}).one()
+            assert "'茶席'" in stored[1] and "'linen'" in stored[0] and "'linen'" not in stored[1]
+
+
+def db_dialect(app) -> str:
+    with app.app_context():
+        from market.extensions import db
+        return db.engine.dialect.name

@@ -67,7 +67,10 @@ def test_two_signed_in_users_alternating_never_see_each_others_page(cached_app, 
                 assert _unread(html) == unread, (path, name)
                 if name:
                     assert name in html and other not in html, (path, name)
-                    assert "X-Page-Cache" not in resp.headers
+                    # Never the visitors' page; the shared shell with her own parts filled in.
+                    assert resp.headers.get("X-Page-Cache") in (None, "shell-hit", "shell-miss"), path
+                    if resp.headers.get("X-Page-Cache"):
+                        assert "private" in resp.headers.get("Cache-Control", ""), path
                 else:
                     assert "林爱丽" not in html and "陈蓓蓓" not in html and "Log out" not in html, path
     # The shared parts really were shared: cards and listing fragments are in the cache.
@@ -160,3 +163,84 @@ def test_buffered_search_counts_are_exact_once_written(app):
     db.session.expire_all()
     assert db.session.scalar(total) == 12
     assert db.session.scalar(select(SearchQueryDay.searches).where(SearchQueryDay.query == "茶")) == 1
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def test_signed_in_readers_share_a_shell_and_get_their_own_parts(cached_app, make_user, make_artisan,
+                                                                  make_product):
+    shop = make_artisan(name="海边绣坊")
+    product = make_product(shop, title="手工刺绣团扇", price_fen=1000)
+    alice = make_user(name="林爱丽", email="alice@example.cn")
+    bea = make_user(name="陈蓓蓓", email="bea@example.cn")
+    a, b = cached_app.test_client(), cached_app.test_client()
+    assert login(a, alice).status_code == 302 and login(b, bea).status_code == 302
+    assert a.post("/cart/add", data={"product_id": product.id, "quantity": 2}).status_code == 302
+
+    first = a.get("/products?q=团扇")
+    second = b.get("/products?q=团扇")
+    third = a.get("/products?q=团扇")
+    assert first.headers["X-Page-Cache"] == "shell-miss"
+    assert second.headers["X-Page-Cache"] == third.headers["X-Page-Cache"] == "shell-hit"
+    for resp, name, other, count in ((first, "林爱丽", "陈蓓蓓", 2), (second, "陈蓓蓓", "林爱丽", 0),
+                                     (third, "林爱丽", "陈蓓蓓", 2)):
+        html = resp.get_data(as_text=True)
+        assert name in html and other not in html and "手工刺绣团扇" in html
+        assert _cart_count(html) == count
+        assert "sm-hole" not in html  # every hole filled
+    # What is stored holds nobody's name, cart or token.
+    shells = [v for k, v in cache.cache._cache.items() if "shell" in k]
+    assert shells
+    for stored in shells:
+        text = str(stored)
+        assert "林爱丽" not in text and "陈蓓蓓" not in text and "sm-hole:user" in text
+        assert not _CSRF.search(text)
+    # The cart changed in this request: the count is read again, not the one loaded with her.
+    assert a.post("/cart/add", data={"product_id": product.id, "quantity": 1}).status_code == 302
+    assert _cart_count(a.get("/products?q=团扇").get_data(as_text=True)) == 3
+
+
+def test_a_csrf_token_on_a_shared_page_is_the_readers_own(cached_app, make_user, make_artisan, make_product):
+    shop = make_artisan(name="海边绣坊")
+    product = make_product(shop, title="手工刺绣团扇", price_fen=1000)
+    alice = make_user(name="林爱丽", email="alice@example.cn")
+    bea = make_user(name="陈蓓蓓", email="bea@example.cn")
+    a, b = cached_app.test_client(), cached_app.test_client()
+    assert login(a, alice).status_code == 302 and login(b, bea).status_code == 302
+    cached_app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        page_a, page_b = a.get("/products"), b.get("/products")
+        assert page_b.headers["X-Page-Cache"] == "shell-hit"  # b's page came from a's render
+        token_a = _CSRF.search(page_a.get_data(as_text=True)).group(1)
+        token_b = _CSRF.search(page_b.get_data(as_text=True)).group(1)
+        assert token_a != token_b
+        # Someone else's token is refused; her own works.
+        assert a.post("/cart/add", data={"product_id": product.id, "quantity": 1,
+                                         "csrf_token": token_b}).status_code == 400
+        assert b.post("/cart/add", data={"product_id": product.id, "quantity": 1,
+                                         "csrf_token": token_a}).status_code == 400
+        assert a.post("/cart/add", data={"product_id": product.id, "quantity": 1,
+                                         "csrf_token": token_a}).status_code == 302
+        assert b.post("/cart/add", data={"product_id": product.id, "quantity": 1,
+                                         "csrf_token": token_b}).status_code == 302
+        # Logging out with the token from a shared page works too.
+        assert b.post("/account/logout", data={"csrf_token": token_b}).status_code == 302
+        assert "陈蓓蓓" not in b.get("/products").get_data(as_text=True)
+    finally:
+        cached_app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_flash_messages_on_a_shared_page_are_the_readers_and_shown_once(cached_app, make_user):
+    alice = make_user(name="林爱丽", email="alice@example.cn")
+    bea = make_user(name="陈蓓蓓", email="bea@example.cn")
+    a, b = cached_app.test_client(), cached_app.test_client()
+    assert login(a, alice).status_code == 302 and login(b, bea).status_code == 302
+    b.get("/products")  # the shell exists before her message
+    with a.session_transaction() as sess:
+        sess["_flashes"] = [("success", "给林爱丽的消息")]
+    first = a.get("/products")
+    assert first.headers["X-Page-Cache"] == "shell-hit"
+    assert "给林爱丽的消息" in first.get_data(as_text=True)
+    assert "给林爱丽的消息" not in a.get("/products").get_data(as_text=True)
+    assert "给林爱丽的消息" not in b.get("/products").get_data(as_text=True)

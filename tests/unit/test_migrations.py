@@ -45,6 +45,8 @@ def _include_object(obj, name, type_, reflected, compare_to):
     # Same rules as include_object in migrations/env.py (which cannot be imported: it runs Alembic).
     if type_ == "table" and (name.startswith("product_fts") or name == "alembic_version"):
         return False
+    if type_ == "column" and name in ("search_vector", "search_title_vector"):  # PostgreSQL-only, by DDL
+        return False
     return not (type_ == "index" and name in ("ix_products_search", "ix_products_search_title"))
 
 
