@@ -118,6 +118,8 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "MATCHER_MIN_OUTCOMES": (int, 40),
     # An ask a mentor has not answered in this many hours expires and the case moves on.
     "MENTORING_ASK_HOURS": (int, 72),
+    # The front line (market.outreach): how many women each cadre keeps in touch with.
+    "OUTREACH_LIST_SIZE": (int, 10),
     # Escalation of overdue cases: after this many days overdue the staff of the case's area
     # are told, after this many more a supervisor (0 turns a step off).
     "ESCALATE_STAFF_AFTER_DAYS": (int, 0),

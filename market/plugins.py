@@ -17,6 +17,7 @@ OPTIONAL_BLUEPRINTS = (
     ("market.reviews.views", "bp"),
     ("market.insights.views", "bp"),
     ("market.supply.views", "bp"),
+    ("market.outreach.views", "bp"),
 )
 
 
