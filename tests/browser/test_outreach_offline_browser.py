@@ -94,13 +94,14 @@ def test_visit_written_with_no_server_is_sent_once_when_it_returns(app, live_ser
         visits = db.session.scalars(select(Visit)).all()
         assert len(visits) == 1 and visits[0].consent and visits[0].case_id
         # Sent again (a phone that lost the answer): still one visit, one case.
-        again = page.evaluate("""async (id) => {
+        body = {"client_id": visits[0].client_id, "profile_id": her.id, "method": "visit", "step": 3,
+                "happened_on": visits[0].happened_on.isoformat(), "difficulties": "e_commerce", "consent": True,
+                "consent_method": "spoken", "industry": "seafood", "stage": "startup"}
+        again = page.evaluate("""async (body) => {
             const r = await fetch('/outreach/visits', {method: 'POST', headers: {'Content-Type': 'application/json'},
-              body: JSON.stringify({client_id: id, profile_id: %d, method: 'visit', happened_on: '%s', step: 3,
-                                    difficulties: 'e_commerce', consent: true, consent_method: 'spoken',
-                                    industry: 'seafood', stage: 'startup'})});
+                                                       body: JSON.stringify(body)});
             return [r.status, (await r.json()).created];
-        }""" % (her.id, visits[0].happened_on.isoformat()), visits[0].client_id)
+        }""", body)
         assert again == [200, False]
         db.session.expire_all()
         assert db.session.scalar(select(func.count()).select_from(Visit)) == 1
