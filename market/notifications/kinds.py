@@ -120,6 +120,10 @@ _KINDS = [
     Kind("event_agenda", _l("Your meeting agenda"), _l("Your agenda for %(title)s"),
          _l("Your meetings at %(title)s are scheduled (or changed). Your agenda, with times and tables: %(url)s"),
          _l("Your agenda for %(title)s is ready."), channels=("inapp", "mail", "sms")),
+    # training, lectures and job fairs (market.outreach)
+    Kind("event_reminder", _l("A reminder of an event you signed up for"), _l("Tomorrow: %(title)s"),
+         _l("A reminder: %(title)s is tomorrow, %(day)s, at %(place)s. Details at %(url)s"),
+         _l("Reminder: %(title)s is tomorrow (%(day)s)."), channels=("inapp", "mail", "sms")),
     # failures staff must see
     Kind("delivery_failed", _l("A notice could not be delivered"), _l("A notice could not be delivered"),
          _l("A %(channel)s to %(recipient)s (%(kind)s) failed after every retry: %(error)s. See %(url)s"),
