@@ -100,6 +100,11 @@ def test_anonymous_and_identified_answers_and_the_proposed_case(client, built, a
 
     ws = load_workbook(io.BytesIO(xlsx.data)).active
     assert ws.max_row == 3 and "王秀英" in [c.value for c in ws[3]]
+    # The staff report service counts them, by area too.
+    from market.staff.reports import outreach as report
+
+    assert report.figures().questionnaire_responses == 2
+    assert report.figures(area_id=built["other"].id).questionnaire_responses == 1
 
 
 def test_bad_answers_get_clear_messages(client, built):

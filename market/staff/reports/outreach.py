@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -89,8 +89,11 @@ def figures(start: date | None = None, end: date | None = None, area_id: int | N
             if code in case_codes[case_id]:
                 out.difficulties_solved += 1
 
+    # Stored in UTC; the period is Beijing days.
+    since = datetime.combine(start, time.min) - clock.BEIJING
+    until = datetime.combine(end + timedelta(days=1), time.min) - clock.BEIJING
     responses = select(func.count()).select_from(QuestionnaireResponse).where(
-        func.date(QuestionnaireResponse.created_at) >= start.isoformat())
+        QuestionnaireResponse.created_at >= since, QuestionnaireResponse.created_at < until)
     if area_ids is not None:
         responses = responses.where(QuestionnaireResponse.area_id.in_(area_ids))
     out.questionnaire_responses = db.session.scalar(responses) or 0
