@@ -397,7 +397,7 @@ class VisitData:
             written = None
         return VisitData(self.client_id, self.profile_id, self.method, day, self.step, texts["situation"], codes,
                          texts["difficulty_notes"], texts["measures"], consent, method,
-                         bool(self.consent_photos and consent), self.industry, self.stage, written)
+                         bool(self.consent_photos), self.industry, self.stage, written)
 
 
 def may_visit(user: User, profile: ClientProfile) -> bool:
@@ -407,7 +407,29 @@ def may_visit(user: User, profile: ClientProfile) -> bool:
     return contact is not None and contact.cadre_id == user.id
 
 
-def record_visit(cadre: User, data: VisitData) -> tuple[Visit, bool]:
+def photo_folder():
+    """Visit photos are personal: kept outside the public media folder, served only to
+    the archive's readers."""
+    from pathlib import Path
+
+    configured = current_app.config.get("OUTREACH_PHOTO_FOLDER")
+    return Path(configured) if configured else Path(current_app.config["UPLOAD_FOLDER"]).parent / "outreach-photos"
+
+
+def _store_photo(photo) -> str:
+    from market import images
+
+    cfg = current_app.config
+    try:
+        stored = images.store_image(getattr(photo, "stream", photo), photo_folder(), max_bytes=cfg["MAX_IMAGE_BYTES"],
+                                    max_side=cfg["IMAGE_MAX_SIDE"], thumb_size=cfg["THUMBNAIL_SIZE"],
+                                    max_pixels=cfg["IMAGE_MAX_PIXELS"])
+    except images.ImageError as e:
+        raise OutreachError(str(e)) from e
+    return stored.filename
+
+
+def record_visit(cadre: User, data: VisitData, photo=None) -> tuple[Visit, bool]:
     """Store a visit once (the phone's id is unique): (the visit, whether it is new). A visit
     arriving after newer ones of the same woman is kept and flagged `stale`; it changes nothing
     newer. With her consent, each difficulty opens a case or joins her open one at once."""
@@ -422,6 +444,8 @@ def record_visit(cadre: User, data: VisitData) -> tuple[Visit, bool]:
     profile = _get(ClientProfile, data.profile_id)
     if profile is None or profile.anonymised_at is not None or not may_visit(cadre, profile):
         raise NotFound(data.profile_id)
+    if photo is not None and not data.consent_photos:
+        raise OutreachError(_l("A photo is kept only when she agrees to it."))
     newer = db.session.scalar(select(func.count()).select_from(Visit).where(
         Visit.profile_id == profile.id,
         (Visit.happened_on > data.happened_on) | (Visit.created_at > data.written_at if data.written_at else False)))
@@ -431,6 +455,8 @@ def record_visit(cadre: User, data: VisitData) -> tuple[Visit, bool]:
                   difficulties=data.difficulties, difficulty_notes=data.difficulty_notes, measures=data.measures,
                   consent=data.consent, consent_method=data.consent_method, consent_photos=data.consent_photos,
                   stale=bool(newer), written_at=data.written_at, created_at=now)
+    if photo is not None:
+        visit.photo = _store_photo(photo)
     db.session.add(visit)
     try:
         db.session.flush()
@@ -508,6 +534,19 @@ def _send_to_case_desk(cadre: User, profile: ClientProfile, visit: Visit, data: 
 
 def _visit_summary(visit: Visit) -> str:
     return f"{visit.method} {visit.happened_on.isoformat()}"
+
+
+def visit_photo(reader: User, visit_id: int) -> tuple[str, str]:
+    """(folder, file name) of a visit's photo, for a reader of her archive (others' reads audited)."""
+    visit = _get(Visit, visit_id)
+    if visit is None or not visit.photo or not reader.is_authenticated:
+        raise NotFound(visit_id)
+    profile = db.session.get(ClientProfile, visit.profile_id)
+    if not may_read_archive(reader, profile):
+        raise NotFound(visit_id)
+    if profile.user_id != reader.id:
+        audit.record(reader, "archive.photo_read", visit, on_behalf_of=profile, commit=True)
+    return str(photo_folder()), visit.photo
 
 
 def visits_of(profile_id: int) -> list[Visit]:

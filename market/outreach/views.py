@@ -88,7 +88,9 @@ def record_visit():
     if as_json and not isinstance(source, dict):
         return _error_json("bad_request", _("Send the visit as a JSON object."), 400)
     try:
-        visit, created = services.record_visit(current_user, _visit_data(source, as_json))
+        photo = None if as_json else request.files.get("photo")
+        photo = photo if photo is not None and photo.filename else None
+        visit, created = services.record_visit(current_user, _visit_data(source, as_json), photo)
     except services.NotFound:
         return _error_json("not_found", _("She is not on your list."), 404) if as_json else abort(404)
     except services.OutreachError as e:
@@ -105,6 +107,20 @@ def record_visit():
     else:
         flash(_("The visit is recorded."), "success")
     return redirect(url_for("outreach.home"))
+
+
+@bp.get("/outreach/visits/<int:visit_id>/photo")
+@login_required
+def visit_photo(visit_id: int):
+    from flask import send_from_directory
+
+    try:
+        folder, name = services.visit_photo(current_user, visit_id)
+    except services.NotFound:
+        abort(404)
+    resp = send_from_directory(folder, name, max_age=0)
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
 
 
 @bp.get("/outreach/sw.js")

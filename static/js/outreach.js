@@ -146,7 +146,17 @@
   if (!box) { return; }
   var form = document.getElementById("visit-form");
   if (form) {
-    form.addEventListener("submit", function (ev) { ev.preventDefault(); queueVisit(form); });
+    form.addEventListener("submit", function (ev) {
+      var file = form.querySelector('input[name="photo"]');
+      if (file && file.files && file.files.length) {
+        // A photo cannot wait in localStorage: this visit is sent at once, as a plain form.
+        form.querySelector('input[name="client_id"]').value = newId();
+        form.querySelector('input[name="written_at"]').value = new Date().toISOString();
+        return;
+      }
+      ev.preventDefault();
+      queueVisit(form);
+    });
   }
   document.getElementById("queue-send").addEventListener("click", function () { flush(); });
   window.addEventListener("online", function () { flush(); });

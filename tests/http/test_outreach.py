@@ -236,3 +236,26 @@ def test_list_size_is_a_setting_and_grids_fill_the_list(client, front, app):
     resp = client.post("/outreach/women/new", data={"name": "多一个", "phone": "13900000009",
                                                     "area_id": str(front["grid1"].id)}, follow_redirects=True)
     assert "full" in resp.get_data(as_text=True) or "已满" in resp.get_data(as_text=True)
+
+
+def test_photos_only_with_consent_and_only_for_archive_readers(client, front):
+    from tests.support import image_upload
+
+    login(client, front["cadre"])
+    url = f"/outreach/visit?profile={front['her'].id}"
+    resp = submit_form(client, url, {"client_id": str(uuid.uuid4())}, action="/outreach/visits",
+                       files={"photo": [image_upload()]}, follow_redirects=True)
+    assert db.session.scalar(select(func.count()).select_from(Visit)) == 0
+    assert "only when she agrees" in resp.get_data(as_text=True) or "同意" in resp.get_data(as_text=True)
+    resp = submit_form(client, url, {"client_id": str(uuid.uuid4()), "consent_photos": "1"}, action="/outreach/visits",
+                       files={"photo": [image_upload()]})
+    assert resp.status_code == 302
+    visit = db.session.scalar(select(Visit))
+    assert visit.photo and visit.consent_photos
+    assert client.get(f"/media/{visit.photo}").status_code == 404  # not in the public media folder
+    photo = client.get(f"/outreach/visits/{visit.id}/photo")
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    login(client, front["other_cadre"])
+    assert client.get(f"/outreach/visits/{visit.id}/photo").status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "archive.photo_read")) == 1
