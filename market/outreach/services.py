@@ -470,7 +470,11 @@ def record_visit(cadre: User, data: VisitData, photo=None) -> tuple[Visit, bool]
     audit.record(cadre, "visit.record", visit, on_behalf_of=profile)
     case = None
     if data.consent and data.difficulties:
-        case = _send_to_case_desk(cadre, profile, visit, data)
+        try:
+            case = _send_to_case_desk(cadre, profile, visit, data)
+        except OutreachError:
+            db.session.rollback()  # nothing of this visit is kept: she fixes it and sends again
+            raise
         visit.case_id = case.id
     try:
         db.session.commit()

@@ -259,3 +259,15 @@ def test_photos_only_with_consent_and_only_for_archive_readers(client, front):
     assert client.get(f"/outreach/visits/{visit.id}/photo").status_code == 404
     assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "archive.photo_read")) == 1
+
+
+def test_difficulty_for_a_woman_without_district_is_refused_and_nothing_kept(client, front):
+    from market.mentoring.services import ProfileData
+
+    staff = front["staff"]
+    login(client, staff)
+    nowhere = services.add_woman(staff, ProfileData("无地址", "13900009999", None, "", "")).profile
+    resp = client.post("/outreach/visits", json=_visit(nowhere))
+    assert resp.status_code == 422 and resp.get_json()["error"]["code"] == "invalid"
+    assert db.session.scalar(select(func.count()).select_from(Visit)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
