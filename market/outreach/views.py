@@ -32,10 +32,11 @@ def _vocab() -> dict:
 @role_required("committee")
 def home():
     cov = services.coverage(current_user.id)
+    mine = services.my_area_ids(current_user)
     return render_template("outreach/home.html", cov=cov, size=services.list_size(),
                            grids=services.my_grids(current_user),
                            area_choices=[(i, label) for i, label in areas.area_choices()
-                                         if current_user.is_staff or i in services.my_area_ids(current_user)],
+                                         if current_user.is_staff or i in mine],
                            today=clock.today(), **_vocab())
 
 

@@ -38,6 +38,21 @@
       li.dataset.clientId = v.client_id;
       var name = v.profile_name || ("#" + v.profile_id);
       li.textContent = name + " · " + v.happened_on + " · " + msg("msgWaiting") + (v.error ? " — " + msg("msgError") + " " + v.error : "");
+      if (v.error) {
+        // Refused by the server (not a lost connection): she may read why and remove it.
+        var drop = document.createElement("button");
+        drop.type = "button";
+        drop.className = "link-button discard";
+        drop.textContent = msg("msgDiscard");
+        drop.addEventListener("click", function () {
+          if (window.confirm(msg("msgDiscardConfirm"))) {
+            save(load().filter(function (x) { return x.client_id !== v.client_id; }));
+            render();
+          }
+        });
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(drop);
+      }
       list.appendChild(li);
     });
     box.classList.toggle("has-queue", items.length > 0);
