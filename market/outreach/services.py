@@ -159,6 +159,31 @@ def assign_contact(staff: User, cadre_id: int, profile_id: int) -> OutreachConta
     return row
 
 
+def assign_account(staff: User, cadre_id: int, email: str) -> OutreachContact:
+    """Staff put a woman who has an account on a cadre's list: her profile (the help desk's),
+    made from her account when she has none yet."""
+    from market.accounts.services import find_user_by_email
+    from market.mentoring.services import MentoringError, normalise_phone
+
+    if not staff.is_staff:
+        raise NotFound("contact")
+    user = find_user_by_email((email or "").strip()[:254])
+    if user is None:
+        raise OutreachError(_l("No account has this email."))
+    profile = db.session.scalar(select(ClientProfile).where(ClientProfile.user_id == user.id))
+    if profile is None:
+        try:
+            phone = normalise_phone(user.phone)
+        except MentoringError:
+            phone = None
+        profile = ClientProfile(name=user.name, phone=phone, user_id=user.id, created_by_id=staff.id,
+                                created_at=clock.now(), claimed_at=clock.now())
+        db.session.add(profile)
+        db.session.flush()
+        audit.record(staff, "profile.create", profile, on_behalf_of=profile)
+    return assign_contact(staff, cadre_id, profile.id)
+
+
 def add_woman(cadre: User, data) -> OutreachContact:
     """A cadre records a woman she keeps in touch with (name, phone, village or grid, kind of
     business) and puts her on her own list."""

@@ -219,7 +219,12 @@ def assign_grid():
 @staff_required
 def assign_contact():
     try:
-        services.assign_contact(current_user, _id(request.form.get("cadre_id")), _id(request.form.get("profile_id")))
+        email = (request.form.get("email") or "").strip()
+        if email:
+            services.assign_account(current_user, _id(request.form.get("cadre_id")), email)
+        else:
+            services.assign_contact(current_user, _id(request.form.get("cadre_id")),
+                                    _id(request.form.get("profile_id")))
     except services.OutreachError as e:
         flash(str(e), "error")
     else:

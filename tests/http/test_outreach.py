@@ -271,3 +271,22 @@ def test_difficulty_for_a_woman_without_district_is_refused_and_nothing_kept(cli
     assert resp.status_code == 422 and resp.get_json()["error"]["code"] == "invalid"
     assert db.session.scalar(select(func.count()).select_from(Visit)) == 0
     assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_staff_put_a_woman_with_an_account_on_a_list(client, front, make_user):
+    woman = make_user(("artisan",), name="阿梅", email="amei@example.cn")
+    login(client, front["staff"])
+    resp = submit_form(client, "/staff/outreach/", {"email": "AMEI@example.cn", "cadre_id": str(front["cadre"].id)},
+                       action="/staff/outreach/assign")
+    assert resp.status_code == 302
+    profile = db.session.scalar(select(ClientProfile).where(ClientProfile.user_id == woman.id))
+    assert services.contact_of(profile.id).cadre_id == front["cadre"].id
+    # She reads her own archive (not audited); her contact person reads it (audited).
+    login(client, "amei@example.cn")
+    assert client.get(f"/outreach/women/{profile.id}").status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "archive.read")) == 0
+    login(client, front["staff"])
+    resp = client.post("/staff/outreach/assign", data={"email": "nobody@example.cn",
+                                                        "cadre_id": str(front["cadre"].id)}, follow_redirects=True)
+    assert "No account has this email" in resp.get_data(as_text=True) or "没有" in resp.get_data(as_text=True)
