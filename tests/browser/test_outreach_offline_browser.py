@@ -172,3 +172,26 @@ def test_queue_survives_expired_session_and_sign_out_warns_and_clears(app, live_
         assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
     finally:
         ctx.close()
+
+
+def test_archive_prints_to_pdf_without_the_site_chrome(app, live_server, chromium, make_user):
+    clock.set(app, None)
+    staff, cadre, her = _front(make_user)
+    import uuid
+
+    services.record_visit(cadre, services.VisitData(str(uuid.uuid4()), her.id, "call", clock.today(), 2,
+                                                    situation="家里两个孩子上学。"))
+    ctx, page = _phone(chromium)
+    try:
+        csp = watch_csp_violations(page)
+        login_in_browser(page, live_server.url, cadre.email)
+        page.goto(f"{live_server.url}/outreach/women/{her.id}")
+        assert "家里两个孩子上学" in page.inner_text("#archive")
+        page.emulate_media(media="print")
+        assert not page.locator("header nav").first.is_visible()
+        assert page.locator("#archive").is_visible()
+        pdf = page.pdf(format="A4")
+        assert pdf[:4] == b"%PDF" and len(pdf) > 1000
+        assert csp == []
+    finally:
+        ctx.close()
