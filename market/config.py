@@ -121,6 +121,8 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # An ask unanswered this many hours is "stuck": the global assignment offers to withdraw it
     # and ask someone else (market.mentoring.services.assignment).
     "MENTORING_STUCK_ASK_HOURS": (int, 48),
+    # The front line (market.outreach): how many women each cadre keeps in touch with.
+    "OUTREACH_LIST_SIZE": (int, 10),
     # Escalation of overdue cases: after this many days overdue the staff of the case's area
     # are told, after this many more a supervisor (0 turns a step off).
     "ESCALATE_STAFF_AFTER_DAYS": (int, 0),

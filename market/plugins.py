@@ -18,6 +18,7 @@ OPTIONAL_BLUEPRINTS = (
     ("market.insights.views", "bp"),
     ("market.supply.views", "bp"),
     ("market.staff.case_views", "bp"),
+    ("market.outreach.views", "bp"),
 )
 
 

@@ -27,6 +27,15 @@ from market.models.mentoring import (  # noqa: F401
 )
 from market.models.notifications import Notice, NoticePreference  # noqa: F401
 from market.models.orders import CartItem, Order, OrderLine, SavedAddress, SubOrder  # noqa: F401
+from market.models.outreach import (  # noqa: F401
+    EventFeedback,
+    JobPost,
+    OutreachContact,
+    Question,
+    Questionnaire,
+    QuestionnaireResponse,
+    Visit,
+)
 from market.models.payments import Payment, Refund, WebhookEvent  # noqa: F401
 from market.models.returns import ACTIVE_REQUEST_STATES, RefundRequest  # noqa: F401
 from market.models.reviews import Review  # noqa: F401

@@ -140,6 +140,10 @@ _KINDS = [
          _l("Your payout of %(amount)s could not be made (%(reason)s); the amount is back on your "
             "balance. Please check your payout details at /shop/payout-details"),
          _l("Payout of %(amount)s failed"), essential=True),
+    # training, lectures and job fairs (market.outreach)
+    Kind("event_reminder", _l("A reminder of an event you signed up for"), _l("Tomorrow: %(title)s"),
+         _l("A reminder: %(title)s is tomorrow, %(day)s, at %(place)s. Details at %(url)s"),
+         _l("Reminder: %(title)s is tomorrow (%(day)s)."), channels=("inapp", "mail", "sms")),
     # failures staff must see
     Kind("delivery_failed", _l("A notice could not be delivered"), _l("A notice could not be delivered"),
          _l("A %(channel)s to %(recipient)s (%(kind)s) failed after every retry: %(error)s. See %(url)s"),
