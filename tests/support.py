@@ -186,6 +186,22 @@ def watch_csp_violations(page) -> list[str]:
     return violations
 
 
+def image_loads(page, selector: str, timeout_ms: int = 15000) -> bool:
+    """True once the first image matching ``selector`` has loaded with real pixels. Images load
+    after the page's load event when they are lazy or their src was just switched, so this waits;
+    a broken image never becomes complete with a width, so it still fails on a bad URL."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    script = ("sel => { const img = document.querySelector(sel);"
+              " if (!img) return false; img.loading = 'eager'; img.scrollIntoView();"
+              " return img.complete && img.naturalWidth > 0; }")
+    try:
+        page.wait_for_function(script, arg=selector, timeout=timeout_ms)
+    except PlaywrightTimeout:
+        return False
+    return True
+
+
 def image_upload(size=(800, 600), colour=(200, 30, 90), fmt="PNG", name="photo.png"):
     """An image as a browser would send it: (stream, file name)."""
     import io

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from market.extensions import db
 from market.models import Product, Review
 from market.orders import operations
-from tests.support import image_upload, login_in_browser, mark_paid, place, watch_csp_violations
+from tests.support import image_loads, image_upload, login_in_browser, mark_paid, place, watch_csp_violations
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +56,7 @@ def test_gallery_thumbnails_and_tap_to_zoom_on_a_phone(live_server, chromium, ma
         page.locator(".gallery-thumb").nth(2).tap()
         assert _eventually(lambda: names[2] in main.get_attribute("src"))
         assert page.locator(".gallery-thumb").nth(2).get_attribute("aria-current") == "true"
-        assert page.eval_on_selector("#gallery-main", "img => img.complete && img.naturalWidth > 0")
+        assert image_loads(page, "#gallery-main")
 
         width_before = main.bounding_box()["width"]
         main.tap()
@@ -98,7 +98,7 @@ def test_buyer_reviews_a_delivered_product_and_the_artisan_answers(live_server, 
     assert "评价已发布" in page.inner_text(".flash-success")
     review = page.locator(".review").first
     assert "鱼鲞很香" in review.inner_text() and "★★★★☆" in review.inner_text()
-    assert page.eval_on_selector(".review-photos img", "img => img.complete && img.naturalWidth > 0")
+    assert image_loads(page, ".review-photos img")
     assert "4.0" in page.inner_text(".rating-summary")
     assert page.locator("a.write-review").count() == 0  # one review per line
     assert violations == []

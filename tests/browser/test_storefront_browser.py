@@ -4,7 +4,7 @@ it by a Chinese search word and opens it."""
 import pytest
 from PIL import Image
 
-from tests.support import DEFAULT_PASSWORD
+from tests.support import DEFAULT_PASSWORD, image_loads
 
 pytestmark = pytest.mark.browser
 
@@ -45,8 +45,7 @@ def test_artisan_lists_a_product_and_a_buyer_finds_it_by_chinese_search(
     buyer.wait_for_selector("h1:has-text('手工刺绣真丝团扇')")
     assert "¥88.00" in buyer.inner_text(".price")
     assert "秀英绣坊" in buyer.inner_text(".product-page")
-    loaded = buyer.eval_on_selector(".gallery img", "img => img.complete && img.naturalWidth > 0")
-    assert loaded, "the product photo did not load"
+    assert image_loads(buyer, ".gallery img"), "the product photo did not load"
 
 
 def test_artisan_edits_an_existing_product_with_a_photo_and_keeps_the_photo(
@@ -75,7 +74,7 @@ def test_artisan_edits_an_existing_product_with_a_photo_and_keeps_the_photo(
     page.wait_for_selector(".flash-success")
     assert "商品已保存" in page.inner_text(".flash-success")
     assert page.input_value("input[name=price]") == "99.50"
-    assert page.eval_on_selector(".thumb-row img", "img => img.complete && img.naturalWidth > 0")
+    assert image_loads(page, ".thumb-row img")
 
     db.session.expire_all()
     fresh = db.session.get(Product, product.id)
