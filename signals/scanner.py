@@ -8,7 +8,10 @@ counts up to day d):
    category has at least `min_pool` shops) has a daily *index*: how busy that day is for
    everybody (weekday, 618, Double 11 and the slumps after them, the Spring Festival). The
    index of day d is a robust (Huber) Poisson fit of the pool's counts on day d to their
-   levels, so a minority of shops that boom or fall does not move it much. A shop's level is
+   levels, so a minority of shops that boom or fall does not move it much. The Huber fit cuts
+   a shop's big days more than her empty days (daily counts are skewed), so on its own it runs
+   about 9 % low; it is scaled by the median, over the last `debias_days`, of the plain fit's
+   ratio to it (a median: a few weeks of one kind of shop booming do not count). A shop's level is
    the trimmed mean of her last `window_weeks` weekly rates (orders / index; the best and
    worst week dropped, so a holiday week or a festival peak does not count), ending `lag`
    ordinary days back (counted in index units: the couriers' week at the Spring Festival
@@ -18,9 +21,15 @@ counts up to day d):
 
 2. **A sequential change test.** A negative-binomial CUSUM per shop (shape `dispersion`)
    accumulates the evidence that the shop now sells `1 - fall` of what was expected rather
-   than all of it (log-likelihood ratio, in nats). A run of zero days that is improbable at
-   the expected rate (at least `pause_expected` orders expected) is taken for a closure (a
-   holiday) and does not count, unless it lasts more than `max_pause` days. A warning is
+   than all of it (log-likelihood ratio, in nats). The shape is smaller than the day-to-day
+   noise alone would need (12 in the generated sets): the expected orders are themselves an
+   estimate whose error (a slow wander, the baseline's own noise) lasts for weeks and does not
+   average out day by day, so a busy shop's day must not count as much evidence as its orders
+   alone would say; this keeps one threshold right for small and big shops. A run of zero
+   days that is improbable at the expected rate (at least `pause_expected` orders expected)
+   is taken for a closure (a holiday) and does not count, unless it lasts more than
+   `max_pause` days (a holiday is about a week; a small shop in trouble has long empty
+   runs, and their evidence must not be thrown away). A warning is
    raised when the evidence passes `threshold`, the fall began at least `min_days` ago
    (anything shorter is a holiday or noise) and the last week still points down
    (`week_min`). After a warning the shop is quiet for `cooldown` days.
@@ -30,7 +39,7 @@ has fewer than `min_pool` shops, no index is estimated (a few shops cannot tell 
 a fall) and the CUSUM runs on each shop's level alone.
 
 The defaults were chosen on generated histories (`signals.synthetic`, tuning seeds 0 and 4) for the
-best F1; `python -m signals.evaluate` measures them on other seeds.
+best F1; `python -m signals.evaluate` measures them on other seeds (1-3, never used for choosing).
 """
 from __future__ import annotations
 
@@ -123,6 +132,7 @@ class CusumResult:
     statistic: np.ndarray                       # (shops, days), after any reset
     expected: np.ndarray | None = None          # (shops, days) expected orders, when estimated
     index: np.ndarray | None = None             # (shops, days) the pool's index of each day
+    first_ready: np.ndarray | None = None       # (thresholds, shops) first day each threshold would flag, -1 never
 
 
 class _Cusum:
@@ -178,31 +188,47 @@ class _Cusum:
 
 def cusum(counts: np.ndarray, expected: np.ndarray, *, threshold: float, fall: float = 0.4,
           dispersion: float = 10.0, start_day: int = 0, min_days: int = 0, week_min: float = -math.inf,
-          pause_expected: float = math.inf, max_pause: int = 21, cooldown: int = 90) -> CusumResult:
-    """The CUSUM against given expected orders (the oracle's way); day d's decision reads columns up to d."""
+          pause_expected: float = math.inf, max_pause: int = 21, cooldown: int = 90,
+          grid: Sequence[float] = ()) -> CusumResult:
+    """The CUSUM against given expected orders (the oracle's way); day d's decision reads columns up to d.
+    `grid` as in `scan_counts`."""
     counts = np.asarray(counts, dtype=float)
     n, days = counts.shape
     state = _Cusum(n, fall=fall, dispersion=dispersion, pause_expected=pause_expected, max_pause=max_pause)
     stat = np.zeros((n, days))
     flags = []
+    first_ready = np.full((len(grid), n), -1)
     for d in range(days):
         state.step(d, counts[:, d], expected[:, d])
         if d >= start_day:
+            _record_first(first_ready, grid, state, d, min_days, week_min)
             flags += [state.flag(i, d, cooldown) for i in np.flatnonzero(state.ready(d, threshold, min_days, week_min))]
         stat[:, d] = state.value
-    return CusumResult(flags=flags, statistic=stat)
+    return CusumResult(flags=flags, statistic=stat, first_ready=first_ready)
+
+
+def _record_first(first_ready: np.ndarray, grid: Sequence[float], state: _Cusum, d: int, min_days: int,
+                  week_min: float) -> None:
+    for g, h in enumerate(grid):
+        new = (first_ready[g] < 0) & state.ready(d, h, min_days, week_min)
+        first_ready[g, new] = d
 
 
 def scan_counts(counts: np.ndarray, pools: np.ndarray | None = None, *, threshold: float, fall: float, dispersion: float,
                 lag: int, window_weeks: int, trim: int, min_pool: int, huber: float, start_day: int, min_days: int,
                 week_min: float, pause_expected: float, max_pause: int, cooldown: int,
-                max_hold: int = 21, bootstrap_days: int = 28) -> CusumResult:
+                max_hold: int = 21, bootstrap_days: int = 28, debias_days: int = 0,
+                grid: Sequence[float] = ()) -> CusumResult:
     """Expected orders and the CUSUM together, day by day; nothing on day d reads a column after d.
 
     While a shop's CUSUM is above zero (evidence of a fall is building) her level is held where
     it was when the evidence began, so a real fall does not teach the baseline to expect it.
     The first `bootstrap_days` days give every shop a starting level: no decision may be taken
     before `bootstrap_days + lag` (the caller's `start_day`).
+
+    `grid`: thresholds for which to record, per shop, the first day a warning would be raised
+    (`first_ready`); the first warning does not depend on anything after it, so one pass with
+    `threshold=inf` tells every threshold's first warnings (how `signals.evaluate` tunes).
     """
     counts = np.asarray(counts, dtype=float)
     n, days = counts.shape
@@ -223,8 +249,10 @@ def scan_counts(counts: np.ndarray, pools: np.ndarray | None = None, *, threshol
     for p in np.unique(pools):
         shops = np.flatnonzero(pools == p)
         members.append((shops, shops if len(shops) >= min_pool else everyone))
+    ratios = np.full((len(members), days), np.nan)
     state = _Cusum(n, fall=fall, dispersion=dispersion, pause_expected=pause_expected, max_pause=max_pause)
     flags = []
+    first_ready = np.full((len(grid), n), -1)
     for d in range(days):
         # The baseline: weeks up to `lag` ordinary days ago (counted in index units, so the
         # couriers' week at the Spring Festival does not count), or up to the change point if
@@ -237,8 +265,17 @@ def scan_counts(counts: np.ndarray, pools: np.ndarray | None = None, *, threshol
         end = np.minimum(lagged, held)
         level = _weekly_level(X, C, end, window_weeks, trim, boot_level)
         if use_index:
-            for shops, fit in members:
-                index[shops, d] = _robust_index(counts[fit, d], level[fit], huber)
+            for m, (shops, fit) in enumerate(members):
+                robust = _robust_index(counts[fit, d], level[fit], huber)
+                total = level[fit].sum()
+                # The Huber fit is biased low on skewed counts (a shop's big days are cut more than
+                # its empty days): scale it by the median, over the last `debias_days`, of the plain
+                # fit's ratio to it (a median, so a minority's boom for a few weeks does not count).
+                if robust > 0 and total > 0:
+                    ratios[m, d] = counts[fit, d].sum() / total / robust
+                recent = ratios[m, max(0, d + 1 - debias_days):d + 1]
+                recent = recent[~np.isnan(recent)]
+                index[shops, d] = robust * (float(np.median(recent)) if debias_days and len(recent) else 1.0)
         expected[:, d] = level * index[:, d]
         C[:, d + 1] = C[:, d] + index[:, d]
         state.step(d, counts[:, d], expected[:, d])
@@ -246,9 +283,10 @@ def scan_counts(counts: np.ndarray, pools: np.ndarray | None = None, *, threshol
             state.value[:] = 0.0       # the bootstrap baseline is rough: gather no evidence on it
             state.last_zero[:] = d
         elif d >= start_day:
+            _record_first(first_ready, grid, state, d, min_days, week_min)
             flags += [state.flag(i, d, cooldown) for i in np.flatnonzero(state.ready(d, threshold, min_days, week_min))]
         stat[:, d] = state.value
-    return CusumResult(flags=flags, statistic=stat, expected=expected, index=index)
+    return CusumResult(flags=flags, statistic=stat, expected=expected, index=index, first_ready=first_ready)
 
 
 class SalesScanner:
@@ -262,10 +300,10 @@ class SalesScanner:
 
     signal = "sales_drop"
 
-    def __init__(self, *, threshold: float = 9.0, fall: float = 0.55, dispersion: float = 10.0, lag: int = 21,
+    def __init__(self, *, threshold: float = 9.0, fall: float = 0.6, dispersion: float = 5.0, lag: int = 21,
                  window_weeks: int = 8, trim: int = 1, min_pool: int = 30, huber: float = 1.0, warmup: int = 91,
-                 min_days: int = 21, week_min: float = 0.5, pause_expected: float = 9.0, max_pause: int = 21,
-                 cooldown: int = 90, max_hold: int = 21):
+                 min_days: int = 21, week_min: float = 0.5, pause_expected: float = 9.0, max_pause: int = 12,
+                 cooldown: int = 90, max_hold: int = 21, debias_days: int = 56):
         self.threshold = threshold
         self.fall = fall
         self.dispersion = dispersion
@@ -281,6 +319,7 @@ class SalesScanner:
         self.max_pause = max_pause
         self.cooldown = cooldown
         self.max_hold = max_hold
+        self.debias_days = debias_days
 
     def get_params(self) -> dict:
         return {k: v for k, v in vars(self).items() if not k.endswith("_")}
@@ -295,8 +334,10 @@ class SalesScanner:
             raise ValueError("categories must have one entry per shop")
         return counts
 
-    def run(self, counts, categories: Sequence[str] | None = None, threshold: float | None = None) -> CusumResult:
-        """The day-by-day working: raw flags (shop row, day, statistic, change-point day), expected orders, index."""
+    def run(self, counts, categories: Sequence[str] | None = None, threshold: float | None = None,
+            grid: Sequence[float] = ()) -> CusumResult:
+        """The day-by-day working: raw flags (shop row, day, statistic, change-point day), expected orders,
+        index; with `grid`, each of those thresholds' first warning per shop (`first_ready`)."""
         counts = self._check(counts, categories)
         return scan_counts(
             counts, pools_for(categories, counts.shape[0], self.min_pool),
@@ -304,7 +345,8 @@ class SalesScanner:
             dispersion=self.dispersion, lag=self.lag, window_weeks=self.window_weeks, trim=self.trim,
             min_pool=self.min_pool, huber=self.huber, start_day=max(self.warmup, self.lag + 28),
             min_days=self.min_days, week_min=self.week_min, pause_expected=self.pause_expected,
-            max_pause=self.max_pause, cooldown=self.cooldown, max_hold=self.max_hold)
+            max_pause=self.max_pause, cooldown=self.cooldown, max_hold=self.max_hold,
+            debias_days=self.debias_days, grid=grid)
 
     def fit(self, counts, categories: Sequence[str] | None = None) -> SalesScanner:
         """Run over daily orders (shops x days); keep the working in `counts_`, `expected_`,
