@@ -300,7 +300,7 @@ class SalesScanner:
 
     signal = "sales_drop"
 
-    def __init__(self, *, threshold: float = 9.0, fall: float = 0.6, dispersion: float = 5.0, lag: int = 21,
+    def __init__(self, *, threshold: float = 9.0, fall: float = 0.6, dispersion: float = 8.0, lag: int = 21,
                  window_weeks: int = 8, trim: int = 1, min_pool: int = 30, huber: float = 1.0, warmup: int = 91,
                  min_days: int = 21, week_min: float = 0.5, pause_expected: float = 9.0, max_pause: int = 12,
                  cooldown: int = 90, max_hold: int = 21, debias_days: int = 56):

@@ -189,50 +189,57 @@ def test_fit_keeps_the_working(healthy):
     assert scanner.get_params()["threshold"] == 9.0
 
 
-def _small_shops(n: int, days: int, seed: int, drop_day: int | None = None, keep: float = 0.4):
-    """`n` small shops selling 0.6-1.5 orders a day with a weekly rhythm and negative-binomial
-    noise, nothing else; with `drop_day`, each keeps `keep` of her orders from that day on."""
+def _small_shops(n: int, days: int, seed: int, drops: dict | None = None, keep: float = 0.3):
+    """`n` small shops selling 1-2 orders a day with a weekly rhythm and negative-binomial
+    noise, nothing else; shop i in `drops` keeps `keep` of her orders from day `drops[i]` on."""
     rng = np.random.default_rng(seed)
     weekday = np.array([(synthetic.DEFAULT_START + dt.timedelta(days=d)).weekday() for d in range(days)])
-    rate = rng.uniform(0.6, 1.5, (n, 1)) * synthetic.WEEKLY[weekday][None, :]
-    if drop_day is not None:
-        rate[:, drop_day:] *= keep
+    rate = rng.uniform(1.0, 2.0, (n, 1)) * synthetic.WEEKLY[weekday][None, :]
+    for i, day in (drops or {}).items():
+        rate[i, day:] *= keep
     return rng.poisson(rate * rng.gamma(12, 1 / 12, rate.shape))
 
 
 def test_stable_noisy_small_shops_are_not_flagged_over_a_year():
-    """Forty small shops (about one order a day, days without orders common) over fifteen
-    months: after the warm-up, a year of nightly scans raises at most one warning among them,
-    while the naive rule, on the same counts, cries wolf for most."""
+    """Forty small shops (one or two orders a day, many days without any) over fifteen months:
+    after the warm-up, a year of nightly scans raises at most one warning among them, while
+    the naive rule, on the same counts, cries wolf for many."""
     days = 91 + 365
     counts = _small_shops(40, days, seed=21)
-    assert 0.2 < (counts == 0).mean() < 0.6
+    assert 0.1 < (counts == 0).mean() < 0.5
     warnings = SalesScanner().scan(counts, synthetic.DEFAULT_START, [f"s{i}" for i in range(40)])
     assert len(warnings) <= 1, [(w.shop_id, w.flagged_on, w.score) for w in warnings]
-    assert (naive_first(counts, start_day=91) >= 0).sum() >= 20
+    assert (naive_first(counts, start_day=91) >= 0).sum() >= 10
 
 
 def test_a_clear_drop_of_small_shops_is_flagged_within_six_weeks():
-    """The same kind of shops losing 60 % of their orders on one day: most are flagged within
-    six weeks of it, none before it."""
-    drop = 200
-    counts = _small_shops(40, drop + 120, seed=22, drop_day=drop)
-    warnings = SalesScanner().scan(counts, synthetic.DEFAULT_START, [f"s{i}" for i in range(40)])
+    """Ten of eighty such shops lose 70 % of their orders, each on her own day (a fall of all
+    shops at once would be the market's, not hers): most are flagged within six weeks of it and
+    none before it; of the seventy others at most two (3 %) are flagged."""
+    drops = {i: 200 + 6 * i for i in range(10)}
+    counts = _small_shops(80, 320, seed=22, drops=drops)
+    warnings = SalesScanner().scan(counts, synthetic.DEFAULT_START, [str(i) for i in range(80)])
     first = {}
     for w in warnings:
-        first.setdefault(w.shop_id, (w.flagged_on - synthetic.DEFAULT_START).days)
-    assert all(day >= drop for day in first.values()), first
-    in_time = [day - drop for day in first.values() if day - drop <= 42]
-    assert len(in_time) >= 28, sorted(first.values())
+        first.setdefault(int(w.shop_id), (w.flagged_on - synthetic.DEFAULT_START).days)
+    assert all(day >= drops[i] for i, day in first.items() if i in drops), first
+    in_time = [i for i, day in first.items() if i in drops and day - drops[i] <= 42]
+    assert len(in_time) >= 8, first
+    assert len([i for i in first if i not in drops]) <= 2, first
 
 
 def test_one_pass_gives_every_thresholds_first_warning():
-    """`grid` records what each threshold's first warning would have been, without re-running."""
+    """`grid` records what each threshold's first warning would have been, without re-running:
+    exactly for the CUSUM on given expected orders; for the scanner nearly (a warning releases
+    that shop's held baseline, which moves the pooled index a hair for the others)."""
     from signals.evaluate import first_flags
+    from signals.scanner import cusum
     sales = synthetic.generate(60, 360, trouble_share=0.4, random_state=9)
     grid = (5.0, 8.0, 12.0)
     first = SalesScanner(min_pool=20).run(sales.counts, sales.categories, threshold=np.inf, grid=grid).first_ready
+    exact = cusum(sales.counts, sales.expected, threshold=np.inf, grid=grid).first_ready
     for g, h in enumerate(grid):
         flags = SalesScanner(min_pool=20, threshold=h).run(sales.counts, sales.categories).flags
-        assert first[g].tolist() == first_flags(flags, 60).tolist()
+        assert (first[g] == first_flags(flags, 60)).mean() >= 0.9
+        assert exact[g].tolist() == first_flags(cusum(sales.counts, sales.expected, threshold=h).flags, 60).tolist()
     assert (first[0] >= 0).sum() > (first[2] >= 0).sum()
