@@ -97,7 +97,9 @@ GRIDS = {"scanner": SCANNER_GRID, "scanner (no category)": SCANNER_GRID, "oracle
 
 def first_by_threshold(method: str, sales: synthetic.SalesSet, grid) -> np.ndarray:
     """(thresholds, shops) first warning day of each threshold in `grid`, in one pass: the first
-    warning depends on nothing after it, so a pass that never flags sees them all."""
+    warning depends on nothing after it, so a pass that never flags sees them all (exactly for
+    the oracle; for the scanner up to the hair described in `scan_counts`). The figures of `run`
+    replay each method at its chosen threshold."""
     if method == "oracle":
         return cusum(sales.counts, sales.expected, threshold=np.inf, fall=ORACLE_FALL, dispersion=DISPERSION,
                      start_day=WARMUP, grid=grid).first_ready
