@@ -178,13 +178,16 @@ def localstripe_url():
 # ---- live server and browser ------------------------------------------------------
 
 class LiveServer:
-    def __init__(self, app, port: int):
+    """The app on a port the kernel picks when the socket is bound (port 0): no window in which
+    another process on the machine can take a port we chose but had not bound yet."""
+
+    def __init__(self, app, port: int = 0):
         from werkzeug.serving import make_server
 
         self.app = app
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
         self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self.port = self._server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def start(self):
@@ -194,13 +197,12 @@ class LiveServer:
     def stop(self):
         self._server.shutdown()
         self._thread.join(5)
+        self._server.server_close()  # release the socket now, not when the object is collected
 
 
 @pytest.fixture
 def live_server(app):
-    from market.localstripe_proc import free_port
-
-    server = LiveServer(app, free_port()).start()
+    server = LiveServer(app).start()
     yield server
     server.stop()
 

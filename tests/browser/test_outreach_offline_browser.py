@@ -50,6 +50,15 @@ def _restart(app, port):
     return server
 
 
+def _wait_until(page, condition, timeout_ms: int = 15_000) -> None:
+    """Poll a Python-side condition, letting Playwright dispatch events between tries."""
+    for _ in range(timeout_ms // 50):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("condition not met within the timeout")
+
+
 def _fill_visit(page):
     page.check("input[name=difficulties][value=e_commerce]")
     page.fill("textarea[name=situation]", "丈夫外出打工，一人晒鱼干。")
@@ -160,8 +169,10 @@ def test_queue_survives_expired_session_and_sign_out_warns_and_clears(app, live_
 
         page.on("dialog", answer)
         page.click("form[action$='/logout'] button")
-        page.wait_for_timeout(300)
+        _wait_until(page, lambda: messages)  # the dialog is answered in Python: wait for it, not 300 ms
         assert len(messages) == 1 and "退出" in messages[0]
+        page.wait_for_load_state()
+        assert page.url.endswith("/outreach/visit"), "dismissed: she stays on the page"
         assert page.evaluate("JSON.parse(localStorage.getItem('outreach.queue.v1')).length") == 1
         # Accepted: the queue, the kept pages and the service worker are gone from the phone.
         with page.expect_navigation():

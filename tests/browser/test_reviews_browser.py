@@ -25,7 +25,7 @@ def _delivered(buyer, product):
     return order.lines[0]
 
 
-def _eventually(check, seconds: float = 5.0) -> bool:
+def _eventually(check, seconds: float = 15.0) -> bool:
     """Poll `check` (page functions are run without eval: the page's CSP forbids it)."""
     import time
 
