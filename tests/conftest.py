@@ -167,10 +167,10 @@ def login_as(client):
 
 @pytest.fixture(scope="session")
 def localstripe_url():
-    from market.localstripe_proc import free_port, start_localstripe, stop
+    from market.localstripe_proc import stop
+    from tests.support import start_test_localstripe
 
-    port = free_port()
-    proc = start_localstripe(port)
+    port, proc = start_test_localstripe()
     yield f"http://127.0.0.1:{port}"
     stop(proc)
 

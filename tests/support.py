@@ -459,6 +459,30 @@ def refund_in_processes(app, order_id: int, amounts: list, upload_dir) -> list[s
     return outputs
 
 
+# ---- localstripe for the tests ----------------------------------------------------------
+
+# localstripe imports aiohttp and its whole API before it listens: 20 s (the default wait) was
+# not enough on a loaded two-core CI machine, and the session fixture's failure then errored
+# every test that pays. A slow start is not a failure; a process that exits is.
+LOCALSTRIPE_START_TIMEOUT = 120.0
+
+
+def start_test_localstripe():
+    """(port, process) of a localstripe on a free port. The port is chosen before the child
+    binds it, so another process may take it in between: then the child exits and we try
+    another port."""
+    from market.localstripe_proc import start_localstripe
+
+    for attempt in range(3):
+        port = free_port()
+        try:
+            return port, start_localstripe(port, timeout=LOCALSTRIPE_START_TIMEOUT)
+        except RuntimeError as exc:
+            if "exited" not in str(exc) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 # ---- a payments API that hangs ----------------------------------------------------------
 
 class HungLocalstripe:
@@ -467,10 +491,7 @@ class HungLocalstripe:
     resumes it."""
 
     def __init__(self):
-        from market.localstripe_proc import start_localstripe
-
-        self.port = free_port()
-        self.proc = start_localstripe(self.port)
+        self.port, self.proc = start_test_localstripe()
         self.url = f"http://127.0.0.1:{self.port}"
 
     def hang(self) -> None:
@@ -488,6 +509,11 @@ class HungLocalstripe:
 
         self.resume()
         stop(self.proc)
+
+
+# bench.servers waits 30 s for gunicorn's first answer; two servers booting at once on a loaded
+# two-core machine can take longer, and a slow boot is not what any test checks.
+GUNICORN_START_TIMEOUT = 120.0
 
 
 def gunicorn_env(app, stripe_url: str, data_dir, **extra) -> dict[str, str]:

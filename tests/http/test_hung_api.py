@@ -16,6 +16,7 @@ from market.models import Order
 from market.orders import operations
 from market.payments import services as payments
 from tests.support import (
+    GUNICORN_START_TIMEOUT,
     HungLocalstripe,
     csrf_of,
     gunicorn_env,
@@ -42,7 +43,8 @@ def server(app, hung, tmp_path):
 
     app.config.update(STRIPE_API_BASE=hung.url, STRIPE_CALL_BUDGET=BUDGET, STRIPE_RETRY_BACKOFF=0.05)
     env = gunicorn_env(app, hung.url, tmp_path, STRIPE_CALL_BUDGET=BUDGET, STRIPE_RETRY_BACKOFF=0.05)
-    srv = start_gunicorn(env, workers=2, log_path=tmp_path / "gunicorn.log")
+    # A slow start on a loaded machine is not what this test is about: wait as long as it takes.
+    srv = start_gunicorn(env, workers=2, log_path=tmp_path / "gunicorn.log", timeout=GUNICORN_START_TIMEOUT)
     yield srv
     srv.stop()
 
