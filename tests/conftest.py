@@ -20,6 +20,7 @@ from market.config import normalise_database_url
 from market.extensions import db
 from tests.support import (
     BACKENDS,
+    BROWSER_TIMEOUT_MS,
     DEFAULT_PASSWORD,
     PG_URL,
     REQUIRE_PG,
@@ -216,8 +217,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 def chromium():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium package")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=BROWSER_TIMEOUT_MS)  # its own default is 5 s
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
@@ -227,7 +229,7 @@ def chromium():
 @pytest.fixture
 def browser_page(chromium):
     context = chromium.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
     yield page
     context.close()
@@ -240,7 +242,7 @@ def new_browser_page(chromium):
 
     def make():
         ctx = chromium.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
-        ctx.set_default_timeout(15_000)
+        ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
         contexts.append(ctx)
         return ctx.new_page()
 

@@ -178,6 +178,11 @@ def payment_intents(url: str, order_id: int) -> list[dict]:
 
 # ---- browser ------------------------------------------------------------------------------
 
+# How long a browser test waits for a condition (Playwright's actions, waits and `expect`). A
+# timeout only costs time when a test fails; 15 s was too short on a loaded two-core CI machine
+# (a post that refits the matcher took longer). conftest sets it for every page and for expect.
+BROWSER_TIMEOUT_MS = 45_000
+
 def watch_csp_violations(page) -> list[str]:
     """Console messages in which Chromium reports something the Content-Security-Policy
     refused (an inline style, a script from another origin...). The list fills as the page runs."""
@@ -186,7 +191,7 @@ def watch_csp_violations(page) -> list[str]:
     return violations
 
 
-def image_loads(page, selector: str, timeout_ms: int = 15000) -> bool:
+def image_loads(page, selector: str, timeout_ms: int = BROWSER_TIMEOUT_MS) -> bool:
     """True once the first image matching ``selector`` has loaded with real pixels. Images load
     after the page's load event when they are lazy or their src was just switched, so this waits;
     a broken image never becomes complete with a width, so it still fails on a bad URL."""

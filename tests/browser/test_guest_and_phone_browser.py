@@ -10,7 +10,7 @@ import pytest
 
 from market.extensions import db
 from market.models import Order, User
-from tests.support import link_in, mails_to, use_localstripe, watch_csp_violations
+from tests.support import BROWSER_TIMEOUT_MS, link_in, mails_to, use_localstripe, watch_csp_violations
 
 pytestmark = pytest.mark.browser
 
@@ -93,7 +93,7 @@ def test_cart_and_checkout_fit_a_390px_phone(app, live_server, chromium, make_us
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     ctx = chromium.new_context(locale="zh-CN", viewport=PHONE, device_scale_factor=2, is_mobile=True,
                                has_touch=True)
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = ctx.new_page()
     try:
         login_in_browser(page, base, buyer.email)

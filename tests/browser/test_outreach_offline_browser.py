@@ -17,7 +17,7 @@ from market.accounts.services import grant_role
 from market.extensions import db
 from market.models import Area, Case, Visit
 from market.outreach import services
-from tests.support import login_in_browser, reload, watch_csp_violations
+from tests.support import BROWSER_TIMEOUT_MS, login_in_browser, reload, watch_csp_violations
 
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
@@ -40,7 +40,7 @@ def _front(make_user):
 
 def _phone(chromium):
     ctx = chromium.new_context(**PHONE)
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
     return ctx, ctx.new_page()
 
 
@@ -50,7 +50,7 @@ def _restart(app, port):
     return server
 
 
-def _wait_until(page, condition, timeout_ms: int = 15_000) -> None:
+def _wait_until(page, condition, timeout_ms: int = BROWSER_TIMEOUT_MS) -> None:
     """Poll a Python-side condition, letting Playwright dispatch events between tries."""
     for _ in range(timeout_ms // 50):
         if condition():
@@ -97,7 +97,7 @@ def test_visit_written_with_no_server_is_sent_once_when_it_returns(app, live_ser
 
         # The server is back: the queue is sent on its next try.
         restarted = _restart(app, port)
-        expect(page.locator("#queue-count")).to_have_text("0", timeout=20_000)
+        expect(page.locator("#queue-count")).to_have_text("0")
         page.wait_for_selector("#sent-note:not([hidden])")
         db.session.expire_all()
         visits = db.session.scalars(select(Visit)).all()
@@ -151,7 +151,7 @@ def test_queue_survives_expired_session_and_sign_out_warns_and_clears(app, live_
         # She signs in again: the queued visit is sent.
         login_in_browser(page, base, cadre.email)
         page.goto(f"{base}/outreach/")
-        expect(page.locator("#queue-count")).to_have_text("0", timeout=20_000)
+        expect(page.locator("#queue-count")).to_have_text("0")
         db.session.expire_all()
         assert db.session.scalar(select(func.count()).select_from(Visit)) == 1
 
