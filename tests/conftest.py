@@ -30,6 +30,19 @@ from tests.support import (
 )
 
 
+def pytest_configure(config):
+    """A CI job that is cancelled or times out gets SIGTERM: turn it into the interrupt pytest
+    handles like Ctrl+C, so session fixtures are torn down (localstripe stopped, Chromium
+    closed, the private PostgreSQL databases dropped) instead of being left behind."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def pytest_sessionstart(session):
     if REQUIRE_PG and not PG_URL:
         pytest.exit("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set", returncode=3)

@@ -473,18 +473,34 @@ LOCALSTRIPE_START_TIMEOUT = 120.0
 
 
 def start_test_localstripe():
-    """(port, process) of a localstripe on a free port. The port is chosen before the child
-    binds it, so another process may take it in between: then the child exits and we try
-    another port."""
-    from market.localstripe_proc import start_localstripe
+    """(port, process) of a localstripe on a free port, as market.localstripe_proc starts it but
+    with a longer wait, and stopped again if the start fails or is interrupted (CI's SIGTERM
+    arrives as KeyboardInterrupt: see conftest) so nothing is left running. The port is chosen
+    before the child binds it, so another process may take it in between: then the child
+    exits and we try another port."""
+    import subprocess
+    import sys
+    import time
+
+    from market.localstripe_proc import port_open, stop
 
     for attempt in range(3):
         port = free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "market.localstripe_server", "--port", str(port),
+                                 "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            return port, start_localstripe(port, timeout=LOCALSTRIPE_START_TIMEOUT)
-        except RuntimeError as exc:
-            if "exited" not in str(exc) or attempt == 2:
-                raise
+            deadline = time.monotonic() + LOCALSTRIPE_START_TIMEOUT
+            while proc.poll() is None and not port_open(port):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"localstripe did not start on port {port} within {LOCALSTRIPE_START_TIMEOUT}s")
+                time.sleep(0.1)
+        except BaseException:
+            stop(proc)
+            raise
+        if proc.poll() is None:
+            return port, proc
+        if attempt == 2:
+            raise RuntimeError(f"localstripe exited with code {proc.returncode}")
     raise AssertionError("unreachable")
 
 
