@@ -520,6 +520,21 @@ class HungLocalstripe:
 
         self.proc.send_signal(signal.SIGSTOP)
 
+    def waiting(self) -> tuple[int, int]:
+        """(connections, bytes) that reached the frozen server and wait there unread, from the
+        kernel's socket table: any call to the API while it hangs changes it, however slow or fast
+        the machine is (a timing check cannot tell a slow page from one that called the API)."""
+        from pathlib import Path
+
+        connections = unread = 0
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == self.port and fields[3] != "0A":  # not LISTEN
+                    connections += 1
+                    unread += int(fields[4].split(":")[1], 16)  # rx_queue
+        return connections, unread
+
     def resume(self) -> None:
         import signal
 
