@@ -20,6 +20,7 @@ from market.config import normalise_database_url
 from market.extensions import db
 from tests.support import (
     BACKENDS,
+    BROWSER_TIMEOUT_MS,
     DEFAULT_PASSWORD,
     PG_URL,
     REQUIRE_PG,
@@ -27,6 +28,19 @@ from tests.support import (
     create_pg_database,
     login,
 )
+
+
+def pytest_configure(config):
+    """A CI job that is cancelled or times out gets SIGTERM: turn it into the interrupt pytest
+    handles like Ctrl+C, so session fixtures are torn down (localstripe stopped, Chromium
+    closed, the private PostgreSQL databases dropped) instead of being left behind."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def pytest_sessionstart(session):
@@ -167,10 +181,10 @@ def login_as(client):
 
 @pytest.fixture(scope="session")
 def localstripe_url():
-    from market.localstripe_proc import free_port, start_localstripe, stop
+    from market.localstripe_proc import stop
+    from tests.support import start_test_localstripe
 
-    port = free_port()
-    proc = start_localstripe(port)
+    port, proc = start_test_localstripe()
     yield f"http://127.0.0.1:{port}"
     stop(proc)
 
@@ -178,13 +192,16 @@ def localstripe_url():
 # ---- live server and browser ------------------------------------------------------
 
 class LiveServer:
-    def __init__(self, app, port: int):
+    """The app on a port the kernel picks when the socket is bound (port 0): no window in which
+    another process on the machine can take a port we chose but had not bound yet."""
+
+    def __init__(self, app, port: int = 0):
         from werkzeug.serving import make_server
 
         self.app = app
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
         self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self.port = self._server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def start(self):
@@ -194,13 +211,12 @@ class LiveServer:
     def stop(self):
         self._server.shutdown()
         self._thread.join(5)
+        self._server.server_close()  # release the socket now, not when the object is collected
 
 
 @pytest.fixture
 def live_server(app):
-    from market.localstripe_proc import free_port
-
-    server = LiveServer(app, free_port()).start()
+    server = LiveServer(app).start()
     yield server
     server.stop()
 
@@ -214,8 +230,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 def chromium():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium package")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=BROWSER_TIMEOUT_MS)  # its own default is 5 s
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
@@ -225,7 +242,7 @@ def chromium():
 @pytest.fixture
 def browser_page(chromium):
     context = chromium.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
     yield page
     context.close()
@@ -238,7 +255,7 @@ def new_browser_page(chromium):
 
     def make():
         ctx = chromium.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
-        ctx.set_default_timeout(15_000)
+        ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
         contexts.append(ctx)
         return ctx.new_page()
 

@@ -178,6 +178,11 @@ def payment_intents(url: str, order_id: int) -> list[dict]:
 
 # ---- browser ------------------------------------------------------------------------------
 
+# How long a browser test waits for a condition (Playwright's actions, waits and `expect`). A
+# timeout only costs time when a test fails; 15 s was too short on a loaded two-core CI machine
+# (a post that refits the matcher took longer). conftest sets it for every page and for expect.
+BROWSER_TIMEOUT_MS = 45_000
+
 def watch_csp_violations(page) -> list[str]:
     """Console messages in which Chromium reports something the Content-Security-Policy
     refused (an inline style, a script from another origin...). The list fills as the page runs."""
@@ -186,7 +191,7 @@ def watch_csp_violations(page) -> list[str]:
     return violations
 
 
-def image_loads(page, selector: str, timeout_ms: int = 15000) -> bool:
+def image_loads(page, selector: str, timeout_ms: int = BROWSER_TIMEOUT_MS) -> bool:
     """True once the first image matching ``selector`` has loaded with real pixels. Images load
     after the page's load event when they are lazy or their src was just switched, so this waits;
     a broken image never becomes complete with a width, so it still fails on a bad URL."""
@@ -459,6 +464,46 @@ def refund_in_processes(app, order_id: int, amounts: list, upload_dir) -> list[s
     return outputs
 
 
+# ---- localstripe for the tests ----------------------------------------------------------
+
+# localstripe imports aiohttp and its whole API before it listens: 20 s (the default wait) was
+# not enough on a loaded two-core CI machine, and the session fixture's failure then errored
+# every test that pays. A slow start is not a failure; a process that exits is.
+LOCALSTRIPE_START_TIMEOUT = 120.0
+
+
+def start_test_localstripe():
+    """(port, process) of a localstripe on a free port, as market.localstripe_proc starts it but
+    with a longer wait, and stopped again if the start fails or is interrupted (CI's SIGTERM
+    arrives as KeyboardInterrupt: see conftest) so nothing is left running. The port is chosen
+    before the child binds it, so another process may take it in between: then the child
+    exits and we try another port."""
+    import subprocess
+    import sys
+    import time
+
+    from market.localstripe_proc import port_open, stop
+
+    for attempt in range(3):
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "market.localstripe_server", "--port", str(port),
+                                 "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + LOCALSTRIPE_START_TIMEOUT
+            while proc.poll() is None and not port_open(port):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"localstripe did not start on port {port} within {LOCALSTRIPE_START_TIMEOUT}s")
+                time.sleep(0.1)
+        except BaseException:
+            stop(proc)
+            raise
+        if proc.poll() is None:
+            return port, proc
+        if attempt == 2:
+            raise RuntimeError(f"localstripe exited with code {proc.returncode}")
+    raise AssertionError("unreachable")
+
+
 # ---- a payments API that hangs ----------------------------------------------------------
 
 class HungLocalstripe:
@@ -467,16 +512,28 @@ class HungLocalstripe:
     resumes it."""
 
     def __init__(self):
-        from market.localstripe_proc import start_localstripe
-
-        self.port = free_port()
-        self.proc = start_localstripe(self.port)
+        self.port, self.proc = start_test_localstripe()
         self.url = f"http://127.0.0.1:{self.port}"
 
     def hang(self) -> None:
         import signal
 
         self.proc.send_signal(signal.SIGSTOP)
+
+    def waiting(self) -> tuple[int, int]:
+        """(connections, bytes) that reached the frozen server and wait there unread, from the
+        kernel's socket table: any call to the API while it hangs changes it, however slow or fast
+        the machine is (a timing check cannot tell a slow page from one that called the API)."""
+        from pathlib import Path
+
+        connections = unread = 0
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == self.port and fields[3] != "0A":  # not LISTEN
+                    connections += 1
+                    unread += int(fields[4].split(":")[1], 16)  # rx_queue
+        return connections, unread
 
     def resume(self) -> None:
         import signal
@@ -488,6 +545,11 @@ class HungLocalstripe:
 
         self.resume()
         stop(self.proc)
+
+
+# bench.servers waits 30 s for gunicorn's first answer; two servers booting at once on a loaded
+# two-core machine can take longer, and a slow boot is not what any test checks.
+GUNICORN_START_TIMEOUT = 120.0
 
 
 def gunicorn_env(app, stripe_url: str, data_dir, **extra) -> dict[str, str]:

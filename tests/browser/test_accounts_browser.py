@@ -55,6 +55,7 @@ def test_forgotten_password_is_reset_from_the_mailed_link(live_server, browser_p
     page = browser_page
     page.goto(f"{base}/account/login")
     page.click("text=忘记密码？")
+    page.wait_for_url("**/account/password/forgot")  # the login page has an email field too
     page.fill("input[name=email]", user.email)
     page.click("main form button[type=submit]")
     page.wait_for_selector("#reset-requested")

@@ -89,6 +89,7 @@ def test_declined_card_shows_a_clear_message_and_releases_the_stock(
     _login(page, base, buyer.email)
     page.goto(f"{base}/products/{scarf.id}")
     page.click(".buy-form button[type=submit]")
+    page.wait_for_url(f"{base}/cart/")  # in the cart before checkout is opened
     page.goto(f"{base}/checkout")
     page.fill("input[name=ship_phone]", "13800138000")
     page.fill("textarea[name=ship_address]", "浙江省宁波市象山县丹西街道靖南大街 88 号")
@@ -104,6 +105,7 @@ def test_declined_card_shows_a_clear_message_and_releases_the_stock(
     db.session.expire_all()
     assert db.session.get(Product, scarf.id).stock == 1
     page.click("#back-to-cart a")
+    page.wait_for_url(f"{base}/cart/")  # the pay page names the scarf too
     assert "手工刺绣围巾" in page.inner_text("main")  # back in the cart for another try
     assert csp_violations == []
 
@@ -127,6 +129,7 @@ def test_payments_api_down_the_buyer_is_told_and_pays_when_it_is_back(
     _login(page, base, buyer.email)
     page.goto(f"{base}/products/{scarf.id}")
     page.click(".buy-form button[type=submit]")
+    page.wait_for_url(f"{base}/cart/")  # in the cart before checkout is opened
     page.goto(f"{base}/checkout")
     page.fill("input[name=ship_phone]", "13800138000")
     page.fill("textarea[name=ship_address]", "浙江省宁波市象山县丹西街道靖南大街 88 号")

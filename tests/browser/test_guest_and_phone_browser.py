@@ -10,7 +10,7 @@ import pytest
 
 from market.extensions import db
 from market.models import Order, User
-from tests.support import link_in, mails_to, use_localstripe, watch_csp_violations
+from tests.support import BROWSER_TIMEOUT_MS, link_in, mails_to, use_localstripe, watch_csp_violations
 
 pytestmark = pytest.mark.browser
 
@@ -60,8 +60,8 @@ def test_guest_buys_then_registers_verifies_and_sees_the_order(app, live_server,
     assert page.input_value("#account-offer input[name=email]") == GUEST
     page.fill("#account-offer input[name=password]", "Ningbo-Xiangshan-2026")
     page.fill("#account-offer input[name=confirm]", "Ningbo-Xiangshan-2026")
-    page.click("#create-account")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the account exists before the next page is opened
+        page.click("#create-account")
     page.goto(f"{base}/orders/")
     assert order.number not in page.inner_text("main"), "an unverified account takes no guest order"
 
@@ -70,6 +70,7 @@ def test_guest_buys_then_registers_verifies_and_sees_the_order(app, live_server,
     page.goto(f"{base}/orders/")
     assert order.number in page.inner_text("main")
     page.click(f"text={order.number}")
+    page.wait_for_url(f"{base}/orders/{order.id}")
     assert "手工刺绣围巾" in page.inner_text("main")
     db.session.expire_all()
     user = db.session.scalar(db.select(User).where(User.email == GUEST))
@@ -92,7 +93,7 @@ def test_cart_and_checkout_fit_a_390px_phone(app, live_server, chromium, make_us
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     ctx = chromium.new_context(locale="zh-CN", viewport=PHONE, device_scale_factor=2, is_mobile=True,
                                has_touch=True)
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = ctx.new_page()
     try:
         login_in_browser(page, base, buyer.email)

@@ -3,6 +3,8 @@ the case shows the chart (SVG, no CSP violation), and it reads on a phone's widt
 import datetime as dt
 
 import numpy as np
+import pytest
+from playwright.sync_api import expect
 
 from market.extensions import db
 from market.insights import services
@@ -11,6 +13,7 @@ from market.mentoring.services.profiles import ProfileData, create_profile
 from signals import SalesScanner
 from tests.support import login_in_browser, watch_csp_violations
 
+pytestmark = pytest.mark.browser
 START = dt.date(2025, 6, 1)
 
 
@@ -32,7 +35,7 @@ def test_warning_to_case_with_chart(app, live_server, browser_page, make_user):
     login_in_browser(page, base, staff.email)
     page.goto(f"{base}/staff/insights/warnings")
     page.click("#warnings a")
-    assert page.locator("#warning-chart svg polygon.band").count() == 1
+    expect(page.locator("#warning-chart svg polygon.band")).to_have_count(1)
     page.fill("textarea[name=note]", "电话联系了她，她愿意找导师")
     page.check("input[name=consent_details]")
     page.click("#open-form button[type=submit]")

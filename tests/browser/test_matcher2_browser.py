@@ -30,7 +30,9 @@ def test_free_text_yields_a_confirmed_need_and_the_suggestions_change(live_serve
 
     need = page.locator("#understood .understood-need[data-need=live_streaming]")
     assert "直播带货" in need.inner_text()
-    need.locator(".confirm-need").click()
+    # The page already shows the filing's success flash: wait for the confirmation's own page.
+    with page.expect_navigation():
+        need.locator(".confirm-need").click()
     page.wait_for_selector(".flash-success")
     assert page.locator("#understood").count() == 0
     assert page.locator("#difficulties .difficulty[data-code=live_streaming]").count() == 1

@@ -3,6 +3,7 @@ suggestions with reasons, asks a mentor; the mentor accepts and logs a visit; th
 entrepreneur resolves and rates it; staff see the counts change on the dashboard."""
 import pytest
 
+from market import clock
 from tests.support import login_in_browser as _login
 
 pytestmark = pytest.mark.browser
@@ -12,7 +13,8 @@ def _stat(page, css_id: str) -> int:
     return int(page.inner_text(f"#{css_id}"))
 
 
-def test_request_to_resolution_in_the_browser(live_server, new_browser_page, make_user, make_mentor):
+def test_request_to_resolution_in_the_browser(app, live_server, new_browser_page, make_user, make_mentor):
+    clock.set(app, clock.now())  # "resolved this year" must not straddle New Year's midnight in Beijing
     base = live_server.url
     mentor = make_mentor("陈海燕", industries=("seafood",), skills=("e_commerce", "live_streaming"),
                          district="象山县", bio="在象山做海鲜电商十年，擅长直播带货和网店运营。")

@@ -4,6 +4,7 @@ mail is on /dev/notices (the development page, registered on this test app)."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from market import clock
 from market.extensions import db
@@ -39,16 +40,17 @@ def test_a_decline_reaches_her_in_app_and_by_mail(dev_pages, live_server, new_br
     login_in_browser(page, base, mentor.user.email)
     page.goto(f"{base}/mentoring/")
     page.locator(".decline-form").first.locator("select[name=code]").select_option("busy")
-    page.locator(".decline-form .decline-button").first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the decline is stored before her page is opened
+        page.locator(".decline-form .decline-button").first.click()
 
     her = new_browser_page()
     login_in_browser(her, base, author.email)
     assert her.inner_text("#unread-count") == "1"
     her.click("#notices-link")
-    her.click("li.notice.unread a")
+    with her.expect_navigation():
+        her.click("li.notice.unread a")
     assert "婉拒" in her.inner_text("main")
-    assert her.locator("#unread-count").count() == 0
+    expect(her.locator("#unread-count")).to_have_count(0)
 
     her.goto(f"{base}/dev/notices")
     mails = her.locator("article.dev-notice[data-channel=mail][data-kind=case_declined]")

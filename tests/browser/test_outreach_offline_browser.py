@@ -17,7 +17,7 @@ from market.accounts.services import grant_role
 from market.extensions import db
 from market.models import Area, Case, Visit
 from market.outreach import services
-from tests.support import login_in_browser, reload, watch_csp_violations
+from tests.support import BROWSER_TIMEOUT_MS, login_in_browser, reload, watch_csp_violations
 
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
@@ -40,7 +40,7 @@ def _front(make_user):
 
 def _phone(chromium):
     ctx = chromium.new_context(**PHONE)
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
     return ctx, ctx.new_page()
 
 
@@ -48,6 +48,15 @@ def _restart(app, port):
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def _wait_until(page, condition, timeout_ms: int = BROWSER_TIMEOUT_MS) -> None:
+    """Poll a Python-side condition, letting Playwright dispatch events between tries."""
+    for _ in range(timeout_ms // 50):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("condition not met within the timeout")
 
 
 def _fill_visit(page):
@@ -88,7 +97,7 @@ def test_visit_written_with_no_server_is_sent_once_when_it_returns(app, live_ser
 
         # The server is back: the queue is sent on its next try.
         restarted = _restart(app, port)
-        expect(page.locator("#queue-count")).to_have_text("0", timeout=20_000)
+        expect(page.locator("#queue-count")).to_have_text("0")
         page.wait_for_selector("#sent-note:not([hidden])")
         db.session.expire_all()
         visits = db.session.scalars(select(Visit)).all()
@@ -142,7 +151,7 @@ def test_queue_survives_expired_session_and_sign_out_warns_and_clears(app, live_
         # She signs in again: the queued visit is sent.
         login_in_browser(page, base, cadre.email)
         page.goto(f"{base}/outreach/")
-        expect(page.locator("#queue-count")).to_have_text("0", timeout=20_000)
+        expect(page.locator("#queue-count")).to_have_text("0")
         db.session.expire_all()
         assert db.session.scalar(select(func.count()).select_from(Visit)) == 1
 
@@ -160,8 +169,10 @@ def test_queue_survives_expired_session_and_sign_out_warns_and_clears(app, live_
 
         page.on("dialog", answer)
         page.click("form[action$='/logout'] button")
-        page.wait_for_timeout(300)
+        _wait_until(page, lambda: messages)  # the dialog is answered in Python: wait for it, not 300 ms
         assert len(messages) == 1 and "退出" in messages[0]
+        page.wait_for_load_state()
+        assert page.url.endswith("/outreach/visit"), "dismissed: she stays on the page"
         assert page.evaluate("JSON.parse(localStorage.getItem('outreach.queue.v1')).length") == 1
         # Accepted: the queue, the kept pages and the service worker are gone from the phone.
         with page.expect_navigation():

@@ -9,7 +9,15 @@ from sqlalchemy import select
 from market.extensions import db
 from market.models import Product, Review
 from market.orders import operations
-from tests.support import image_loads, image_upload, login_in_browser, mark_paid, place, watch_csp_violations
+from tests.support import (
+    BROWSER_TIMEOUT_MS,
+    image_loads,
+    image_upload,
+    login_in_browser,
+    mark_paid,
+    place,
+    watch_csp_violations,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +33,7 @@ def _delivered(buyer, product):
     return order.lines[0]
 
 
-def _eventually(check, seconds: float = 5.0) -> bool:
+def _eventually(check, seconds: float = BROWSER_TIMEOUT_MS / 1000) -> bool:
     """Poll `check` (page functions are run without eval: the page's CSP forbids it)."""
     import time
 
@@ -46,6 +54,7 @@ def test_gallery_thumbnails_and_tap_to_zoom_on_a_phone(live_server, chromium, ma
 
     context = chromium.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, has_touch=True,
                                    is_mobile=True)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     try:
         page = context.new_page()
         violations = watch_csp_violations(page)

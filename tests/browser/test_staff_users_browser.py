@@ -42,14 +42,15 @@ def test_staff_edit_roles_then_suspend_and_her_open_session_is_refused(live_serv
     # Her roles: artisan ticked, staff greyed out; tick committee and save.
     assert page.is_checked("#role-artisan") and page.is_disabled("#role-staff")
     page.check("#role-committee")
-    page.click("#roles-form button[type=submit]")
-    page.wait_for_url(f"{base}/staff/users/{artisan.user_id}")
+    with page.expect_navigation():  # the form posts back to this URL: wait_for_url would return at once
+        page.click("#roles-form button[type=submit]")
     assert page.is_checked("#role-committee")
     assert reload(artisan.user).role_names == {"artisan", "committee"}
 
     page.fill("#suspend-form textarea[name=reason]", "多次发货不符，暂停核查")
-    page.click("#suspend-form button[type=submit]")
-    page.wait_for_url(f"{base}/staff/users/{artisan.user_id}")
+    with page.expect_navigation():
+        page.click("#suspend-form button[type=submit]")
+    assert page.url == f"{base}/staff/users/{artisan.user_id}"
     assert "已暂停" in page.inner_text("#user-status")
     assert "多次发货不符" in page.inner_text("#user-status")
     assert "user.suspend" in page.inner_text(".audit-entries")

@@ -29,7 +29,10 @@ def _data(**changes):
 
 
 @pytest.fixture
-def matched_case(make_user, make_mentor):
+def matched_case(app, make_user, make_mentor):
+    from tests.support import DESK_T0
+
+    clock.set(app, DESK_T0)  # "today" is the same day for the test and the service, even at Beijing midnight
     author = make_user(("entrepreneur",), name="阿芳")
     mentor = make_mentor("陈海燕", skills=("e_commerce", "financing"))
     case = services.file_case(author, _data())

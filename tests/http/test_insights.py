@@ -11,7 +11,7 @@ from market.extensions import db
 from market.insights import services
 from market.insights.sales import map_shop
 from market.mentoring.services.profiles import ProfileData, create_profile
-from market.models import Case, CaseConsent
+from market.models import Case, CaseConsent, Order
 from market.models.insights import CaseBusinessResult, SalesDay, SalesShop, SalesWarning
 from signals import SalesScanner
 from tests.support import DEFAULT_PASSWORD, page_form
@@ -239,8 +239,12 @@ def test_nightly_job_reads_our_own_orders_and_flags_unshipped_parcels(app, make_
     t0 = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # orders are stamped with the real time
     artisan = make_artisan()
     product = make_product(artisan, stock=50, price_fen=3000)
-    for k in range(3):
-        mark_paid(place(make_user(), {product: 1 + k}))
+    orders = [place(make_user(), {product: 1 + k}) for k in range(3)]
+    for order in orders:
+        mark_paid(order)
+    # All paid at t0: placed a moment later, they could fall on the next Beijing day at midnight.
+    db.session.execute(db.update(Order).where(Order.id.in_([o.id for o in orders])).values(paid_at=t0))
+    db.session.commit()
     clock.set(app, t0 + dt.timedelta(days=6))
     assert jobs.PERIODIC["early_warning_scan"] == 24 * 3600
     jobs.TASKS["early_warning_scan"]()

@@ -5,7 +5,7 @@ refunds of her parcels on her order list, and her ledger once she has payouts.""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from market.extensions import db
 from market.models import Order, Payout, PayoutBatch, SubOrder
@@ -68,7 +68,9 @@ def _figure(page: str, fid: str) -> str:
     return match.group(1).strip()
 
 
-def test_artisan_dashboard_figures_on_known_data(client, app, make_user, make_artisan, make_product):
+def test_artisan_dashboard_figures_on_known_data(client, app, make_user, make_artisan, make_product, monkeypatch):
+    from market.artisans import dashboard
+
     artisan = make_artisan(name="秀英绣坊")
     other = make_artisan(name="阿梅海鲜")
     buyer = make_user()
@@ -78,8 +80,11 @@ def test_artisan_dashboard_figures_on_known_data(client, app, make_user, make_ar
     make_product(artisan, title="草稿香囊", stock=0, status="draft")  # a draft is neither low nor sold out
     fish = make_product(other, title="淡晒虾干", price_fen=6000, stock=10)
 
-    this_month = datetime.utcnow() - timedelta(minutes=5)
-    now = local_now()
+    # The dashboard's "now" is pinned mid-month: on the wall clock, "5 minutes ago" falls in last
+    # month during the first minutes of a Beijing month (16:00 UTC on the last day).
+    now = datetime(2026, 6, 15, 12, 0, tzinfo=local_now().tzinfo)
+    monkeypatch.setattr(dashboard, "local_now", lambda: now)
+    this_month = now.astimezone(UTC).replace(tzinfo=None) - timedelta(minutes=5)
     last_month = month_start_utc(now.year, now.month) - timedelta(days=3)
 
     # This month: two parcels of hers (one shipped), one with another artisan's parcel too.

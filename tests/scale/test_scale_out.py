@@ -22,7 +22,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from market.jobs import PERIODIC
-from tests.support import PG_URL, REQUIRE_PG, app_config, create_pg_database
+from tests.support import GUNICORN_START_TIMEOUT, PG_URL, REQUIRE_PG, app_config, create_pg_database
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 PASSWORD = "scale-out-password"
@@ -128,7 +128,8 @@ def cluster(tmp_path_factory, localstripe_url):
             db.engine.dispose()
         logs = tmp_path_factory.mktemp("logs")
         with ThreadPoolExecutor(2) as pool:
-            futures = [pool.submit(start_gunicorn, env, workers=2, log_path=logs / f"{n}.log") for n in "ab"]
+            futures = [pool.submit(start_gunicorn, env, workers=2, log_path=logs / f"{n}.log",
+                                   timeout=GUNICORN_START_TIMEOUT) for n in "ab"]
             servers = [f.result() for f in futures]
         yield Cluster(servers[0], servers[1], app, env, queue_name, product_ids, race_id, buyers)
     finally:
