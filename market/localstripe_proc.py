@@ -20,7 +20,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_localstripe(port: int, *, timeout: float = 20.0, quiet: bool = True) -> subprocess.Popen:
+def start_localstripe(port: int, *, timeout: float = 120.0, quiet: bool = True) -> subprocess.Popen:
     out = subprocess.DEVNULL if quiet else None
     proc = subprocess.Popen(
         [sys.executable, "-m", "market.localstripe_server", "--port", str(port), "--host", "127.0.0.1"],
