@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from market import areas, search
 from market.caching import cache_key, remember
-from market.catalog import cards, searching
+from market.catalog import cards, indexed, searching
 from market.catalog.queries import public_products, shop_open, with_list_loading
 from market.extensions import db
 from market.ids import parse_page
@@ -244,6 +244,11 @@ def list_products(cq: CatalogQuery, per_page: int, *, artisan_id: int | None = N
     and visibility always current; a product hidden meanwhile just drops off the page) and
     their cards come from the shared card cache (cards.py)."""
     pieces = searching.query_pieces(cq.q) if cq.q else None
+    if indexed.enabled():  # exact counts, nothing cached (market/catalog/indexed.py)
+        ids, total = ([], 0) if cq.q and not pieces else indexed.find(
+            cq, pieces, per_page, artisan_id=artisan_id, brand_id=_brand_id(cq.brand))
+        return ProductPage(page=cq.page, per_page=per_page, max_per_page=None, error_out=False,
+                           items=cards.card_stamps(ids), total=total, estimated=False)
     key = cache_key("catalog-page", pieces, cq.category, cq.brand,
                     cq.district, cq.min_fen, cq.max_fen, cq.sort, cq.page, per_page, artisan_id)
     offset = (cq.page - 1) * per_page
@@ -269,6 +274,13 @@ def list_products(cq: CatalogQuery, per_page: int, *, artisan_id: int | None = N
     items = cards.card_stamps(ids)
     return ProductPage(page=cq.page, per_page=per_page, max_per_page=None, error_out=False, items=items,
                        total=total, estimated=estimated)
+
+
+def _brand_id(slug: str | None) -> int | None:
+    """The id of the brand with `slug` for the index's filter; -1 (no product) when unknown."""
+    if not slug:
+        return None
+    return next((b.id for b in brand_choices() if b.slug == slug), -1)
 
 
 def get_public_product(product_id: int) -> Product | None:
@@ -358,6 +370,12 @@ def facet_counts(cq: CatalogQuery, *, artisan_id: int | None = None) -> Facets:
     found: true lower bounds, shown as "600+" (as large shops do), and a value that only
     appears further down is not offered."""
     pieces = searching.query_pieces(cq.q) if cq.q else None
+    if indexed.enabled():
+        if cq.q and not pieces:
+            return Facets([], [], [], [], False)
+        counts = indexed.facet_counts(cq, pieces, artisan_id=artisan_id, brand_id=_brand_id(cq.brand))
+        counts["price"] = {PRICE_BANDS[i]: n for i, n in counts.pop("band").items()}
+        return _facets_from(counts, approximate=False)
     sample = max(int(current_app.config.get("FACET_EXACT_MAX", 2000)), 1)
     key = cache_key("catalog-facets", pieces, cq.category, cq.brand, cq.district, cq.min_fen, cq.max_fen,
                     artisan_id, sample)
@@ -394,6 +412,11 @@ def facet_counts(cq: CatalogQuery, *, artisan_id: int | None = None) -> Facets:
         counts["district"][district] = counts["district"].get(district, 0) + n
         price_band = PRICE_BANDS[band_index]
         counts["price"][price_band] = counts["price"].get(price_band, 0) + n
+    return _facets_from(counts, approximate)
+
+
+def _facets_from(counts: dict[str, dict], approximate: bool) -> Facets:
+    """Facets from counts per category, brand id, district and price band (a PRICE_BANDS item)."""
     brands = {b.id: b for b in brand_choices()} if counts["brand"] else {}
 
     def values(name, label_of, args_of, order):
