@@ -277,10 +277,11 @@ def list_products(cq: CatalogQuery, per_page: int, *, artisan_id: int | None = N
 
 
 def _brand_id(slug: str | None) -> int | None:
-    """The id of the brand with `slug` for the index's filter; -1 (no product) when unknown."""
+    """The id of the brand with `slug` for the index's filter; when unknown, -2, which no
+    product has (the index keeps -1 for "no brand")."""
     if not slug:
         return None
-    return next((b.id for b in brand_choices() if b.slug == slug), -1)
+    return next((b.id for b in brand_choices() if b.slug == slug), -2)
 
 
 def get_public_product(product_id: int) -> Product | None:
