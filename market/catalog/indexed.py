@@ -24,11 +24,11 @@ import ctypes
 import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from flask import current_app, g
-from sqlalchemy import and_, literal, null, select, union_all
+from sqlalchemy import and_, bindparam, literal, null, select, union_all
 
 from market import search
 from market.catalog.listing_index import ListingIndex, Row
@@ -96,17 +96,27 @@ def _state() -> dict:
                                               "lock": threading.RLock(), "rebuilding": False})
 
 
+_CHANGES = None
+
+
+def _changes_statement():
+    """Built once per process (its construction cost more CPU than the listing's numpy work)."""
+    global _CHANGES
+    if _CHANGES is None:
+        changed = select(*_product_columns()).where(Product.updated_at >= bindparam("since"))
+        shops = select(literal("s").label("kind"), Artisan.id, null(), Artisan.district, *[null()] * 6).where(
+            Artisan.status == "approved", shop_open())
+        _CHANGES = union_all(changed, shops)
+    return _CHANGES
+
+
 def _changes(index: ListingIndex) -> tuple[list[Row], list[tuple[int, str]]]:
     """Products changed since the index's stamp (minus the lag) and the open shops, in one
     statement (one round trip)."""
     lag = float(current_app.config.get("LISTING_INDEX_LAG_SECONDS", 5.0))
-    changed = select(*_product_columns())
-    if index.updated_at is not None:
-        changed = changed.where(Product.updated_at >= index.updated_at - timedelta(seconds=lag))
-    shops = select(literal("s").label("kind"), Artisan.id, null(), Artisan.district, *[null()] * 6).where(
-        Artisan.status == "approved", shop_open())
+    since = index.updated_at - timedelta(seconds=lag) if index.updated_at is not None else datetime(1970, 1, 1)
     rows, open_shops = [], []
-    for r in db.session.execute(union_all(changed, shops)):
+    for r in db.session.execute(_changes_statement(), {"since": since}):
         if r[0] == "s":
             open_shops.append((r[1], r[3]))
         else:
