@@ -52,9 +52,10 @@ def child_exit(server, worker):
 
 
 def post_worker_init(worker):
-    """Build the search vocabulary (typo correction, suggestions) before the worker takes
-    requests: 1-8 s with 100,000 products on a busy machine, which the first buyers to search
-    would otherwise wait for, each worker in turn. WARM_SEARCH_VOCABULARY=0 skips it."""
+    """Build the search vocabulary (typo correction, suggestions) and the in-process listing
+    index (market/catalog/indexed.py) before the worker takes requests: each takes seconds
+    with 100,000 products on a busy machine, which the first buyers would otherwise wait for,
+    each worker in turn. WARM_SEARCH_VOCABULARY=0 skips both."""
     if os.environ.get("WARM_SEARCH_VOCABULARY", "1") == "0":
         return
     app = getattr(worker, "wsgi", None)
@@ -62,8 +63,11 @@ def post_worker_init(worker):
         return
     try:
         with app.app_context():
+            from market.catalog import indexed
             from market.catalog.searching import vocabulary
 
             vocabulary()
-    except Exception:  # noqa: BLE001  a cold vocabulary is built on first use instead
-        worker.log.exception("could not build the search vocabulary at start")
+            if indexed.enabled():
+                indexed.warm()
+    except Exception:  # noqa: BLE001  a cold vocabulary or index is built on first use instead
+        worker.log.exception("could not build the search vocabulary or listing index at start")

@@ -1,7 +1,7 @@
 """Where a signed-in page's time goes: cProfile over many in-process requests of one page,
 the top functions by their own time and by cumulative time.
 
-    python -m bench.profile_pages [--page catalog|search|product|hello|filtered] [-n 200] [--top 20]
+    python -m bench.profile_pages [--page catalog|search|product|hello|filtered|combination] [-n 200] [--top 20]
     python -m bench.profile_pages --cost [-n 300]
 
 --cost prints, for each page, the CPU time this process spends per request (no profiler;
@@ -49,7 +49,7 @@ def signed_in_client(app, product_id: int):
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--page", default="catalog", choices=("catalog", "search", "product", "hello", "filtered"))
+    ap.add_argument("--page", default="catalog", choices=("catalog", "search", "product", "hello", "filtered", "combination"))
     ap.add_argument("-n", type=int, default=200)
     ap.add_argument("--top", type=int, default=20)
     ap.add_argument("--cost", action="store_true")
@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         "product": lambda: f"/products/{rnd.randint(1, top_id)}",
         "hello": lambda: "/_bench/hello",
         "filtered": lambda: f"/products?q={word}&min_price={rnd.randint(0, 20)}.{rnd.randint(0, 99):02d}",
+        "combination": lambda: random_filters(rnd),
     }[args.page]
     if args.cost:
         return cost(app, client, rnd, top_id, args.n)
@@ -107,8 +108,53 @@ def _cpu_ms(client, path_of, n: int) -> tuple[float, float]:
     return (time.process_time() - cpu) / n * 1000, (time.perf_counter() - wall) / n * 1000
 
 
+WORDS = ["刺绣", "绣花", "silk", "茶", "海鲜", "竹编", "布", ""]
+CATEGORIES = ["embroidery", "weaving", "textiles", "ceramics", "seafood", "tea", "snacks", "produce", ""]
+DISTRICTS = ["象山县", "宁海县", "慈溪市", ""]
+
+
+def random_filters(rnd) -> str:
+    """A listing nobody has cached, as bench/lua/search_filtered.lua asks for them: a random
+    word, category, district, price range (sometimes min above max), sort and page."""
+    path = f"/products?min_price={rnd.randint(0, 50)}.{rnd.randint(0, 99):02d}"
+    if word := rnd.choice(WORDS):
+        path += f"&q={quote(word)}"
+    if (category := rnd.choice(CATEGORIES)) and rnd.random() < 0.5:
+        path += f"&category={category}"
+    if (district := rnd.choice(DISTRICTS)) and rnd.random() < 0.3:
+        path += f"&district={quote(district)}"
+    if rnd.random() < 0.5:
+        path += f"&max_price={rnd.randint(20, 2000)}"
+    return path + f"&sort={rnd.choice(['relevance', 'newest', 'price_asc', 'price_desc'])}&page={rnd.randint(1, 5)}"
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
+
+
+def index_memory(app) -> None:
+    """The listing index's build time and size, and this process's RSS before and after."""
+    from market.catalog import indexed
+
+    if not app.config.get("LISTING_INDEX"):
+        print("listing index: off (LISTING_INDEX=0), listings from SQL")
+        return
+    with app.app_context():
+        indexed.forget()
+        before, started = _rss_mb(), time.perf_counter()
+        indexed.warm()
+        built = time.perf_counter() - started
+        sizes = indexed.memory()
+    print(f"listing index: {sizes['products']} products, {sizes['tokens']} distinct tokens, arrays "
+          f"{sizes['bytes'] / 1e6:.1f} MB, built in {built:.2f} s; process RSS {before:.0f} MB before, "
+          f"{_rss_mb():.0f} MB after")
+
+
 def cost(app, client, rnd, top_id: int, n: int) -> int:
     from bench.bare_app import app as bare
+
+    index_memory(app)
 
     word = quote("刺绣")
     visitor = app.test_client()
@@ -120,6 +166,7 @@ def cost(app, client, rnd, top_id: int, n: int) -> int:
         ("search 刺绣, signed in", client, lambda: f"/products?q={word}"),
         ("search 刺绣 + random price filter, signed in", client,
          lambda: f"/products?q={word}&min_price={rnd.randint(0, 20)}.{rnd.randint(0, 99):02d}"),
+        ("listing, random filter combination, signed in (uncached)", client, lambda: random_filters(rnd)),
         ("suggestions, random prefix", visitor, lambda: f"/api/search/suggest?q={rnd.choice(['绣', '刺绣', '茶', 'sil', 'tea'])}"),
     ]
     results = [(label, *_cpu_ms(c, path_of, n)) for label, c, path_of in rows]

@@ -149,10 +149,16 @@ def run(database_url: str | None = None, verbose: bool = False) -> dict[str, Sco
         with app.app_context():
             db.create_all()
             try:
+                from market.reference import seed_reference_data
+
+                seed_reference_data()  # Ningbo's districts, which shops must be in
                 by_id = load_into_database(load_catalogue())
                 queries = load_queries()
-                for label, expansion in (("before", False), ("after", True)):
-                    app.config["SEARCH_EXPANSION"] = expansion
+                for label, expansion, index in (
+                        ("before: the words as typed", False, True),
+                        ("after: synonyms and typos, SQL path (LISTING_INDEX=0)", True, False),
+                        ("after: synonyms and typos, in-process listing index", True, True)):
+                    app.config.update(SEARCH_EXPANSION=expansion, LISTING_INDEX=index)
                     results[label] = evaluate(app.test_client(), by_id, queries)
             finally:
                 db.session.remove()

@@ -200,6 +200,15 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "SYNONYMS_CACHE_SECONDS": (int, 60),
     "POPULAR_CACHE_SECONDS": (int, 300),
     "FACET_EXACT_MAX": (int, 2000),
+    # Listings from each process's in-process index (market/catalog/indexed.py; 0: the SQL
+    # path): how often it asks the database for products changed since its stamp (0: every
+    # listing request); how far back each ask reaches, for transactions that committed after
+    # a later one (PostgreSQL's now() is the transaction's start); a full rebuild every this
+    # many seconds (0: only when the changes pile up) catches anything older than that.
+    "LISTING_INDEX": (_flag, True),
+    "LISTING_INDEX_FRESH_SECONDS": (float, 0.0),
+    "LISTING_INDEX_LAG_SECONDS": (float, 5.0),
+    "LISTING_INDEX_REBUILD_SECONDS": (float, 900.0),
     "LOG_FORMAT": (str, "text"),  # "json" under gunicorn (gunicorn.conf.py)
     # JSON access lines (market/observability.py): the share of ordinary requests logged
     # (errors and requests slower than ACCESS_LOG_SLOW_MS always are, and at once).

@@ -21,7 +21,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -100,6 +100,9 @@ class Vocabulary:
     by_char: dict[str, list[int]] = field(default_factory=dict)  # CJK char / Latin initial -> titles
     brands: list[tuple[str, str, str]] = field(default_factory=list)  # slug, name, name_en
     stamp: tuple | None = None
+    # Suggestions already answered from this vocabulary (people type the same prefixes):
+    # dropped with it when it is rebuilt.
+    suggested: dict = field(default_factory=dict)
 
 
 def _stamp() -> tuple:
@@ -215,27 +218,54 @@ def _titles_containing(vocab: Vocabulary, key: str, limit: int, seen: set[str]) 
     return found
 
 
+@lru_cache(maxsize=1)
+def _category_keys() -> tuple[tuple[str, str, str], ...]:
+    """(code, Chinese label, English label), normalised, once per process: switching the
+    locale twice per category made most of a suggestion's CPU time."""
+    keys = []
+    for code, label in CATEGORIES.items():
+        with force_locale("zh"):
+            zh = normalise(str(label))
+        with force_locale("en"):
+            en = normalise(str(label))
+        keys.append((code, zh, en))
+    return tuple(keys)
+
+
+SUGGEST_MEMO_ITEMS = 4096
+
+
 def suggest(q: str, limit: int = 8) -> list[Suggestion]:
     """Categories, brands and product titles for what has been typed so far: the first few
-    that contain it, the commonest titles first; synonyms fill up when titles run short."""
+    that contain it, the commonest titles first; synonyms fill up when titles run short.
+    In memory, no SQL; an answer is remembered with the vocabulary it came from."""
     key = normalise(q)[:MAX_QUERY_CHARS]
     if not key:
         return []
     vocab = vocabulary()
+    words = thesaurus() if expansion_on() else None
+    locale = get_locale()
+    memo_key = (key, limit, str(locale), id(words))
+    found = vocab.suggested.get(memo_key)
+    if found is None:
+        found = _suggest(vocab, words, key, limit)
+        if len(vocab.suggested) >= SUGGEST_MEMO_ITEMS:
+            vocab.suggested.clear()
+        vocab.suggested[memo_key] = found
+    return list(found)
+
+
+def _suggest(vocab: Vocabulary, words: Thesaurus | None, key: str, limit: int) -> list[Suggestion]:
     out: list[Suggestion] = []
-    for code, label in CATEGORIES.items():
-        with force_locale("zh"):
-            zh = str(label)
-        with force_locale("en"):
-            en = str(label)
-        if key in normalise(zh) or key in normalise(en) or key in code:
-            out.append(Suggestion(str(label), "category", (("category", code),)))
+    for code, zh, en in _category_keys():
+        if key in zh or key in en or key in code:
+            out.append(Suggestion(str(CATEGORIES[code]), "category", (("category", code),)))
     for slug, name, name_en in vocab.brands:
         if key in normalise(name) or (name_en and key in normalise(name_en)):
             out.append(Suggestion(name, "brand", (("brand", slug),)))
     out = out[: max(limit // 2, 1)]
     seen: set[str] = set()
-    keys = [key] + (thesaurus().synonyms(key) if expansion_on() else [])
+    keys = [key] + (words.synonyms(key) if words is not None else [])
     for k in keys:
         room = limit - len(out)
         if room <= 0:

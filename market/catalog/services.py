@@ -5,12 +5,12 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, case, func, literal_column, select, text
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from market import areas, search
+from market import areas
 from market.caching import cache_key, remember
-from market.catalog import cards, searching
+from market.catalog import cards, indexed, searching, sql_listing
 from market.catalog.queries import public_products, shop_open, with_list_loading
 from market.extensions import db
 from market.ids import parse_page
@@ -91,132 +91,6 @@ def _fen_to_yuan(fen: int | None) -> str | None:
     return f"{fen // 100}" if fen % 100 == 0 else f"{fen / 100:.2f}"
 
 
-@dataclass
-class SearchMatch:
-    """How to find products matching a query on this database: either a subquery of
-    (id, rank) to join (SQLite's FTS5 table), or a condition on products and a rank
-    expression (PostgreSQL's GIN indexes). Lower rank = better."""
-
-    join: object = None
-    outerjoin: object = None
-    where: object = None
-    rank: tuple = ()
-
-
-def search_matches(pieces: search.Pieces) -> SearchMatch | None:
-    """Where and how to rank products matching the query `pieces` (searching.query_pieces:
-    every piece must match, any alternative of a piece may), or None when the query has no
-    searchable terms. Values are bound inside the text clauses, so they travel with the
-    statement into the count query too."""
-    if not pieces:
-        return None
-    # The words as typed (the first alternative of each piece): products they find rank
-    # above those only a synonym finds.
-    literal = [piece[:1] for piece in pieces]
-    expanded = any(len(piece) > 1 for piece in pieces)
-    dialect = db.engine.dialect.name
-    if dialect == "sqlite":
-        def fts(name: str, expression: str):
-            return (
-                select(literal_column("rowid").label("id"), literal_column("bm25(product_fts)").label("rank"))
-                .select_from(text("product_fts"))
-                .where(text(f"product_fts MATCH :{name}").bindparams(**{name: expression}))
-                .subquery(name)
-            )
-        matches = fts("fts", search.fts5_expression(pieces))
-        if not expanded:
-            return SearchMatch(join=matches, rank=(matches.c.rank,))
-        # bm25 of the typed words where they match, then bm25 of the expansion.
-        typed = fts("fts_typed", search.fts5_expression(literal))
-        return SearchMatch(join=matches, outerjoin=typed,
-                           rank=(typed.c.rank.is_(None), typed.c.rank, matches.c.rank))
-    if dialect == "postgresql":
-        tsq = search.tsquery_expression(pieces)
-        # A condition on products itself (not a joined subquery), so PostgreSQL filters
-        # with the GIN index. The tsvectors are stored columns (migration 0019), so checking
-        # a row costs no rebuild: relevance is "the words as typed match the title", then "a
-        # synonym matches the title", then newest, tested on each match's stored title vector
-        # (array_to_tsvector keeps no positions, so ts_rank would be the same for every match).
-        title_match = text(f"{search.PG_TITLE_VECTOR} @@ CAST(:tsq_t AS tsquery)").bindparams(tsq_t=tsq)
-        if expanded:
-            typed_match = text(f"{search.PG_TITLE_VECTOR} @@ CAST(:tsq_typed AS tsquery)").bindparams(
-                tsq_typed=search.tsquery_expression(literal))
-            rank = (case((typed_match, 0), (title_match, 1), else_=2),)
-        else:
-            rank = (case((title_match, 0), else_=1),)
-        return SearchMatch(
-            where=text(f"{search.PG_VECTOR} @@ CAST(:tsq AS tsquery)").bindparams(tsq=tsq), rank=rank
-        )
-    raise RuntimeError(f"search is not implemented for {dialect}")
-
-
-def _listing_statement(cq: CatalogQuery, artisan_id: int | None, pieces: search.Pieces | None = None) -> Select | None:
-    """Public products for the filters in `cq`, in display order; None when the search
-    has no searchable terms (nothing can match)."""
-    stmt = public_products()
-    if artisan_id is not None:
-        stmt = stmt.where(Product.artisan_id == artisan_id)
-    if cq.category:
-        stmt = stmt.where(Product.category == cq.category)
-    if cq.district:
-        stmt = stmt.where(Artisan.district == cq.district)
-    if cq.brand:
-        stmt = stmt.join(Brand, Product.brand_id == Brand.id).where(Brand.slug == cq.brand)
-    if cq.min_fen is not None:
-        stmt = stmt.where(Product.price_fen >= cq.min_fen)
-    if cq.max_fen is not None:
-        stmt = stmt.where(Product.price_fen <= cq.max_fen)
-
-    rank = None
-    if cq.q:
-        match = search_matches(pieces if pieces is not None else searching.query_pieces(cq.q))
-        if match is None:
-            return None
-        if match.join is not None:
-            stmt = stmt.join(match.join, match.join.c.id == Product.id)
-        if match.outerjoin is not None and cq.sort == "relevance":  # only ranking needs it
-            stmt = stmt.outerjoin(match.outerjoin, match.outerjoin.c.id == Product.id)
-        if match.where is not None:
-            stmt = stmt.where(match.where)
-        rank = match.rank
-
-    if cq.sort == "relevance" and rank is not None:
-        return stmt.order_by(*rank, Product.id.desc())
-    if cq.sort == "price_asc":
-        return stmt.order_by(Product.price_fen, Product.id.desc())
-    if cq.sort == "price_desc":
-        return stmt.order_by(Product.price_fen.desc(), Product.id.desc())
-    return stmt.order_by(Product.created_at.desc(), Product.id.desc())
-
-
-def _with_index_scans(pieces: search.Pieces | None, compute):
-    """Run `compute()` with PostgreSQL's sequential scans and nested loops off when it
-    searches text.
-
-    With synonyms a query ORs many terms; PostgreSQL then estimates so many matches that it
-    prefers a parallel sequential scan (1.6 s at 100,000 products when the tsvector was an
-    expression, against 0.15 s through the GIN index). With sequential scans off it joined the
-    20 shops in a nested loop, probing the GIN index once per shop (325 ms for 刺绣 and its
-    synonyms with a price filter); a hash join probes it once (33 ms). SET LOCAL lasts to the
-    end of the transaction, so both are switched back on at once (a failure rolls them back)."""
-    if not pieces or db.engine.dialect.name != "postgresql":
-        return compute()
-    db.session.execute(text("SET LOCAL enable_seqscan = off; SET LOCAL enable_nestloop = off"))
-    result = compute()
-    db.session.execute(text("SET LOCAL enable_seqscan = on; SET LOCAL enable_nestloop = on"))
-    return result
-
-
-def _limits_pay_off(pieces: search.Pieces | None) -> bool:
-    """Whether counting (and grouping for facets) only the first N matches is cheaper than
-    counting them all. It is, by far, for filters alone (100,000 products: 2 ms against
-    300 ms), and now for a text search on PostgreSQL too: while the tsvector was an expression
-    over `search_tokens`, a LIMIT made the planner walk a btree index and rebuild it for
-    each row (236 ms for 1,001 matches of 刺绣); over the stored column (migration 0019) the
-    same count takes 22 ms, against 142 ms to count all 13,462."""
-    return True
-
-
 class ProductPage(Pagination):
     """A page of products whose ids and total were found (or remembered) beforehand.
     `estimated`: there are more matches than were counted; `total` is then a lower bound
@@ -244,31 +118,44 @@ def list_products(cq: CatalogQuery, per_page: int, *, artisan_id: int | None = N
     and visibility always current; a product hidden meanwhile just drops off the page) and
     their cards come from the shared card cache (cards.py)."""
     pieces = searching.query_pieces(cq.q) if cq.q else None
+    if indexed.enabled():  # exact counts, nothing cached (market/catalog/indexed.py)
+        ids, total = ([], 0) if cq.q and not pieces else indexed.find(
+            cq, pieces, per_page, artisan_id=artisan_id, brand_id=_brand_id(cq.brand))
+        return ProductPage(page=cq.page, per_page=per_page, max_per_page=None, error_out=False,
+                           items=cards.card_stamps(ids), total=total, estimated=False)
     key = cache_key("catalog-page", pieces, cq.category, cq.brand,
                     cq.district, cq.min_fen, cq.max_fen, cq.sort, cq.page, per_page, artisan_id)
     offset = (cq.page - 1) * per_page
     cap = offset + max(int(current_app.config.get("COUNT_EXACT_MAX", 1000)), per_page)
 
     def find() -> tuple[list[int], int, bool]:
-        stmt = _listing_statement(cq, artisan_id, pieces)
+        stmt = sql_listing.listing_statement(cq, artisan_id, pieces)
         if stmt is None:
             return [], 0, False
         ids = list(db.session.scalars(stmt.with_only_columns(Product.id).limit(per_page).offset(offset)))
         if not ids and cq.page == 1:
             return ids, 0, False
         matches = stmt.order_by(None).with_only_columns(Product.id)
-        if not _limits_pay_off(pieces):  # counted exactly: cheaper here (see _limits_pay_off)
+        if not sql_listing.limits_pay_off(pieces):  # counted exactly: cheaper here (see _limits_pay_off)
             return ids, db.session.scalar(select(func.count()).select_from(matches.subquery())) or 0, False
         total = db.session.scalar(select(func.count()).select_from(matches.limit(cap + 1).subquery())) or 0
         return ids, min(total, cap), total > cap
 
     ids, total, estimated = remember(key, int(current_app.config.get("CATALOG_CACHE_SECONDS", 0)),
-                                     lambda: _with_index_scans(pieces, find))
+                                     lambda: sql_listing.with_index_scans(pieces, find))
     # Stamps, not products: the cards are rendered from the shared card cache (cards.py),
     # and only products whose card is not there are loaded.
     items = cards.card_stamps(ids)
     return ProductPage(page=cq.page, per_page=per_page, max_per_page=None, error_out=False, items=items,
                        total=total, estimated=estimated)
+
+
+def _brand_id(slug: str | None) -> int | None:
+    """The id of the brand with `slug` for the index's filter; when unknown, -2, which no
+    product has (the index keeps -1 for "no brand")."""
+    if not slug:
+        return None
+    return next((b.id for b in brand_choices() if b.slug == slug), -2)
 
 
 def get_public_product(product_id: int) -> Product | None:
@@ -358,6 +245,12 @@ def facet_counts(cq: CatalogQuery, *, artisan_id: int | None = None) -> Facets:
     found: true lower bounds, shown as "600+" (as large shops do), and a value that only
     appears further down is not offered."""
     pieces = searching.query_pieces(cq.q) if cq.q else None
+    if indexed.enabled():
+        if cq.q and not pieces:
+            return Facets([], [], [], [], False)
+        counts = indexed.facet_counts(cq, pieces, artisan_id=artisan_id, brand_id=_brand_id(cq.brand))
+        counts["price"] = {PRICE_BANDS[i]: n for i, n in counts.pop("band").items()}
+        return _facets_from(counts, approximate=False)
     sample = max(int(current_app.config.get("FACET_EXACT_MAX", 2000)), 1)
     key = cache_key("catalog-facets", pieces, cq.category, cq.brand, cq.district, cq.min_fen, cq.max_fen,
                     artisan_id, sample)
@@ -367,21 +260,21 @@ def facet_counts(cq: CatalogQuery, *, artisan_id: int | None = None) -> Facets:
                   for i, (low, high) in enumerate(PRICE_BANDS)])
 
     def compute() -> list[tuple]:
-        stmt = _listing_statement(cq, artisan_id, pieces)
+        stmt = sql_listing.listing_statement(cq, artisan_id, pieces)
         if stmt is None:
             return []
         matches = stmt.order_by(None).with_only_columns(
             Product.category.label("category"), Product.brand_id.label("brand_id"),
             Artisan.district.label("district"), band.label("band"),
         )
-        matches = (matches.limit(sample + 1) if _limits_pay_off(pieces) else matches).subquery()
+        matches = (matches.limit(sample + 1) if sql_listing.limits_pay_off(pieces) else matches).subquery()
         grouped = select(matches.c.category, matches.c.brand_id, matches.c.district, matches.c.band,
                          func.count()).group_by(matches.c.category, matches.c.brand_id, matches.c.district,
                                                 matches.c.band)
         return [tuple(r) for r in db.session.execute(grouped)]
 
     rows = remember(key, int(current_app.config.get("CATALOG_CACHE_SECONDS", 0)),
-                    lambda: _with_index_scans(pieces, compute))
+                    lambda: sql_listing.with_index_scans(pieces, compute))
     # One match past the sample was read to know there are more; every count of a subset
     # is still a lower bound of the true one.
     approximate = sum(r[-1] for r in rows) > sample
@@ -394,6 +287,11 @@ def facet_counts(cq: CatalogQuery, *, artisan_id: int | None = None) -> Facets:
         counts["district"][district] = counts["district"].get(district, 0) + n
         price_band = PRICE_BANDS[band_index]
         counts["price"][price_band] = counts["price"].get(price_band, 0) + n
+    return _facets_from(counts, approximate)
+
+
+def _facets_from(counts: dict[str, dict], approximate: bool) -> Facets:
+    """Facets from counts per category, brand id, district and price band (a PRICE_BANDS item)."""
     brands = {b.id: b for b in brand_choices()} if counts["brand"] else {}
 
     def values(name, label_of, args_of, order):

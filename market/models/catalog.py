@@ -84,6 +84,8 @@ class Product(db.Model):
         # A category's listing sorted by price or date reads only that category (issue 15).
         Index("ix_products_category_status_price", "category", "status", "price_fen"),
         Index("ix_products_category_status_created", "category", "status", "created_at"),
+        # The listing index's freshness check: "products changed since" (market.catalog.indexed).
+        Index("ix_products_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

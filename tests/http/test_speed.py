@@ -121,7 +121,8 @@ def test_a_new_image_touches_the_product_so_its_card_changes(app, make_artisan, 
 
 
 def test_a_count_above_the_threshold_is_shown_as_a_lower_bound(app, client, make_artisan, make_product):
-    app.config.update(PRODUCTS_PER_PAGE=2, COUNT_EXACT_MAX=3)
+    # The SQL path's cap; the in-process listing index counts exactly (below).
+    app.config.update(PRODUCTS_PER_PAGE=2, COUNT_EXACT_MAX=3, LISTING_INDEX=False)
     shop = make_artisan()
     for i in range(7):
         make_product(shop, title=f"刺绣{i}")
@@ -136,6 +137,11 @@ def test_a_count_above_the_threshold_is_shown_as_a_lower_bound(app, client, make
     # Few matches: exact.
     html = client.get("/products?q=刺绣1").get_data(as_text=True)
     assert "+" not in re.search(r'id="result-count">([^<]+)<', html).group(1)
+    # From the in-process index the count is exact on every page.
+    app.config["LISTING_INDEX"] = True
+    html = client.get("/products").get_data(as_text=True)
+    count = re.search(r'id="result-count">([^<]+)<', html).group(1)
+    assert "7" in count and "+" not in count
 
 
 def test_buffered_search_counts_are_exact_once_written(app):
