@@ -95,7 +95,7 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
 
     def __init__(self, phrases=None, bank="needs_zh", thesaurus=None, ngram_range=(1, 3),
                  threshold=NEEDS_THRESHOLD, top_threshold=0.2, max_labels=3, lr_weight=0.7,
-                 lr_C=5.0, negation=True):
+                 lr_C=50.0, negation=True):
         self.phrases = phrases
         self.bank = bank
         self.thesaurus = thesaurus
