@@ -1,6 +1,8 @@
 """Choose the text-to-needs threshold WITHOUT the evaluation set.
 
     python -m matching.operating_point [--folds 5] [--seed 0] [--min-precision 0.8] [--json]
+    python -m matching.operating_point --readers      (the readers' weights, hand-written requests)
+    python -m matching.operating_point --report FILE  (read a `codes | text` file; chooses nothing)
 
 Two kinds of development requests, both the project's own, pooled:
 
@@ -126,6 +128,36 @@ def _curve(per_t) -> list[dict]:
              "recall": round(float(np.mean(r)), 4)} for t, (p, r) in per_t.items()]
 
 
+def report(requests: list[tuple[str, set]], tagger=None) -> dict:
+    """Per-request precision and recall of `tagger` (default: the shipped one) at its threshold."""
+    tagger = tagger if tagger is not None else NeedsTagger().fit()
+    found = tagger.predict([text for text, _ in requests])
+    precision = [len(set(f) & n) / len(f) if f else 0.0 for (_, n), f in zip(requests, found, strict=True)]
+    recall = [len(set(f) & n) / len(n) for (_, n), f in zip(requests, found, strict=True)]
+    return {"requests": len(requests), "threshold": tagger.threshold,
+            "precision": round(float(np.mean(precision)), 4), "recall": round(float(np.mean(recall)), 4)}
+
+
+READERS = tuple((w, c) for w in (0.0, 0.5, 0.7, 1.0) for c in (5.0, 20.0, 50.0))
+
+
+def compare_readers(readers=READERS, thresholds=(0.35, 0.5, 0.6)) -> list[dict]:
+    """Per-request P/R on the hand-written development requests for each (lr_weight, lr_C)."""
+    requests = development_requests()
+    rows = []
+    for weight, c in readers:
+        if weight == 0.0 and c != readers[0][1]:
+            continue  # C means nothing without the linear reader
+        tagger = NeedsTagger(lr_weight=weight, lr_C=c).fit()
+        row = {"lr_weight": weight, "lr_C": c, "at": {}}
+        for t in thresholds:
+            tagger.threshold = t
+            got = report(requests, tagger)
+            row["at"][t] = (got["precision"], got["recall"])
+        rows.append(row)
+    return rows
+
+
 def choose(curve: list[dict], min_precision: float = 0.8) -> dict:
     ok = [c for c in curve if c["precision"] >= min_precision]
     if ok:
@@ -145,7 +177,28 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--min-precision", type=float, default=0.8)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--readers", action="store_true",
+                        help="compare the readers' weights on the hand-written development requests")
+    parser.add_argument("--report", metavar="FILE",
+                        help="per-request precision/recall of the shipped tagger on a `codes | text` file")
     args = parser.parse_args(argv)
+    if args.report:
+        from .schema import DIFFICULTIES
+        try:
+            with open(args.report, encoding="utf-8") as handle:
+                requests = parse_requests(handle.read(), DIFFICULTIES)
+        except (OSError, ValueError) as error:
+            parser.error(f"--report {args.report}: {error}")
+        got = report(requests)
+        print(json.dumps(got) if args.json else
+              f"{got['requests']} requests, threshold {got['threshold']}: precision {got['precision']:.3f}, "
+              f"recall {got['recall']:.3f} per request")
+        return 0
+    if args.readers:
+        for row in compare_readers():
+            print(f"lr_weight {row['lr_weight']:.1f} lr_C {row['lr_C']:>4.0f}: " + ", ".join(
+                f"{t}: {p:.3f}/{r:.3f}" for t, (p, r) in row["at"].items()))
+        return 0
     if args.folds < 2:
         parser.error("--folds must be at least 2")
     result = cross_validate(args.folds, args.seed)
