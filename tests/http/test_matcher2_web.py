@@ -211,3 +211,24 @@ def test_request_refit_runs_inline_without_redis(make_user, team):
     db.session.commit()
     request_refit()
     assert db.session.scalar(select(func.count()).select_from(MatcherModel)) >= min(before + 1, 3)
+
+
+def test_a_runner_up_without_a_clause_of_its_own_is_not_asked(make_user, team):
+    from market.mentoring.services.needs import ASK_CONFIDENCE, read_needs
+
+    class Tagger:
+        def tag(self, text):
+            return [("e_commerce", 0.95), ("live_streaming", 0.9)]
+
+    class Matcher:
+        tagger_ = Tagger()
+
+        def infer_needs(self, request):  # both confident; branding only a runner-up
+            return {"live_streaming": 0.9, "branding": ASK_CONFIDENCE + 0.1}
+
+    case = services.file_case(make_user(("entrepreneur",)), case_data(difficulties=["e_commerce"],
+                                                                      description=TEXT))
+    db.session.execute(CaseInferredNeed.__table__.delete().where(CaseInferredNeed.case_id == case.id))
+    db.session.commit()
+    rows = read_needs(case, matcher=Matcher())
+    assert [r.code for r in rows] == ["live_streaming"]

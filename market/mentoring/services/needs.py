@@ -16,7 +16,7 @@ from matching.schema import DIFFICULTIES
 from matching.text import NEEDS_THRESHOLD
 
 # Only needs read with at least this confidence are put to her: the tagger's operating point
-# (chosen by cross-validation on the phrase bank, `python -m matching.operating_point`).
+# (chosen on the project's own development requests, `python -m matching.operating_point`).
 ASK_CONFIDENCE = NEEDS_THRESHOLD
 MAX_PHRASE = 200
 
@@ -35,8 +35,13 @@ def read_needs(case: Case, matcher=None) -> list[CaseInferredNeed]:
     except ValueError as exc:
         log.warning("case %s: needs not read: %s", case.id, exc)
         return []
+    # Ask only what the tagger would tag: a need beyond the best one must be the best need of
+    # a clause of its own (a runner-up in the clause that said another need is not asked).
+    tagger = getattr(matcher, "tagger_", None)
+    said = {code for code, _ in tagger.tag(case.description)} if hasattr(tagger, "tag") else None
     rows = [CaseInferredNeed(case_id=case.id, code=code, confidence=round(float(conf), 4), status="pending")
-            for code, conf in found.items() if conf >= ASK_CONFIDENCE and code in DIFFICULTIES]
+            for code, conf in found.items()
+            if conf >= ASK_CONFIDENCE and code in DIFFICULTIES and (said is None or code in said)]
     db.session.add_all(rows)
     db.session.commit()
     return rows
