@@ -102,6 +102,9 @@ def init_app(app: Flask) -> None:
     app.after_request(store_cached_page)
     # After CSRFProtect.init_app (create_app calls it first): tokens become holes in shells.
     app.jinja_env.globals.update(csrf_token=csrf_token_or_hole, user_nav=user_nav, flash_area=flash_area)
+    # CSRFProtect also puts its generate_csrf into every template's context, which wins over
+    # globals: replaced here, or a shell would keep the token of whoever rendered it.
+    app.context_processor(_csrf_in_templates)
 
     if app.config.get("BENCH_HELLO_ROUTE"):
         # The benchmarks' baseline: everything a page pays for (WSGI, the app's hooks),
@@ -176,6 +179,10 @@ def _punching() -> bool:
 def csrf_token_or_hole():
     """`csrf_token()` in templates: the reader's own token, or a hole in a shared shell."""
     return Markup(HOLE_CSRF) if _punching() else readers.csrf_token()
+
+
+def _csrf_in_templates() -> dict:
+    return {"csrf_token": csrf_token_or_hole}
 
 
 def user_nav() -> Markup:

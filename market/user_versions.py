@@ -139,14 +139,31 @@ def _named_users(statement) -> list:
     return found
 
 
+def _inserted_users(state, statement) -> list:
+    """The user column's values in a Core `insert()` (`.values(user_id=...)` or the
+    parameters passed with it)."""
+    column = USER_COLUMNS[statement.table.name]
+    params = state.parameters
+    rows = params if isinstance(params, list) else [params] if params else []
+    found = [row[column] for row in rows if isinstance(row, dict) and column in row]
+    if not found:
+        try:
+            compiled = statement.compile(dialect=state.session.get_bind().dialect)
+            if column in compiled.params:
+                found.append(compiled.params[column])
+        except Exception:  # noqa: BLE001  unknown: everyone's headers are made again
+            return []
+    return found
+
+
 def _do_orm_execute(state) -> None:
-    if not (state.is_update or state.is_delete):
+    if not (state.is_update or state.is_delete or state.is_insert):
         return
     statement = state.statement
     table = getattr(getattr(statement, "table", None), "name", None)
     if table not in USER_COLUMNS:
         return
-    named = _named_users(statement)
+    named = _inserted_users(state, statement) if state.is_insert else _named_users(statement)
     touch(state.session, *(named or [EVERYONE]))
 
 
