@@ -118,7 +118,6 @@ def cached_reader(locale: str) -> Reader | None:
         if reader is None:
             return None
         local.set(key, reader, _seconds())
-    g.fast_reader_id = user_id
     return reader
 
 
