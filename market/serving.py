@@ -8,14 +8,15 @@ PAGE_CACHE_SECONDS. A page whose rendering touched the session (a form with a CS
 a flash message) or set a cookie is never stored. Adding to the cart and checkout check
 stock on their own.
 
-Signed-in pages (hole punching): the same catalogue pages (home, list, search, artisan, brand;
-their bodies hold nothing about who is looking) are cached for signed-in readers too, as a
-shell with holes where the per-user parts go: the header's menu (name, cart count, unread
-count, the log-out form), flash messages and every CSRF token. Each request loads its user,
-fetches the shell and fills the holes with her own parts, so one user's name, cart or token
-is never in the shared copy. Holes are HTML comments, which escaped page text can never
-contain (Jinja escapes `<`). The product page stays rendered per reader (reviews she may
-write, the owner's and staff's forms).
+Signed-in pages (hole punching): the same catalogue pages (home, list, search, product,
+artisan, brand; their bodies hold nothing about who is looking) are cached for signed-in
+readers too, as a shell with holes where the per-user parts go: the header's menu (name, cart
+count, unread count, the log-out form), flash messages and every CSRF token. Each request
+fills the holes with her own parts, so one user's name, cart or token is never in the shared
+copy; her header comes from market.readers (no SQL) when it is cached for her session and
+version, else from the database. Holes are HTML comments, which escaped page text can never
+contain (Jinja escapes `<`). A product page with something for this reader alone (staff's
+forms, the owner's, her own review link) is rendered for her and never stored.
 
 Static files:
 `url_for('static', filename=...)` (what every template uses) adds `?v=<content hash>`.
