@@ -29,6 +29,7 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app, g, session
+from flask_login.signals import session_protected
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
@@ -71,12 +72,18 @@ def _reader_key(token: str, user_id: int, versions: tuple[str, str], locale: str
 
 
 def _session_protection_holds() -> bool:
-    """Flask-Login's session protection would pass this request unchanged (else the slow path
-    lets Flask-Login decide: mark the session not fresh, or end it)."""
+    """Flask-Login's session protection, as its loader applies it: a request from another
+    address or browser than the login's marks the session not fresh ("basic", or a permanent
+    session) and goes on, or ends the session ("strong": False here, the slow path ends it)."""
     mode = current_app.config.get("SESSION_PROTECTION", login_manager.session_protection)
-    if mode not in ("basic", "strong"):
+    if mode not in ("basic", "strong") or session.get("_id") == login_manager._session_identifier_generator():
         return True
-    return session.get("_id") == login_manager._session_identifier_generator()
+    if mode == "basic" or session.permanent:
+        if session.get("_fresh") is not False:
+            session["_fresh"] = False
+        session_protected.send(current_app._get_current_object())
+        return True
+    return False
 
 
 def _user_of_token(token: str) -> int | None:

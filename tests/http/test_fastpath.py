@@ -95,6 +95,13 @@ def test_a_signed_in_shell_page_and_product_page_run_no_sql(cached_app, make_use
         html = _from_cache(a, path)
         assert "林爱丽" in html and _cart(html) == 2 and "sm-hole" not in html, path
     assert "竹编果篮" in _from_cache(a, f"/products/{other.id}")
+    # Another browser string than at login (Flask-Login's "basic" protection): still her page,
+    # from the cache, and the session is marked not fresh as Flask-Login would.
+    with statements() as seen:
+        resp = a.get("/products", headers={"User-Agent": "another-browser/1.0"})
+    assert seen == [] and "林爱丽" in resp.get_data(as_text=True)
+    with a.session_transaction() as sess:
+        assert sess.get("_fresh") is False
 
 
 def test_every_change_to_her_header_is_on_the_very_next_page(cached_app, make_user, make_artisan, make_product):
