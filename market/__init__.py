@@ -65,6 +65,9 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     from market.db_events import install_sqlite_pragmas
 
     install_sqlite_pragmas(app)
+    from market import user_versions
+
+    user_versions.install()  # cached headers follow every change to what they show
 
     _register_blueprints(app)
     _register_template_helpers(app)

@@ -191,6 +191,10 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "SEARCH_COUNT_FLUSH_SECONDS": (float, 10.0),
     # Pages for visitors without a session are shared for this long (0: off); market.serving.
     "PAGE_CACHE_SECONDS": (int, 30),
+    # A signed-in reader's rendered header (name, cart, unread count, menu) is kept per session
+    # for at most this long (0: off); every change to what it shows makes a new key at once
+    # (market.user_versions), this is only the safety net should a change's bump be lost.
+    "READER_CACHE_SECONDS": (int, 120),
     # Search (market/catalog/searching.py): synonyms and typo correction (0: the literal
     # words only); how often a process checks whether its search vocabulary is stale;
     # how long each process keeps the staff's synonym groups and popular searches; over how

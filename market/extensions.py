@@ -30,5 +30,15 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@limiter.request_filter
+def _reads_are_not_limited() -> bool:
+    """Every limit here is on POST (login, checkout, answers, uploads) and there is no default
+    limit, so a GET, HEAD or OPTIONS request skips resolving limits (a tenth of a bare request's
+    cost). Setting RATELIMIT_DEFAULT (or a limit on a GET route) needs this filter gone."""
+    from flask import current_app, request
+
+    return request.method in ("GET", "HEAD", "OPTIONS") and not current_app.config.get("RATELIMIT_DEFAULT")
 # Shared by all app servers when CACHE_TYPE is RedisCache; see market.caching for how it is used.
 cache = Cache()

@@ -53,6 +53,7 @@ REQUEST_LATENCY = Histogram(
     ["method", "endpoint", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+_LATENCY_BY_LABELS: dict[tuple[str, str, int], object] = {}
 ORDERS_PLACED = Counter("market_orders_placed_total", "Orders placed at checkout (stock reserved).")
 ORDERS_PAID = Counter("market_orders_paid_total", "Orders whose payment succeeded.")
 PAYMENTS_DECLINED = Counter("market_payments_declined_total", "Payments declined or failed, by reason.", ["reason"])
@@ -186,7 +187,11 @@ def _after_request(response: Response) -> Response:
         elapsed = time.perf_counter() - started
         endpoint = request.endpoint or "unmatched"  # a label per route, never per raw path
         status = response.status_code
-        REQUEST_LATENCY.labels(request.method, endpoint, str(status)).observe(elapsed)
+        labels = (request.method, endpoint, status)
+        child = _LATENCY_BY_LABELS.get(labels)
+        if child is None:  # labels() validates and locks each time: once per combination instead
+            child = _LATENCY_BY_LABELS.setdefault(labels, REQUEST_LATENCY.labels(request.method, endpoint, str(status)))
+        child.observe(elapsed)
         cfg = current_app.config
         if cfg.get("LOG_FORMAT") == "json":
             urgent = status >= 500 or elapsed * 1000 >= float(cfg.get("ACCESS_LOG_SLOW_MS", 1000))

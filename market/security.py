@@ -25,6 +25,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 
@@ -64,19 +65,44 @@ def content_security_policy(js_url: str, api_base: str) -> str:
     return "; ".join(f"{k} {v}" for k, v in directives.items())
 
 
+@lru_cache(maxsize=16)
+def _default_headers(js_url: str, api_base: str, hsts: str | None) -> tuple[tuple[str, str], ...]:
+    headers = [("Content-Security-Policy", content_security_policy(js_url, api_base)),
+               ("X-Frame-Options", "DENY"), ("X-Content-Type-Options", "nosniff"),
+               ("Referrer-Policy", "strict-origin-when-cross-origin")]
+    if hsts:
+        headers.append(("Strict-Transport-Security", hsts))
+    return tuple(headers)
+
+
 def _security_headers(response: Response) -> Response:
     cfg = current_app.config
+    hsts = (f"max-age={int(cfg['HSTS_SECONDS'])}; includeSubDomains"
+            if cfg.get("ENV_NAME") == "production" and cfg.get("HSTS_SECONDS") else None)
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(stripe_js_url(cfg), cfg["STRIPE_API_BASE"]))
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    if cfg.get("ENV_NAME") == "production" and cfg.get("HSTS_SECONDS"):
-        headers.setdefault("Strict-Transport-Security", f"max-age={int(cfg['HSTS_SECONDS'])}; includeSubDomains")
+    # One pass over what the view set (usually nothing of these) instead of a scan per header.
+    present = {key.lower() for key, _value in headers.items()}
+    for name, value in _default_headers(stripe_js_url(cfg), cfg["STRIPE_API_BASE"], hsts):
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer built once per secret
+    instead of twice per request (building one also serialises an empty dict to probe it)."""
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = app.extensions.get("session_serializer")
+        if cached is None or cached[0] != keys:
+            cached = (keys, super().get_signing_serializer(app))
+            app.extensions["session_serializer"] = cached
+        return cached[1]
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     x_for, x_proto = int(app.config.get("PROXY_FIX_X_FOR") or 0), int(app.config.get("PROXY_FIX_X_PROTO") or 0)
     if x_for or x_proto:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_proto, x_host=0, x_port=0, x_prefix=0)

@@ -8,14 +8,15 @@ PAGE_CACHE_SECONDS. A page whose rendering touched the session (a form with a CS
 a flash message) or set a cookie is never stored. Adding to the cart and checkout check
 stock on their own.
 
-Signed-in pages (hole punching): the same catalogue pages (home, list, search, artisan, brand;
-their bodies hold nothing about who is looking) are cached for signed-in readers too, as a
-shell with holes where the per-user parts go: the header's menu (name, cart count, unread
-count, the log-out form), flash messages and every CSRF token. Each request loads its user,
-fetches the shell and fills the holes with her own parts, so one user's name, cart or token
-is never in the shared copy. Holes are HTML comments, which escaped page text can never
-contain (Jinja escapes `<`). The product page stays rendered per reader (reviews she may
-write, the owner's and staff's forms).
+Signed-in pages (hole punching): the same catalogue pages (home, list, search, product,
+artisan, brand; their bodies hold nothing about who is looking) are cached for signed-in
+readers too, as a shell with holes where the per-user parts go: the header's menu (name, cart
+count, unread count, the log-out form), flash messages and every CSRF token. Each request
+fills the holes with her own parts, so one user's name, cart or token is never in the shared
+copy; her header comes from market.readers (no SQL) when it is cached for her session and
+version, else from the database. Holes are HTML comments, which escaped page text can never
+contain (Jinja escapes `<`). A product page with something for this reader alone (staff's
+forms, the owner's, her own review link) is rendered for her and never stored.
 
 Static files:
 `url_for('static', filename=...)` (what every template uses) adds `?v=<content hash>`.
@@ -35,10 +36,10 @@ from pathlib import Path
 from flask import Flask, Response, current_app, g, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from market.caching import cache_key
+from market import readers
+from market.caching import cache_key, local_cache
 from market.extensions import cache
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,9 @@ def init_app(app: Flask) -> None:
     app.after_request(store_cached_page)
     # After CSRFProtect.init_app (create_app calls it first): tokens become holes in shells.
     app.jinja_env.globals.update(csrf_token=csrf_token_or_hole, user_nav=user_nav, flash_area=flash_area)
+    # CSRFProtect also puts its generate_csrf into every template's context, which wins over
+    # globals: replaced here, or a shell would keep the token of whoever rendered it.
+    app.context_processor(_csrf_in_templates)
 
     if app.config.get("BENCH_HELLO_ROUTE"):
         # The benchmarks' baseline: everything a page pays for (WSGI, the app's hooks),
@@ -162,7 +166,8 @@ def store_cached_page(response: Response) -> Response:
 
 # ---- shells for signed-in readers (hole punching) ------------------------------------------
 
-SHELL_ENDPOINTS = frozenset({"catalog.home", "catalog.products", "catalog.artisan", "catalog.brand"})
+SHELL_ENDPOINTS = frozenset({"catalog.home", "catalog.products", "catalog.product", "catalog.artisan",
+                             "catalog.brand"})
 HOLE_USER = "<!--sm-hole:user-->"
 HOLE_FLASHES = "<!--sm-hole:flashes-->"
 HOLE_CSRF = "<!--sm-hole:csrf-->"
@@ -174,7 +179,11 @@ def _punching() -> bool:
 
 def csrf_token_or_hole():
     """`csrf_token()` in templates: the reader's own token, or a hole in a shared shell."""
-    return Markup(HOLE_CSRF) if _punching() else generate_csrf()
+    return Markup(HOLE_CSRF) if _punching() else readers.csrf_token()
+
+
+def _csrf_in_templates() -> dict:
+    return {"csrf_token": csrf_token_or_hole}
 
 
 def user_nav() -> Markup:
@@ -187,31 +196,88 @@ def flash_area() -> Markup:
     return Markup(HOLE_FLASHES) if _punching() else Markup(render_template("_flashes.html"))
 
 
-def fill_holes(shell: str) -> str:
-    """A shell with this request's reader's own menu, messages and CSRF token."""
+def render_for_this_reader_only() -> None:
+    """Called by a view whose page holds something for this reader alone (staff's or the
+    owner's forms, her own review links): rendered whole for her, not stored as a shell."""
     g.pop("punch_holes", None)
-    body = shell.replace(HOLE_USER, render_template("_user_nav.html"), 1)
+    g.pop("shell_key", None)
+
+
+def _fill(shell: str, nav: str) -> str:
+    body = shell.replace(HOLE_USER, nav, 1)
     # Most requests have no message: no template to render then.
     body = body.replace(HOLE_FLASHES, render_template("_flashes.html") if "_flashes" in session else "", 1)
     if HOLE_CSRF in body:
-        body = body.replace(HOLE_CSRF, generate_csrf())
+        body = body.replace(HOLE_CSRF, readers.csrf_token())
     return body
 
 
-def _shell_key() -> str:
-    return cache_key("shell", str(get_locale()), request.full_path)
+def fill_holes(shell: str) -> str:
+    """A shell with this request's reader's own menu, messages and CSRF token, rendered from
+    the database (and her header remembered for her next requests)."""
+    g.pop("punch_holes", None)
+    locale = str(get_locale())
+    g.punch_holes = True  # her header with a CSRF hole: what is remembered holds no token
+    try:
+        nav = render_template("_user_nav.html")
+    finally:
+        g.pop("punch_holes", None)
+    if current_user.is_authenticated:
+        readers.remember_reader(current_user, nav, locale)
+    return _fill(shell, nav)
+
+
+def _shell_key(locale: str) -> str:
+    return cache_key("shell", locale, request.full_path)
+
+
+def _read_shell(key: str):
+    local = local_cache()
+    shell = local.get(key)
+    if shell is None:
+        shell = cache.get(key)
+        if shell is not None:
+            local.set(key, shell, min(_page_cache_seconds(), float(current_app.config.get("LOCAL_CACHE_SECONDS", 5))))
+    return shell
+
+
+def _shell_owner(shell) -> tuple[int | None, str]:
+    """(the shop whose product the page shows, or None; the shell's HTML)."""
+    if isinstance(shell, tuple):
+        return shell[0], shell[1]
+    return None, shell.decode() if isinstance(shell, bytes) else shell
 
 
 def serve_shell():
     """A signed-in GET of a shell page: the shared shell with her parts filled in, or None
-    (the page is rendered, with holes, and stored by store_shell)."""
+    (the page is rendered, with holes, and stored by store_shell). With her header cached
+    (market.readers) a hit runs no SQL at all."""
     if request.method != "GET" or request.endpoint not in SHELL_ENDPOINTS:
         return None
+    product_id = (request.view_args or {}).get("product_id") if request.endpoint == "catalog.product" else None
+    locale = str(get_locale())
+    key = _shell_key(locale)
+    reader = readers.cached_reader(locale)
+    if reader is not None:
+        if product_id is not None and (reader.is_staff or product_id in reader.bought):
+            return None  # her own forms or review links: rendered for her alone
+        try:
+            shell = _read_shell(key)
+        except Exception as exc:  # noqa: BLE001  no cache: render the page
+            log.warning("shell cache read failed: %s", exc)
+            return None
+        if shell is not None:
+            owner, html = _shell_owner(shell)
+            if owner is not None and owner == reader.artisan_id:
+                return None  # her own product: the owner's page
+            response = Response(_fill(html, reader.nav), mimetype="text/html")
+            response.headers["X-Page-Cache"] = "shell-hit"
+            return _private(response)
+    readers.prepare_reader()
     if not current_user.is_authenticated:  # a stale cookie: rendered as usual
         return None
-    key = _shell_key()
     try:
-        shell = cache.get(key)
+        shell = _read_shell(key)
     except Exception as exc:  # noqa: BLE001  no cache: render the page
         log.warning("shell cache read failed: %s", exc)
         return None
@@ -219,7 +285,18 @@ def serve_shell():
         g.punch_holes = True
         g.shell_key = key
         return None
-    response = Response(fill_holes(shell.decode() if isinstance(shell, bytes) else shell), mimetype="text/html")
+    owner, html = _shell_owner(shell)
+    if owner is not None and current_user.artisan is not None and owner == current_user.artisan.id:
+        return None
+    if product_id is not None and current_user.is_staff:
+        return None
+    if product_id is not None:
+        # Her review links: bought products are rendered for her (the view decides).
+        from market.reviews.services import reviewable_lines
+
+        if reviewable_lines(current_user, product_id):
+            return None
+    response = Response(fill_holes(html), mimetype="text/html")
     response.headers["X-Page-Cache"] = "shell-hit"
     return _private(response)
 
@@ -240,8 +317,9 @@ def store_shell(response: Response) -> Response:
     shell = response.get_data(as_text=True)
     # Only a plain page is shared: not an error, nor one whose rendering set a cookie.
     if key is not None and response.status_code == 200 and "Set-Cookie" not in response.headers:
+        owner = g.pop("shell_owner", None)
         try:
-            cache.set(key, shell, timeout=_page_cache_seconds())
+            cache.set(key, (owner, shell) if owner is not None else shell, timeout=_page_cache_seconds())
             response.headers["X-Page-Cache"] = "shell-miss"
         except Exception as exc:  # noqa: BLE001
             log.warning("shell cache write failed: %s", exc)

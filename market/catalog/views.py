@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from market import serving
 from market.auth import role_required
 from market.catalog import cards, moderation, searching, services
 from market.reviews import services as reviews
@@ -83,12 +84,16 @@ def product(product_id: int):
     if page is None:
         abort(404)
     is_staff = bool(viewer and viewer.is_staff)
+    is_owner = bool(viewer and viewer.artisan is not None and viewer.artisan.id == page.product.artisan_id)
+    reviewable = reviews.reviewable_lines(viewer, product_id) if page.public else []
+    if is_staff or is_owner or reviewable:
+        serving.render_for_this_reader_only()
+    else:  # a shell shared by signed-in readers: the owner of this shop is served her own page
+        g.shell_owner = page.product.artisan_id
     return render_template(
         "catalog/product.html", product=page.product, page=page,
         reviews=reviews.product_reviews(product_id, include_hidden=is_staff),
-        reviewable=reviews.reviewable_lines(viewer, product_id) if page.public else [],
-        reviewer_name=reviews.reviewer_name, is_staff=is_staff,
-        is_owner=bool(viewer and viewer.artisan is not None and viewer.artisan.id == page.product.artisan_id),
+        reviewable=reviewable, reviewer_name=reviews.reviewer_name, is_staff=is_staff, is_owner=is_owner,
     )
 
 

@@ -1,0 +1,262 @@
+"""The signed-in fast path (market.readers, market.user_versions): a shell page served to a
+signed-in reader from the caches runs no SQL, and yet every change to what her header shows is
+on the very next page, an ended session never gets her header, and two readers alternating
+never see each other's parts."""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from market.extensions import cache, db
+from tests.support import DEFAULT_PASSWORD, client_with_cookies, cookie, login, mark_paid, place
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def cached_app(app):
+    """Production's caches: a shared cache (SimpleCache standing in for Redis), shells, the
+    per-process copy and cached headers."""
+    app.config.update(CATALOG_CACHE_SECONDS=60, CARD_CACHE_SECONDS=300, LOCAL_CACHE_SECONDS=5,
+                      PAGE_CACHE_SECONDS=30, READER_CACHE_SECONDS=120)
+    cache.init_app(app, config={"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 60})
+    yield app
+    cache.init_app(app, config={"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True})
+
+
+@contextmanager
+def statements():
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def _from_cache(client, path: str = "/products") -> str:
+    """The page, after making sure it comes from the caches alone: the first request learns
+    whose session it is, the second stores her header, the third runs no SQL."""
+    client.get(path), client.get(path)
+    with statements() as seen:
+        resp = client.get(path)
+    assert resp.status_code == 200 and resp.headers["X-Page-Cache"] == "shell-hit", path
+    assert seen == [], (path, seen)
+    return resp.get_data(as_text=True)
+
+
+def _next_page(client, path: str = "/products") -> str:
+    resp = client.get(path)
+    assert resp.status_code == 200
+    return resp.get_data(as_text=True)
+
+
+def _cart(html: str) -> int:
+    return int(re.search(r'id="cart-count">(\d+)<', html).group(1))
+
+
+def _unread(html: str) -> int:
+    m = re.search(r'id="unread-count"[^>]*>(\d+)<', html)
+    return int(m.group(1)) if m else 0
+
+
+def _delivered_line(buyer, product):
+    from market.orders import operations
+
+    order = place(buyer, {product: 1})
+    mark_paid(order)
+    db.session.expire_all()
+    sub = order.sub_orders[0]
+    operations.ship(product.artisan.user, sub.id, "顺丰", "SF1234567890")
+    operations.deliver(product.artisan.user, sub.id)
+    db.session.expire_all()
+    return order.lines[0]
+
+
+def _signed_in(html: str) -> bool:
+    return 'action="/account/logout"' in html
+
+
+def test_a_signed_in_shell_page_and_product_page_run_no_sql(cached_app, make_user, make_artisan, make_product):
+    shop = make_artisan(name="海边绣坊")
+    fan, other = make_product(shop, title="手工刺绣团扇", price_fen=1000), make_product(shop, title="竹编果篮")
+    alice = make_user(name="林爱丽")
+    a = cached_app.test_client()
+    assert login(a, alice).status_code == 302
+    assert a.post("/cart/add", data={"product_id": fan.id, "quantity": 2}).status_code == 302
+    for path in ("/", "/products", "/products?q=团扇", f"/products/{other.id}", f"/artisans/{shop.id}"):
+        html = _from_cache(a, path)
+        assert "林爱丽" in html and _cart(html) == 2 and "sm-hole" not in html, path
+    assert "竹编果篮" in _from_cache(a, f"/products/{other.id}")
+    # Another browser string than at login (Flask-Login's "basic" protection): still her page,
+    # from the cache, and the session is marked not fresh as Flask-Login would.
+    with statements() as seen:
+        resp = a.get("/products", headers={"User-Agent": "another-browser/1.0"})
+    assert seen == [] and "林爱丽" in resp.get_data(as_text=True)
+    with a.session_transaction() as sess:
+        assert sess.get("_fresh") is False
+
+
+def test_every_change_to_her_header_is_on_the_very_next_page(cached_app, make_user, make_artisan, make_product):
+    from market.accounts import services as accounts
+    from market.notifications.service import notify
+
+    product = make_product(make_artisan(), title="手工刺绣团扇", stock=10)
+    staff = make_user(("staff",), name="值班员")
+    alice = make_user(name="林爱丽")
+    a = cached_app.test_client()
+    login(a, alice)
+
+    assert _cart(_from_cache(a)) == 0
+    a.post("/cart/add", data={"product_id": product.id, "quantity": 2})
+    assert _cart(_next_page(a)) == 2
+    assert _cart(_from_cache(a)) == 2
+    a.post("/cart/update", data={"product_id": product.id, "quantity": 3})
+    assert _cart(_next_page(a)) == 3
+    _from_cache(a)
+    a.post("/cart/remove", data={"product_id": product.id})
+    assert _cart(_next_page(a)) == 0
+
+    _from_cache(a)
+    notify(alice, "order_paid", {"number": "SM1"})  # as a background job would, in its own commit
+    db.session.commit()
+    assert _unread(_next_page(a)) == 1
+    _from_cache(a)
+    assert a.post("/notices/read-all").status_code == 302
+    assert _unread(_next_page(a)) == 0
+
+    assert 'href="/staff/"' not in _from_cache(a)
+    accounts.grant_role(staff, alice, "staff", allowed=("staff",))
+    assert 'href="/staff/"' in _next_page(a)
+    _from_cache(a)
+    accounts.revoke_role(staff, alice, "staff", allowed=("staff",))
+    assert 'href="/staff/"' not in _next_page(a)
+    assert 'id="nav-supply"' not in _from_cache(a)
+    accounts.add_role(alice, "entrepreneur")
+    assert 'id="nav-supply"' in _next_page(a)
+
+    _from_cache(a)
+    alice.name = "林新名"
+    db.session.commit()
+    html = _next_page(a)
+    assert "林新名" in html and "林爱丽" not in html
+
+    # A product she received: the link to review it is on her very next view of its page.
+    other = make_product(make_artisan(), title="竹编果篮")
+    assert "write-review" not in _from_cache(a, f"/products/{other.id}")
+    _delivered_line(alice, other)
+    for _ in range(3):
+        resp = a.get(f"/products/{other.id}")
+        assert "write-review" in resp.get_data(as_text=True) and resp.headers.get("X-Page-Cache") is None
+
+
+@pytest.mark.parametrize("how", ["logout", "everywhere", "password", "suspend", "deactivate"])
+def test_an_ended_session_never_gets_her_header_from_the_cache(cached_app, make_user, make_artisan, make_product,
+                                                               how):
+    from market.accounts import admin
+    from market.accounts import services as accounts
+
+    product = make_product(make_artisan(), title="手工刺绣团扇")
+    staff = make_user(("staff",))
+    alice = make_user(name="林爱丽")
+    a = cached_app.test_client()
+    login(a, alice)
+    for path in ("/products", f"/products/{product.id}"):
+        assert "林爱丽" in _from_cache(a, path)
+    captured = cookie(a, cached_app.config["SESSION_COOKIE_NAME"])
+
+    if how == "logout":
+        assert a.post("/account/logout").status_code == 302
+    elif how == "everywhere":
+        accounts.end_all_sessions(alice)
+    elif how == "password":
+        accounts.change_password(alice, DEFAULT_PASSWORD, "blue-river-lantern-9")
+    elif how == "suspend":
+        admin.suspend(staff, alice.id, "测试")
+    else:
+        alice.active = False
+        db.session.commit()
+
+    old = client_with_cookies(cached_app, **{cached_app.config["SESSION_COOKIE_NAME"]: captured})
+    for _ in range(2):
+        for path in ("/products", f"/products/{product.id}"):
+            html = _next_page(old, path)
+            assert "林爱丽" not in html and not _signed_in(html), (how, path)
+    if how == "logout":
+        assert not _signed_in(_next_page(a))
+
+
+def test_two_readers_alternating_get_their_own_header_and_csrf_token(cached_app, make_user, make_artisan,
+                                                                    make_product):
+    from market.notifications.service import notify
+
+    shop = make_artisan()
+    product = make_product(shop, title="手工刺绣团扇", stock=20)
+    alice, bea = make_user(name="林爱丽"), make_user(name="陈蓓蓓")
+    notify(alice, "order_paid", {"number": "SM1"})
+    db.session.commit()
+    a, b = cached_app.test_client(), cached_app.test_client()
+    login(a, alice), login(b, bea)
+    a.post("/cart/add", data={"product_id": product.id, "quantity": 1})
+    b.post("/cart/add", data={"product_id": product.id, "quantity": 3})
+    cached_app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        tokens = {}
+        for _ in range(2):
+            for path in ("/products", f"/products/{product.id}", "/"):
+                for client, name, other, cart, unread in ((a, "林爱丽", "陈蓓蓓", 1, 1), (b, "陈蓓蓓", "林爱丽", 3, 0)):
+                    html = _from_cache(client, path)
+                    assert name in html and other not in html, path
+                    assert _cart(html) == cart and _unread(html) == unread, (path, name)
+                    page_tokens = set(_CSRF.findall(html))
+                    assert len(page_tokens) == 1, path
+                    tokens.setdefault(name, set()).update(page_tokens)
+        assert not tokens["林爱丽"] & tokens["陈蓓蓓"]
+        token_a, token_b = next(iter(tokens["林爱丽"])), next(iter(tokens["陈蓓蓓"]))
+        # Each token works for its owner only.
+        assert a.post("/cart/add", data={"product_id": product.id, "quantity": 1,
+                                         "csrf_token": token_b}).status_code == 400
+        assert a.post("/cart/add", data={"product_id": product.id, "quantity": 1,
+                                         "csrf_token": token_a}).status_code == 302
+        assert b.post("/account/logout", data={"csrf_token": token_b}).status_code == 302
+        assert _cart(_next_page(a)) == 2 and not _signed_in(_next_page(b))
+    finally:
+        cached_app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_product_shells_never_carry_staff_or_owner_parts(cached_app, make_user, make_artisan, make_product):
+    from market.reviews import services as reviews
+
+    shop = make_artisan(name="海边绣坊")
+    product = make_product(shop, title="手工刺绣团扇")
+    buyer = make_user(name="老顾客")
+    reviews.write_review(buyer, _delivered_line(buyer, product).id, stars=5, body="很喜欢")
+    staff = make_user(("staff",), name="值班员")
+    alice = make_user(name="林爱丽")
+    path = f"/products/{product.id}"
+    a, s, owner = cached_app.test_client(), cached_app.test_client(), cached_app.test_client()
+    login(a, alice), login(s, staff), login(owner, shop.user)
+
+    for _ in range(3):
+        for client, who in ((a, "reader"), (s, "staff"), (owner, "owner")):
+            resp = client.get(path)
+            html = resp.get_data(as_text=True)
+            assert resp.status_code == 200 and "很喜欢" in html
+            assert ('id="moderation"' in html) == (who == "staff"), who
+            assert ('class="reply-form"' in html) == (who == "owner"), who
+            if who != "reader":
+                assert resp.headers.get("X-Page-Cache") is None, who  # rendered for her alone
+    assert "林爱丽" in _from_cache(a, path)
+    shells = [str(v) for k, v in cache.cache._cache.items() if "shell" in k]
+    assert shells and not any("moderation" in t or "reply-form" in t or "值班员" in t for t in shells)
+    # Neither a shell nor a cached header holds anyone's CSRF token.
+    stored = shells + [str(v) for k, v in cache.cache._cache.items() if "reader:" in k]
+    assert any("/account/logout" in t for t in stored)
+    assert all(token == "<!--sm-hole:csrf-->" for t in stored for token in _CSRF.findall(t))
