@@ -9,6 +9,7 @@ from market.auth import role_required
 from market.models import Review
 from market.reviews import services
 from market.reviews.forms import ReviewForm
+from market.views_common import run_and_redirect
 
 bp = Blueprint("reviews", __name__)
 
@@ -55,42 +56,23 @@ def write(line_id: int):
 @bp.post("/reviews/<int:review_id>/reply")
 @role_required("artisan")
 def reply(review_id: int):
-    try:
-        services.answer(current_user, review_id, request.form.get("reply", ""))
-    except services.NotFound:
-        abort(404)
-    except services.ReviewError as e:
-        flash(str(e), "error")
-    else:
-        flash(_("Your answer is published."), "success")
-    return redirect(_product_url(review_id))
+    return run_and_redirect(lambda: services.answer(current_user, review_id, request.form.get("reply", "")),
+                            done=_("Your answer is published."), to=lambda: _product_url(review_id),
+                            errors=services.ReviewError, missing=services.NotFound)
 
 
 @bp.post("/staff/reviews/<int:review_id>/hide")
 @role_required("staff")
 def hide(review_id: int):
-    try:
-        services.hide(current_user, review_id, request.form.get("reason", ""))
-    except services.NotFound:
-        abort(404)
-    except services.ReviewError as e:
-        flash(str(e), "error")
-    else:
-        flash(_("The review is hidden."), "success")
-    return redirect(_product_url(review_id))
+    return run_and_redirect(lambda: services.hide(current_user, review_id, request.form.get("reason", "")),
+                            done=_("The review is hidden."), to=lambda: _product_url(review_id),
+                            errors=services.ReviewError, missing=services.NotFound)
 
 
 @bp.post("/staff/reviews/<int:review_id>/restore")
 @role_required("staff")
 def restore(review_id: int):
-    try:
-        services.restore(current_user, review_id)
-    except services.NotFound:
-        abort(404)
-    except services.ReviewError as e:
-        flash(str(e), "error")
-    else:
-        flash(_("The review is visible again."), "success")
-    if request.form.get("back") == "moderation":
-        return redirect(url_for("staff.moderation"))
-    return redirect(_product_url(review_id))
+    back = url_for("staff.moderation") if request.form.get("back") == "moderation" else None
+    return run_and_redirect(lambda: services.restore(current_user, review_id), done=_("The review is visible again."),
+                            to=lambda: back or _product_url(review_id), errors=services.ReviewError,
+                            missing=services.NotFound)
