@@ -52,13 +52,19 @@ def my_grids(user: User) -> list[Area]:
     return list(db.session.scalars(select(Area).where(Area.id.in_(ids), Area.level == "grid").order_by(Area.name)))
 
 
-def assign_grid(staff: User, cadre_id: int, grid_id: int) -> None:
+def _cadre_chosen_by_staff(staff: User, cadre_id: int, what: str) -> User:
+    """Only staff assign (others get NotFound(what)); the cadre must be staff or committee."""
     if not staff.is_staff:
-        raise NotFound("grid")
+        raise NotFound(what)
     cadre = get_row(User, cadre_id)
-    grid = get_row(Area, grid_id)
     if cadre is None or not is_cadre_user(cadre):
         raise OutreachError(_l("Choose a staff member or committee member."))
+    return cadre
+
+
+def assign_grid(staff: User, cadre_id: int, grid_id: int) -> None:
+    cadre = _cadre_chosen_by_staff(staff, cadre_id, "grid")
+    grid = get_row(Area, grid_id)
     if grid is None or grid.level != "grid":
         raise OutreachError(_l("Choose a grid."))
     areas.grant_responsibility(staff, cadre, grid.id)
@@ -96,12 +102,8 @@ def _put_on_list(actor: User, cadre: User, profile: ClientProfile) -> OutreachCo
 
 def assign_contact(staff: User, cadre_id: int, profile_id: int) -> OutreachContact:
     """Staff put a woman (a recorded profile, with or without an account) on a cadre's list."""
-    if not staff.is_staff:
-        raise NotFound("contact")
-    cadre = get_row(User, cadre_id)
+    cadre = _cadre_chosen_by_staff(staff, cadre_id, "contact")
     profile = get_row(ClientProfile, profile_id)
-    if cadre is None or not is_cadre_user(cadre):
-        raise OutreachError(_l("Choose a staff member or committee member."))
     if profile is None or profile.anonymised_at is not None:
         raise OutreachError(_l("Choose a woman."))
     row = _put_on_list(staff, cadre, profile)

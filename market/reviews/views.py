@@ -23,6 +23,12 @@ def _product_url(review_or_id) -> str:
     return url_for("catalog.product", product_id=review.product_id) + "#reviews"
 
 
+def _on_review(review_id: int, call, done: str, back: str | None = None):
+    """Answer, hide or restore: back to the product's reviews (or `back`) with the outcome flashed."""
+    return run_and_redirect(call, done=done, to=lambda: back or _product_url(review_id), errors=services.ReviewError,
+                            missing=services.NotFound)
+
+
 @bp.route("/reviews/new/<int:line_id>", methods=["GET", "POST"])
 @login_required
 def write(line_id: int):
@@ -56,23 +62,20 @@ def write(line_id: int):
 @bp.post("/reviews/<int:review_id>/reply")
 @role_required("artisan")
 def reply(review_id: int):
-    return run_and_redirect(lambda: services.answer(current_user, review_id, request.form.get("reply", "")),
-                            done=_("Your answer is published."), to=lambda: _product_url(review_id),
-                            errors=services.ReviewError, missing=services.NotFound)
+    return _on_review(review_id, lambda: services.answer(current_user, review_id, request.form.get("reply", "")),
+                      _("Your answer is published."))
 
 
 @bp.post("/staff/reviews/<int:review_id>/hide")
 @role_required("staff")
 def hide(review_id: int):
-    return run_and_redirect(lambda: services.hide(current_user, review_id, request.form.get("reason", "")),
-                            done=_("The review is hidden."), to=lambda: _product_url(review_id),
-                            errors=services.ReviewError, missing=services.NotFound)
+    return _on_review(review_id, lambda: services.hide(current_user, review_id, request.form.get("reason", "")),
+                      _("The review is hidden."))
 
 
 @bp.post("/staff/reviews/<int:review_id>/restore")
 @role_required("staff")
 def restore(review_id: int):
     back = url_for("staff.moderation") if request.form.get("back") == "moderation" else None
-    return run_and_redirect(lambda: services.restore(current_user, review_id), done=_("The review is visible again."),
-                            to=lambda: back or _product_url(review_id), errors=services.ReviewError,
-                            missing=services.NotFound)
+    return _on_review(review_id, lambda: services.restore(current_user, review_id), _("The review is visible again."),
+                      back)

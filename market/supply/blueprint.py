@@ -3,7 +3,7 @@ organisations, posts, quotes and deals; event_views.py: events for participants 
 the state labels, the menu links, and small form helpers."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -82,6 +82,21 @@ def _field_error(form, e: ops.SupplyError, default: str) -> None:
     if field is None:
         field = getattr(form, default)
     field.errors = list(field.errors) + [str(e)]
+
+
+def _save_form(form, call, *, field: str, done: str, to):
+    """A form page's POST: when the form validates, run `call()`; a rule it breaks goes on the
+    form (on the field it names, else on `field`) and the page shows again (None); success is
+    flashed and redirects to `to(result)`."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = call()
+    except ops.SupplyError as e:
+        _field_error(form, e, field)
+        return None
+    flash(done, "success")
+    return redirect(to(result))
 
 
 def _get(model, ident):

@@ -14,7 +14,7 @@ from market.auth import staff_required
 from market.models import Event, EventMeeting, Registration
 from market.supply import operations as ops
 from market.supply import services
-from market.supply.blueprint import ELIGIBILITY_LABELS, EVENT_KIND_LABELS, _fen, _field_error, _get, _lang, bp
+from market.supply.blueprint import ELIGIBILITY_LABELS, EVENT_KIND_LABELS, _fen, _get, _lang, _save_form, bp
 from market.supply.forms import CancelForm, EventForm, FeedbackForm, RegisterForm, StaffMeetingForm
 from market.views_common import run_and_redirect
 
@@ -132,21 +132,19 @@ def new_event():
     if request.method == "GET":
         form.starts_on.data = clock.today() + timedelta(days=14)
         form.registration_deadline.data = clock.today() + timedelta(days=10)
-    if form.validate_on_submit():
+
+    def create():
         data = ops.EventData(title=form.title.data or "", kind=form.kind.data or "", description=form.description.data
                              or "", venue=form.venue.data or "", starts_on=form.starts_on.data, days=form.days.data,
                              first_slot=(form.first_slot.data or "").strip(), slot_minutes=form.slot_minutes.data,
                              slot_count=form.slot_count.data, tables=form.tables.data,
                              registration_deadline=_deadline_utc(form.registration_deadline.data),
                              capacity=form.capacity.data, eligibility=form.eligibility.data or "")
-        try:
-            ev = ops.create_event(current_user, data)
-        except ops.SupplyError as e:
-            _field_error(form, e, "title")
-        else:
-            flash(_("The event is created."), "success")
-            return redirect(url_for("supply.staff_event", event_id=ev.id))
-    return render_template("supply/event_form.html", form=form)
+        return ops.create_event(current_user, data)
+
+    saved = _save_form(form, create, field="title", done=_("The event is created."),
+                       to=lambda ev: url_for("supply.staff_event", event_id=ev.id))
+    return saved if saved is not None else render_template("supply/event_form.html", form=form)
 
 
 def _staff_meeting_form(ev: Event) -> StaffMeetingForm:

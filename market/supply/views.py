@@ -20,8 +20,8 @@ from market.supply.blueprint import (
     _category_choices,
     _cert_choices,
     _fen,
-    _field_error,
     _get,
+    _save_form,
     bp,
 )
 from market.supply.forms import DealForm, MemberForm, OrganisationForm, PostForm, QuoteForm
@@ -70,15 +70,10 @@ def new_organisation():
     if request.method == "GET" and current_user.artisan is not None:
         form.name.data = current_user.artisan.display_name
         form.district.data = current_user.artisan.district
-    if form.validate_on_submit():
-        try:
-            org = ops.save_organisation(current_user, _org_data(form))
-        except ops.SupplyError as e:
-            _field_error(form, e, "name")
-        else:
-            flash(_("Your organisation is registered. The federation's staff will review it."), "success")
-            return redirect(url_for("supply.organisation", org_id=org.id))
-    return render_template("supply/organisation_form.html", form=form, org=None)
+    saved = _save_form(form, lambda: ops.save_organisation(current_user, _org_data(form)), field="name",
+                       done=_("Your organisation is registered. The federation's staff will review it."),
+                       to=lambda org: url_for("supply.organisation", org_id=org.id))
+    return saved if saved is not None else render_template("supply/organisation_form.html", form=form, org=None)
 
 
 @bp.route("/supply/organisations/<int:org_id>/edit", methods=["GET", "POST"])
@@ -92,15 +87,9 @@ def edit_organisation(org_id: int):
     if request.method == "GET":
         form.categories.data = org.category_codes
         form.certifications.data = org.certification_codes
-    if form.validate_on_submit():
-        try:
-            ops.save_organisation(current_user, _org_data(form), org)
-        except ops.SupplyError as e:
-            _field_error(form, e, "name")
-        else:
-            flash(_("Saved."), "success")
-            return redirect(url_for("supply.organisation", org_id=org.id))
-    return render_template("supply/organisation_form.html", form=form, org=org)
+    saved = _save_form(form, lambda: ops.save_organisation(current_user, _org_data(form), org), field="name",
+                       done=_("Saved."), to=lambda row: url_for("supply.organisation", org_id=row.id))
+    return saved if saved is not None else render_template("supply/organisation_form.html", form=form, org=org)
 
 
 @bp.get("/supply/organisations/<int:org_id>")
@@ -158,7 +147,8 @@ def new_post():
         form.open_until.data = clock.today() + timedelta(days=30)
         if (request.args.get("case") or "").isdigit() and len(request.args["case"]) < 10:
             form.case_id.data = int(request.args["case"])
-    if form.validate_on_submit():
+
+    def post_it():
         data = ops.PostData(kind=form.kind.data or "", title=form.title.data or "",
                             description=form.description.data or "", categories=form.categories.data or [],
                             quantity=form.quantity.data, unit=form.unit.data or "", timing=form.timing.data or "",
@@ -166,14 +156,11 @@ def new_post():
                             region_preference=form.region_preference.data or "any",
                             required_certifications=form.required_certifications.data or [],
                             open_until=form.open_until.data, case_id=form.case_id.data)
-        try:
-            row = ops.post(current_user, form.organisation.data, data)
-        except ops.SupplyError as e:
-            _field_error(form, e, "title")
-        else:
-            flash(_("Posted on the board."), "success")
-            return redirect(url_for("supply.post", post_id=row.id))
-    return render_template("supply/post_form.html", form=form)
+        return ops.post(current_user, form.organisation.data, data)
+
+    saved = _save_form(form, post_it, field="title", done=_("Posted on the board."),
+                       to=lambda row: url_for("supply.post", post_id=row.id))
+    return saved if saved is not None else render_template("supply/post_form.html", form=form)
 
 
 def _quote_form(orgs) -> QuoteForm:
