@@ -157,11 +157,8 @@ def record_visit(cadre: User, data: VisitData, photo=None) -> tuple[Visit, bool]
     db.session.add(visit)
     try:
         db.session.flush()
-    except IntegrityError:
-        existing = _stored_by_the_other(data.client_id)
-        if existing is None:
-            raise
-        return existing, False
+    except IntegrityError as error:
+        return _stored_by_the_other(data.client_id, error)
     audit.record(cadre, "visit.record", visit, on_behalf_of=profile)
     case = None
     if data.consent and data.difficulties:
@@ -173,11 +170,8 @@ def record_visit(cadre: User, data: VisitData, photo=None) -> tuple[Visit, bool]
         visit.case_id = case.id
     try:
         db.session.commit()
-    except IntegrityError:
-        existing = _stored_by_the_other(data.client_id)
-        if existing is None:
-            raise
-        return existing, False
+    except IntegrityError as error:
+        return _stored_by_the_other(data.client_id, error)
     log.info("visit %s stored profile=%s cadre=%s case=%s stale=%s", visit.id, profile.id, cadre.id,
              visit.case_id, visit.stale)
     if case is not None and getattr(case, "_outreach_new", False):
@@ -189,11 +183,15 @@ def record_visit(cadre: User, data: VisitData, photo=None) -> tuple[Visit, bool]
     return visit, True
 
 
-def _stored_by_the_other(client_id: str) -> Visit | None:
+def _stored_by_the_other(client_id: str, error: IntegrityError) -> tuple[Visit, bool]:
     """After a unique-key clash on the phone's id: the same visit arrived twice at once and the
-    other request stored it. Undo ours and find theirs (None: the clash was something else)."""
+    other request stored it. Undo ours and answer with theirs; re-raise `error` when there is
+    none (the clash was something else)."""
     db.session.rollback()
-    return db.session.scalar(select(Visit).where(Visit.client_id == client_id))
+    existing = db.session.scalar(select(Visit).where(Visit.client_id == client_id))
+    if existing is None:
+        raise error
+    return existing, False
 
 
 def _send_to_case_desk(cadre: User, profile: ClientProfile, visit: Visit, data: VisitData) -> Case:
