@@ -16,7 +16,7 @@ from market import areas, audit, clock, jobs
 from market.extensions import db
 from market.models import Area, Event, EventFeedback, JobPost, Organisation, Registration, User
 from market.models.outreach import JOB_KINDS
-from market.outreach.services import NotFound, OutreachError
+from market.outreach.common import NotFound, OutreachError
 
 OUTREACH_EVENT_KINDS = ("training", "lecture", "job_fair")
 

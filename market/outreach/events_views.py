@@ -16,6 +16,7 @@ from market.outreach.blueprint import _id, bp
 from market.outreach.labels import EVENT_KIND_LABELS, JOB_KIND_LABELS, METHOD_LABELS, STEP_LABELS
 from market.outreach.services import NotFound, OutreachError, cadres
 from market.staff.reports import outreach as report
+from market.views_common import run_and_redirect
 
 
 @bp.get("/outreach/events")
@@ -28,16 +29,11 @@ def events():
 @bp.post("/outreach/events/<int:event_id>/feedback")
 @login_required
 def event_feedback(event_id: int):
-    try:
-        ev.give_feedback(current_user, event_id, _id(request.form.get("rating")) or 0,
-                         request.form.get("useful") in ("1", "y", "on"), request.form.get("comment", ""))
-    except NotFound:
-        abort(404)
-    except OutreachError as e:
-        flash(str(e), "error")
-    else:
-        flash(_("Thank you for your feedback."), "success")
-    return redirect(url_for("outreach.events"))
+    form = request.form
+    return run_and_redirect(lambda: ev.give_feedback(current_user, event_id, _id(form.get("rating")) or 0,
+                                                     form.get("useful") in ("1", "y", "on"), form.get("comment", "")),
+                            done=_("Thank you for your feedback."), to=url_for("outreach.events"),
+                            errors=OutreachError, missing=NotFound)
 
 
 def _yuan(value: str | None) -> int | None:

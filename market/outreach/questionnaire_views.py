@@ -17,8 +17,9 @@ from market.extensions import limiter
 from market.mentoring.forms import labelled, lang
 from market.outreach import questionnaires as qs
 from market.outreach.blueprint import _id, bp
+from market.outreach.common import NotFound, OutreachError
 from market.outreach.labels import QUESTION_KIND_LABELS
-from market.outreach.services import NotFound, OutreachError
+from market.views_common import run_and_redirect
 from matching.schema import BUSINESS_STAGES, INDUSTRIES
 
 COOKIE = "q_respondent"
@@ -93,42 +94,28 @@ def add_question(qid: int):
         value = request.form.get(name) or ""
         return int(value) if value.strip().isdigit() and len(value) < 4 else None
 
-    try:
-        qs.add_question(current_user, qid, request.form.get("kind", ""), request.form.get("label_zh", ""),
-                        request.form.get("label_en", ""), request.form.get("options", ""),
-                        request.form.get("required") in ("1", "y", "on"), num("low"), num("high"))
-    except NotFound:
-        abort(404)
-    except OutreachError as e:
-        flash(str(e), "error")
-    else:
-        flash(_("Question added."), "success")
-    return redirect(url_for("outreach.staff_questionnaire", qid=qid))
+    form = request.form
+    return run_and_redirect(lambda: qs.add_question(current_user, qid, form.get("kind", ""), form.get("label_zh", ""),
+                                                    form.get("label_en", ""), form.get("options", ""),
+                                                    form.get("required") in ("1", "y", "on"), num("low"), num("high")),
+                            done=_("Question added."), to=url_for("outreach.staff_questionnaire", qid=qid),
+                            errors=OutreachError, missing=NotFound)
 
 
 @bp.post("/staff/outreach/questionnaires/<int:qid>/publish")
 @staff_required
 def publish(qid: int):
-    try:
-        qs.publish(current_user, qid)
-    except NotFound:
-        abort(404)
-    except OutreachError as e:
-        flash(str(e), "error")
-    else:
-        flash(_("Published: share the short link or the QR code."), "success")
-    return redirect(url_for("outreach.staff_questionnaire", qid=qid))
+    return run_and_redirect(lambda: qs.publish(current_user, qid),
+                            done=_("Published: share the short link or the QR code."),
+                            to=url_for("outreach.staff_questionnaire", qid=qid), errors=OutreachError,
+                            missing=NotFound)
 
 
 @bp.post("/staff/outreach/questionnaires/<int:qid>/close")
 @staff_required
 def close(qid: int):
-    try:
-        qs.close(current_user, qid)
-    except NotFound:
-        abort(404)
-    flash(_("The questionnaire is closed."), "success")
-    return redirect(url_for("outreach.staff_questionnaire", qid=qid))
+    return run_and_redirect(lambda: qs.close(current_user, qid), done=_("The questionnaire is closed."),
+                            to=url_for("outreach.staff_questionnaire", qid=qid), missing=NotFound)
 
 
 @bp.get("/staff/outreach/questionnaires/<int:qid>/results")

@@ -21,7 +21,7 @@ from market import areas, audit, clock
 from market.extensions import db
 from market.models import Area, Question, Questionnaire, QuestionnaireResponse, User
 from market.models.outreach import QUESTION_KINDS
-from market.outreach.services import NotFound, OutreachError
+from market.outreach.common import NotFound, OutreachError
 from matching.schema import BUSINESS_STAGES, DIFFICULTIES, INDUSTRIES
 
 _SLUG_CHARS = string.ascii_lowercase + string.digits

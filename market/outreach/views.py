@@ -17,6 +17,7 @@ from market.models.outreach import VISIT_METHODS
 from market.outreach import services
 from market.outreach.blueprint import _error_json, _id, bp
 from market.outreach.labels import METHOD_LABELS, STEP_LABELS
+from market.views_common import run_and_redirect
 from matching.schema import BUSINESS_STAGES, DIFFICULTIES, INDUSTRIES
 
 
@@ -148,23 +149,16 @@ def add_woman():
 
     data = ProfileData(request.form.get("name", ""), request.form.get("phone", ""),
                        _id(request.form.get("area_id")) or None, "", request.form.get("business_kind", ""))
-    try:
-        services.add_woman(current_user, data)
-    except services.NotFound:
-        abort(404)
-    except services.OutreachError as e:
-        flash(str(e), "error")
-    else:
-        flash(_("She is on your list."), "success")
-    return redirect(url_for("outreach.home"))
+    return run_and_redirect(lambda: services.add_woman(current_user, data), done=_("She is on your list."),
+                            to=url_for("outreach.home"), errors=services.OutreachError, missing=services.NotFound)
 
 
 @bp.post("/outreach/take-from-grids")
 @role_required("committee")
 def take_from_grids():
-    n = services.take_from_grids(current_user)
-    flash(_("%(n)s women from your grids joined your list.", n=n), "success")
-    return redirect(url_for("outreach.home"))
+    return run_and_redirect(lambda: services.take_from_grids(current_user),
+                            done=lambda n: _("%(n)s women from your grids joined your list.", n=n),
+                            to=url_for("outreach.home"))
 
 
 @bp.get("/outreach/women/<int:profile_id>")
@@ -194,53 +188,40 @@ def staff_home():
 @bp.post("/staff/outreach/grids")
 @staff_required
 def add_grid():
-    try:
-        services.add_grid(current_user, _id(request.form.get("village_id")), request.form.get("name", ""))
-    except services.OutreachError as e:
-        flash(str(e), "error")
-    else:
-        flash(_("Grid added."), "success")
-    return redirect(url_for("outreach.staff_home"))
+    return run_and_redirect(lambda: services.add_grid(current_user, _id(request.form.get("village_id")),
+                                                      request.form.get("name", "")),
+                            done=_("Grid added."), to=url_for("outreach.staff_home"), errors=services.OutreachError)
 
 
 @bp.post("/staff/outreach/grids/assign")
 @staff_required
 def assign_grid():
-    try:
-        services.assign_grid(current_user, _id(request.form.get("cadre_id")), _id(request.form.get("grid_id")))
-    except services.OutreachError as e:
-        flash(str(e), "error")
-    else:
-        flash(_("The grid is hers."), "success")
-    return redirect(url_for("outreach.staff_home"))
+    return run_and_redirect(lambda: services.assign_grid(current_user, _id(request.form.get("cadre_id")),
+                                                         _id(request.form.get("grid_id"))),
+                            done=_("The grid is hers."), to=url_for("outreach.staff_home"),
+                            errors=services.OutreachError)
 
 
 @bp.post("/staff/outreach/assign")
 @staff_required
 def assign_contact():
-    try:
-        email = (request.form.get("email") or "").strip()
-        if email:
-            services.assign_account(current_user, _id(request.form.get("cadre_id")), email)
-        else:
-            services.assign_contact(current_user, _id(request.form.get("cadre_id")),
-                                    _id(request.form.get("profile_id")))
-    except services.OutreachError as e:
-        flash(str(e), "error")
+    email = (request.form.get("email") or "").strip()
+    cadre_id = _id(request.form.get("cadre_id"))
+    if email:
+        def assign():
+            return services.assign_account(current_user, cadre_id, email)
     else:
-        flash(_("She is on the list."), "success")
-    return redirect(url_for("outreach.staff_home"))
+        def assign():
+            return services.assign_contact(current_user, cadre_id, _id(request.form.get("profile_id")))
+    return run_and_redirect(assign, done=_("She is on the list."), to=url_for("outreach.staff_home"),
+                            errors=services.OutreachError)
 
 
 @bp.post("/staff/outreach/contacts/<int:contact_id>/remove")
 @staff_required
 def remove_contact(contact_id: int):
-    try:
-        services.remove_contact(current_user, contact_id)
-    except services.NotFound:
-        abort(404)
-    flash(_("She is off the list."), "success")
-    return redirect(url_for("outreach.staff_home"))
+    return run_and_redirect(lambda: services.remove_contact(current_user, contact_id), done=_("She is off the list."),
+                            to=url_for("outreach.staff_home"), missing=services.NotFound)
 
 
 from market.outreach import events_views, questionnaire_views  # noqa: E402,F401  (same blueprint)

@@ -9,6 +9,7 @@ from market.auth import role_required
 from market.models import Review
 from market.reviews import services
 from market.reviews.forms import ReviewForm
+from market.views_common import run_and_redirect
 
 bp = Blueprint("reviews", __name__)
 
@@ -20,6 +21,12 @@ def _product_url(review_or_id) -> str:
     if review is None:
         abort(404)
     return url_for("catalog.product", product_id=review.product_id) + "#reviews"
+
+
+def _on_review(review_id: int, call, done: str, back: str | None = None):
+    """Answer, hide or restore: back to the product's reviews (or `back`) with the outcome flashed."""
+    return run_and_redirect(call, done=done, to=lambda: back or _product_url(review_id), errors=services.ReviewError,
+                            missing=services.NotFound)
 
 
 @bp.route("/reviews/new/<int:line_id>", methods=["GET", "POST"])
@@ -55,42 +62,20 @@ def write(line_id: int):
 @bp.post("/reviews/<int:review_id>/reply")
 @role_required("artisan")
 def reply(review_id: int):
-    try:
-        services.answer(current_user, review_id, request.form.get("reply", ""))
-    except services.NotFound:
-        abort(404)
-    except services.ReviewError as e:
-        flash(str(e), "error")
-    else:
-        flash(_("Your answer is published."), "success")
-    return redirect(_product_url(review_id))
+    return _on_review(review_id, lambda: services.answer(current_user, review_id, request.form.get("reply", "")),
+                      _("Your answer is published."))
 
 
 @bp.post("/staff/reviews/<int:review_id>/hide")
 @role_required("staff")
 def hide(review_id: int):
-    try:
-        services.hide(current_user, review_id, request.form.get("reason", ""))
-    except services.NotFound:
-        abort(404)
-    except services.ReviewError as e:
-        flash(str(e), "error")
-    else:
-        flash(_("The review is hidden."), "success")
-    return redirect(_product_url(review_id))
+    return _on_review(review_id, lambda: services.hide(current_user, review_id, request.form.get("reason", "")),
+                      _("The review is hidden."))
 
 
 @bp.post("/staff/reviews/<int:review_id>/restore")
 @role_required("staff")
 def restore(review_id: int):
-    try:
-        services.restore(current_user, review_id)
-    except services.NotFound:
-        abort(404)
-    except services.ReviewError as e:
-        flash(str(e), "error")
-    else:
-        flash(_("The review is visible again."), "success")
-    if request.form.get("back") == "moderation":
-        return redirect(url_for("staff.moderation"))
-    return redirect(_product_url(review_id))
+    back = url_for("staff.moderation") if request.form.get("back") == "moderation" else None
+    return _on_review(review_id, lambda: services.restore(current_user, review_id), _("The review is visible again."),
+                      back)

@@ -21,11 +21,8 @@ from market.models import (
     Registration,
     Visit,
 )
+from market.outreach.coverage import quarter_start
 from market.outreach.events import OUTREACH_EVENT_KINDS
-
-
-def quarter_start(day: date) -> date:
-    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
 @dataclass
