@@ -239,7 +239,8 @@ def case_page(case_id: int):
     entry_form.kind.choices = [(k, services.LOG_LABELS[k]) for k in kinds]
     entry_form.happened_on.data = services.common.today()
     services.record_read(current_user, case, acc)
-    mentors = services.mentors_for_staff("approved") if acc.is_staff else []
+    # Staff may ask any approved mentor by name, but not one whose account is suspended.
+    mentors = [m for m in services.mentors_for_staff("approved") if m.user.active] if acc.is_staff else []
     pending_needs = services.pending_needs(case) if (acc.is_author or acc.is_filer) and case.status == "open" else []
     teams = services.team_suggestions(case) if acc.is_staff and case.status == "open" else []
     viewers = audit.viewers(case) if audit.may_audit(current_user) else None
