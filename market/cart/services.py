@@ -92,7 +92,7 @@ class StoredCart:
     def add(self, product_id: int, quantity: int, limit: int) -> bool:
         """Add `quantity` in one statement, so two adds at once both count and neither fails;
         False (nothing changed) when the line would pass `limit`."""
-        for _attempt in range(2):
+        for _attempt in range(3):
             done = db.session.execute(
                 update(CartItem).where(*self._where(product_id), CartItem.quantity + quantity <= limit)
                 .values(quantity=CartItem.quantity + quantity).execution_options(synchronize_session=False)
@@ -100,10 +100,14 @@ class StoredCart:
             db.session.commit()
             if done:
                 return True
-            exists = db.session.scalar(select(CartItem.id).where(*self._where(product_id)))
-            if exists is not None:
-                return False  # over the limit
-            if quantity <= limit and self._insert(product_id, quantity):
+            current = db.session.scalar(select(CartItem.quantity).where(*self._where(product_id)))
+            if current is not None:
+                if current + quantity > limit:
+                    return False
+                continue  # the line was made by another request since the update: add to it
+            if quantity > limit:
+                return False
+            if self._insert(product_id, quantity):
                 return True
         return False
 
