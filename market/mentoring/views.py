@@ -155,7 +155,7 @@ def new_request():
         form.business_name.data = current_user.artisan.display_name
     if form.validate_on_submit():
         try:
-            case = services.file_case(current_user, _case_data(form))
+            case = services.file_case(current_user, _case_data(form), form_sent_again_ok=True)
         except services.MentoringError as e:
             form.form_errors.append(str(e))
         else:
@@ -185,7 +185,8 @@ def new_on_behalf():
                                        form.district.data, form.business_kind.data)
         try:
             case = services.file_on_behalf(current_user, _case_data(form), channel=form.channel.data,
-                                           consent_method=form.consent_method.data, profile_data=profile)
+                                           consent_method=form.consent_method.data, profile_data=profile,
+                                           form_sent_again_ok=True)
         except services.MentoringError as e:
             form.form_errors.append(str(e))
         else:

@@ -138,11 +138,12 @@ def _just_filed(data: CaseData, *, filed_by: User, author: User | None = None,
     return None
 
 
-def file_case(user: User, data: CaseData) -> Case:
-    """She files her own case (self-service) and sees the matcher's first suggestions. The
-    same form sent again moments later answers with the case it filed."""
+def file_case(user: User, data: CaseData, *, form_sent_again_ok: bool = False) -> Case:
+    """She files her own case (self-service) and sees the matcher's first suggestions.
+    `form_sent_again_ok` (the web form): the same form sent again moments later answers with
+    the case it filed."""
     data = data.cleaned()
-    again = _just_filed(data, filed_by=user, author=user)
+    again = _just_filed(data, filed_by=user, author=user) if form_sent_again_ok else None
     if again is not None:
         log.info("case form sent again id=%s author=%s", again.id, user.id)
         return again
@@ -160,7 +161,8 @@ def file_case(user: User, data: CaseData) -> Case:
 
 
 def file_on_behalf(actor: User, data: CaseData, *, channel: str, consent_method: str,
-                   profile_id: int | None = None, profile_data: ProfileData | None = None) -> Case:
+                   profile_id: int | None = None, profile_data: ProfileData | None = None,
+                   form_sent_again_ok: bool = False) -> Case:
     """Staff or a committee member (执委) files for a woman who has only a profile (no account,
     or no smartphone): her consent is recorded by the person filing, saying how she gave it.
     A committee member's cases come by 执委直通车."""
@@ -184,7 +186,7 @@ def file_on_behalf(actor: User, data: CaseData, *, channel: str, consent_method:
         data.contact_phone = existing.phone if existing else profile_data.phone
     data = data.cleaned()
     again = _just_filed(data, filed_by=actor, profile=existing,
-                        phone=None if existing else profile_data.cleaned().phone)
+                        phone=None if existing else profile_data.cleaned().phone) if form_sent_again_ok else None
     if again is not None:
         log.info("case form sent again id=%s by=%s", again.id, actor.id)
         return again
