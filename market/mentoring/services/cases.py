@@ -120,7 +120,7 @@ def _new_case(data: CaseData, *, author: User | None, filed_by: User | None, cha
 
 
 def _just_filed(data: CaseData, *, filed_by: User, author: User | None = None,
-                profile: ClientProfile | None = None, phone: str | None = None) -> Case | None:
+                profile: ClientProfile | None = None, her: ProfileData | None = None) -> Case | None:
     """The case this person filed moments ago with the same content, if any."""
     stmt = (select(Case).where(Case.filed_by_id == filed_by.id, Case.created_at >= utcnow() - RESUBMIT_WINDOW,
                                Case.business_name == data.business_name, Case.description == data.description,
@@ -130,8 +130,9 @@ def _just_filed(data: CaseData, *, filed_by: User, author: User | None = None,
         stmt = stmt.where(Case.author_id == author.id)
     if profile is not None:
         stmt = stmt.where(Case.profile_id == profile.id)
-    elif phone is not None:
-        stmt = stmt.join(ClientProfile, Case.profile_id == ClientProfile.id).where(ClientProfile.phone == phone)
+    elif her is not None:  # a new profile typed in: the same woman, as typed the first time
+        stmt = stmt.join(ClientProfile, Case.profile_id == ClientProfile.id).where(
+            ClientProfile.phone == her.phone, ClientProfile.name == her.name)
     for case in db.session.scalars(stmt):
         if case.difficulties == data.difficulties:
             return case
@@ -186,7 +187,7 @@ def file_on_behalf(actor: User, data: CaseData, *, channel: str, consent_method:
         data.contact_phone = existing.phone if existing else profile_data.phone
     data = data.cleaned()
     again = _just_filed(data, filed_by=actor, profile=existing,
-                        phone=None if existing else profile_data.cleaned().phone) if form_sent_again_ok else None
+                        her=None if existing else profile_data.cleaned()) if form_sent_again_ok else None
     if again is not None:
         log.info("case form sent again id=%s by=%s", again.id, actor.id)
         return again
