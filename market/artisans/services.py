@@ -183,9 +183,26 @@ def my_products(artisan: Artisan) -> list[Product]:
     )
 
 
-def save_product(user: User, data: ProductData, *, product: Product | None = None, uploads=()) -> Product:
+def _just_listed(artisan: Artisan, data: ProductData) -> Product | None:
+    """Her latest product when it is exactly this one (a double click on “save”, the back
+    button and “save” again): a new listing identical in every field would be a duplicate."""
+    latest = db.session.scalar(select(Product).where(Product.artisan_id == artisan.id)
+                               .order_by(Product.id.desc()).limit(1))
+    if latest is None:
+        return None
+    same = (latest.title == data.title.strip() and latest.description == (data.description or "")
+            and latest.title_en == (data.title_en or "").strip()
+            and latest.description_en == (data.description_en or "") and latest.category == data.category
+            and latest.price_fen == data.price_fen and latest.stock == data.stock
+            and latest.brand_id == (data.brand_id or None) and latest.status == data.status)
+    return latest if same else None
+
+
+def save_product(user: User, data: ProductData, *, product: Product | None = None, uploads=(),
+                 form_sent_again_ok: bool = False) -> Product:
     """Create (product None) or update a product, with new images appended. Images are all
-    validated before anything is written; a bad one leaves the product unchanged."""
+    validated before anything is written; a bad one leaves the product unchanged.
+    `form_sent_again_ok`: a new product identical to her latest is that one (the form sent twice)."""
     if product is None:
         artisan = user.artisan
         if artisan is None:
@@ -195,6 +212,11 @@ def save_product(user: User, data: ProductData, *, product: Product | None = Non
         if not user.is_staff and (user.artisan is None or user.artisan.id != artisan.id):
             raise Forbidden(product.id)
     data.validate(artisan)
+    if product is None and form_sent_again_ok:
+        again = _just_listed(artisan, data)
+        if again is not None:  # the new-product form sent twice: the product it made
+            log.info("product form sent again id=%s by user=%s", again.id, user.id)
+            return again
     was_published = product is not None and product.status == "published"
     if data.status == "published" and not was_published and not artisan.is_approved:
         raise ShopError(_l("You can publish once federation staff have approved your shop; save it as a draft for now."),

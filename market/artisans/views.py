@@ -119,7 +119,8 @@ def _product_form_page(form: ProductForm, product=None):
             loaded_stock=_int_or_none(form.loaded_stock.data) if product is not None else None,
         )
         try:
-            product = services.save_product(current_user, data, product=product, uploads=form.images.data)
+            product = services.save_product(current_user, data, product=product, uploads=form.images.data,
+                                            form_sent_again_ok=True)
         except images.ImageError as e:
             form.images.errors.append(str(e))
         except services.StockConflict as e:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from flask import g, has_request_context, session
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from market.catalog.queries import public_products
@@ -67,15 +68,48 @@ class StoredCart:
         )
         return {pid: qty for pid, qty in rows}
 
-    def set(self, product_id: int, quantity: int) -> None:
-        item = db.session.scalar(
-            select(CartItem).where(CartItem.user_id == self.user_id, CartItem.product_id == product_id)
-        )
-        if item is None:
+    def _where(self, product_id: int):
+        return (CartItem.user_id == self.user_id, CartItem.product_id == product_id)
+
+    def _insert(self, product_id: int, quantity: int) -> bool:
+        """A new line; False when another request (a double click, a second tab) made it first."""
+        try:
             db.session.add(CartItem(user_id=self.user_id, product_id=product_id, quantity=quantity))
-        else:
-            item.quantity = quantity
-        db.session.commit()
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            return False
+        return True
+
+    def set(self, product_id: int, quantity: int) -> None:
+        for _attempt in range(2):
+            done = db.session.execute(update(CartItem).where(*self._where(product_id)).values(quantity=quantity)
+                                      .execution_options(synchronize_session=False)).rowcount
+            db.session.commit()
+            if done or self._insert(product_id, quantity):
+                return
+
+    def add(self, product_id: int, quantity: int, limit: int) -> bool:
+        """Add `quantity` in one statement, so two adds at once both count and neither fails;
+        False (nothing changed) when the line would pass `limit`."""
+        for _attempt in range(3):
+            done = db.session.execute(
+                update(CartItem).where(*self._where(product_id), CartItem.quantity + quantity <= limit)
+                .values(quantity=CartItem.quantity + quantity).execution_options(synchronize_session=False)
+            ).rowcount
+            db.session.commit()
+            if done:
+                return True
+            current = db.session.scalar(select(CartItem.quantity).where(*self._where(product_id)))
+            if current is not None:
+                if current + quantity > limit:
+                    return False
+                continue  # the line was made by another request since the update: add to it
+            if quantity > limit:
+                return False
+            if self._insert(product_id, quantity):
+                return True
+        return False
 
     def remove(self, product_id: int) -> None:
         db.session.execute(delete(CartItem).where(CartItem.user_id == self.user_id, CartItem.product_id == product_id))
@@ -190,7 +224,13 @@ def add_item(user, product_id: int, quantity: int = 1) -> Product:
     if product_id not in items and len(items) >= MAX_LINES:
         raise CartError(_l("Your cart is full."))
     _check_quantity(product, items.get(product_id, 0) + quantity)
-    store.set(product_id, items.get(product_id, 0) + quantity)
+    if isinstance(store, StoredCart):
+        if not store.add(product_id, quantity, min(product.stock, MAX_QUANTITY)):
+            # Another request added to the same line meanwhile: say what the limit is now.
+            _check_quantity(product, store.items().get(product_id, 0) + quantity)
+            raise CartError(_l("Choose a quantity between 1 and %(n)s.", n=MAX_QUANTITY))
+    else:
+        store.set(product_id, items.get(product_id, 0) + quantity)
     return product
 
 

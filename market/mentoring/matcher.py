@@ -34,6 +34,7 @@ from market.models import (
     MatcherModel,
     MentorProfile,
     NeedPhrase,
+    User,
 )
 from matching.text import NeedsTagger, default_phrases, merge_phrases
 
@@ -156,7 +157,7 @@ def _learnable(outcomes: list[matching.Outcome]) -> bool:
 
 def build_matcher(data: dict) -> matching.MentorMatcher | None:
     profiles = list(db.session.scalars(select(MentorProfile).where(MentorProfile.status == "approved")
-                                       .order_by(MentorProfile.id)))
+                                       .options(selectinload(MentorProfile.user)).order_by(MentorProfile.id)))
     if not profiles:
         return None
     outcomes = training_outcomes()
@@ -252,16 +253,18 @@ def sync_state(matcher: matching.MentorMatcher) -> None:
         .where(or_(Introduction.status == "asked", Introduction.asked_at >= since))
         .group_by(Introduction.mentor_id)).all())
     rows = db.session.execute(select(MentorProfile.id, MentorProfile.current_load, MentorProfile.status,
-                                     MentorProfile.paused, MentorProfile.busy_until)).all()
+                                     MentorProfile.paused, MentorProfile.busy_until, User.active)
+                              .join(User, User.id == MentorProfile.user_id)).all()
     index = matcher.index_
-    for mentor_id, load, status, paused, busy_until in rows:
+    for mentor_id, load, status, paused, busy_until, active in rows:
         row = index.row_of.get(mentor_id)
         if row is None:
             continue
         load = min(int(load or 0), int(index.capacity[row]))
         if index.load[row] != load:
             matcher.set_load(mentor_id, load)
-        is_available = status == "approved" and not paused and (busy_until is None or busy_until <= now)
+        is_available = (status == "approved" and not paused and bool(active)
+                        and (busy_until is None or busy_until <= now))
         if bool(index.active[row]) != is_available:
             matcher.set_available(mentor_id, is_available)
         n = int(pending.get(mentor_id, 0))

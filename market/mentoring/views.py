@@ -155,7 +155,7 @@ def new_request():
         form.business_name.data = current_user.artisan.display_name
     if form.validate_on_submit():
         try:
-            case = services.file_case(current_user, _case_data(form))
+            case = services.file_case(current_user, _case_data(form), form_sent_again_ok=True)
         except services.MentoringError as e:
             form.form_errors.append(str(e))
         else:
@@ -185,7 +185,8 @@ def new_on_behalf():
                                        form.district.data, form.business_kind.data)
         try:
             case = services.file_on_behalf(current_user, _case_data(form), channel=form.channel.data,
-                                           consent_method=form.consent_method.data, profile_data=profile)
+                                           consent_method=form.consent_method.data, profile_data=profile,
+                                           form_sent_again_ok=True)
         except services.MentoringError as e:
             form.form_errors.append(str(e))
         else:
@@ -239,7 +240,8 @@ def case_page(case_id: int):
     entry_form.kind.choices = [(k, services.LOG_LABELS[k]) for k in kinds]
     entry_form.happened_on.data = services.common.today()
     services.record_read(current_user, case, acc)
-    mentors = services.mentors_for_staff("approved") if acc.is_staff else []
+    # Staff may ask any approved mentor by name, but not one whose account is suspended.
+    mentors = [m for m in services.mentors_for_staff("approved") if m.user.active] if acc.is_staff else []
     pending_needs = services.pending_needs(case) if (acc.is_author or acc.is_filer) and case.status == "open" else []
     teams = services.team_suggestions(case) if acc.is_staff and case.status == "open" else []
     viewers = audit.viewers(case) if audit.may_audit(current_user) else None

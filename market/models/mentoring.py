@@ -119,7 +119,8 @@ class MentorProfile(db.Model):
 
     @property
     def matchable(self) -> bool:
-        return self.status == "approved" and not self.paused
+        # A suspended account cannot sign in to answer: she is not put in front of anyone.
+        return self.status == "approved" and not self.paused and (self.user is None or self.user.active)
 
     @property
     def spare(self) -> int:

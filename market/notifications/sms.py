@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from typing import Protocol
 from urllib.parse import quote_plus
 
@@ -16,20 +17,25 @@ from flask import current_app
 
 log = logging.getLogger(__name__)
 
-PHONE = re.compile(r"^\+?\d{7,15}$")
+PHONE = re.compile(r"^\+?[0-9]{7,15}$")
 
 
 class SmsError(RuntimeError):
     pass
 
 
+def _compact(phone: str) -> str:
+    # NFKC: full-width digits and plus from a Chinese input method (１３８…, ＋８６) become ASCII.
+    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", phone))
+
+
 def valid_phone(phone: str | None) -> bool:
-    return bool(phone) and bool(PHONE.match(re.sub(r"[\s-]", "", phone)))
+    return bool(phone) and bool(PHONE.match(_compact(phone)))
 
 
 def normalise_phone(phone: str | None) -> str | None:
-    """Digits (and a leading +) of a valid number; None when empty or invalid."""
-    return re.sub(r"[\s-]", "", phone) if valid_phone(phone) else None
+    """Digits (and a leading +) of a valid number, in ASCII; None when empty or invalid."""
+    return _compact(phone) if valid_phone(phone) else None
 
 
 class SmsSender(Protocol):

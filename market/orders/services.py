@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -32,12 +33,13 @@ def utcnow() -> datetime:
 
 # A mainland China mobile number: 11 digits, 1 then 3-9. Spaces, dashes, brackets and a
 # leading +86 / 0086 / 86 are accepted and dropped.
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 def normalise_phone(raw: str | None) -> str | None:
     """The 11-digit mobile number in `raw`, or None if it is not one."""
-    phone = re.sub(r"[\s\-()（）.]", "", raw or "")
+    # NFKC: full-width digits from a Chinese input method (１３８…, ＋８６) become ASCII.
+    phone = re.sub(r"[\s\-().]", "", unicodedata.normalize("NFKC", raw or ""))
     for prefix in ("+86", "0086", "86"):
         if phone.startswith(prefix) and len(phone) == len(prefix) + 11:
             phone = phone[len(prefix):]

@@ -57,7 +57,31 @@ def decided(record: RefundRequest) -> None:
         message = _l("Your request %(number)s was declined: %(note)s", number=record.number,
                      note=record.decision_note)
     _to_buyer(record, message, "decided")
+    _to_shop(record)
     db.session.commit()
+
+
+def _to_shop(record: RefundRequest) -> None:
+    """Staff decided, or the buyer took the shop's offer: the shop hears the outcome (her own
+    answers she knows already)."""
+    artisan = db.session.get(Artisan, record.artisan_id)
+    if artisan is None or record.decided_by_id == artisan.user_id:
+        return
+    if record.status == "refunded":
+        message = _l("Refund request %(number)s on order %(order)s: %(amount)s is refunded to the buyer.",
+                     number=record.number, order=record.order.number, amount=_yuan(record.refund_fen))
+    elif record.status == "awaiting_return":
+        message = _l("Refund request %(number)s on order %(order)s: the return is accepted and the buyer sends the "
+                     "parcel back to you. When it arrives, record it on the request's page; the buyer is then "
+                     "refunded %(amount)s.", number=record.number, order=record.order.number,
+                     amount=_yuan(record.refund_fen))
+    else:
+        message = _l("Refund request %(number)s on order %(order)s was declined: %(note)s", number=record.number,
+                     order=record.order.number, note=record.decision_note)
+    notify(artisan.user, "refund_request_decided",
+           {"number": record.number, "state": states.LABELS[record.status], "message": message,
+            "url": _url("returns.shop_request", request_id=record.id)},
+           event=f"refund_request_decided:{record.id}:{record.status}")
 
 
 @after_the_fact

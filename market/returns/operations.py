@@ -98,8 +98,17 @@ def targets(order: Order) -> list[Target]:
     return [t for t in found if t.limit_fen > 0]
 
 
+def open_targets(order: Order, now: datetime | None = None) -> list[Target]:
+    """The targets a request may still be opened for: not delivered yet, or delivered within
+    REFUND_REQUEST_DAYS (the widest window, see check_window)."""
+    now = now or utcnow()
+    days = int(_cfg("REFUND_REQUEST_DAYS", 30))
+    return [t for t in targets(order)
+            if t.sub.delivered_at is None or now <= t.sub.delivered_at + timedelta(days=days)]
+
+
 def may_request(order: Order) -> bool:
-    return order.status in PAID_STATES and order.paid_fen > order.refunded_fen and bool(targets(order))
+    return order.status in PAID_STATES and order.paid_fen > order.refunded_fen and bool(open_targets(order))
 
 
 def _categories(lines: list[OrderLine]) -> set[str]:

@@ -59,7 +59,7 @@ def new_request(order_id: int):
     if order.buyer_id != current_user.id:
         abort(404)
     choices = [(t.key, _("Parcel from %(shop)s", shop=t.sub.artisan_name) if t.line is None
-                else f"{t.line.title} × {t.line.quantity}") for t in operations.targets(order)]
+                else f"{t.line.title} × {t.line.quantity}") for t in operations.open_targets(order)]
     if not choices or not operations.may_request(order):
         flash(_("Nothing on this order can be refunded now."), "info")
         return redirect(url_for("orders.order", order_id=order.id))

@@ -92,9 +92,10 @@ def _png_header_only(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
-def _post_new(client, *files):
-    return client.post("/shop/products/new", content_type="multipart/form-data",
-                       data=_form(images=[(io.BytesIO(data), name) for data, name in files]))
+def _post_new(client, *files, **fields):
+    data = _form(images=[(io.BytesIO(data), name) for data, name in files])
+    data.update(fields)
+    return client.post("/shop/products/new", content_type="multipart/form-data", data=data)
 
 
 def _error_text(resp) -> str:
@@ -148,11 +149,12 @@ def test_each_account_has_its_own_upload_budget(app, client, login_as, make_arti
     first, second = make_artisan(), make_artisan()
     login_as(first.user)
     assert _post_new(client, *[(_png_bytes((64, 64)), f"{i}.png") for i in range(2)]).status_code == 302
-    resp = _post_new(client, *[(_png_bytes((64, 64)), f"{i}.png") for i in range(2)])
+    # Another product (the same form sent again would be the product already saved).
+    resp = _post_new(client, *[(_png_bytes((64, 64)), f"{i}.png") for i in range(2)], title="刺绣团扇（二）")
     assert resp.status_code == 200 and ("稍后" in _error_text(resp))
     assert db.session.query(Product).count() == 1  # the refused form saved nothing, and kept what she typed
     assert "刺绣团扇" in resp.get_data(as_text=True)
-    assert _post_new(client).status_code == 302  # a product without images is not an upload
+    assert _post_new(client, title="刺绣团扇（三）").status_code == 302  # no images: not an upload
     client.post("/account/logout")
     login_as(second.user)
     assert _post_new(client, *[(_png_bytes((64, 64)), f"{i}.png") for i in range(3)]).status_code == 302

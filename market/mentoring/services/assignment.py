@@ -57,8 +57,9 @@ def waiting_cases(now: datetime | None = None) -> list[Case]:
 def propose_assignment() -> tuple[list[ProposedPair], list[MentorProfile]]:
     """A capacity-aware assignment of every waiting case, for staff to review."""
     cases = waiting_cases()
-    mentors = list(db.session.scalars(select(MentorProfile).where(MentorProfile.status == "approved",
-                                                                   MentorProfile.paused.is_(False))
+    mentors = list(db.session.scalars(select(MentorProfile).join(User, User.id == MentorProfile.user_id)
+                                      .where(MentorProfile.status == "approved", MentorProfile.paused.is_(False),
+                                             User.active.is_(True))
                                       .order_by(MentorProfile.display_name)))
     matcher = get_matcher()
     if not cases or matcher is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
@@ -41,6 +42,9 @@ from matching.schema import BUSINESS_STAGES, DIFFICULTIES, INDUSTRIES
 ON_BEHALF_CHANNELS = ("visit", "committee", "hotline")
 FILING_CHANNELS = ("self_service", *ON_BEHALF_CHANNELS)
 _WECHAT = re.compile(r"^[A-Za-z][-_A-Za-z0-9]{5,19}$")
+# A form sent again within this time with the same content (a double click, the back button
+# and "send" again, a retry on a slow connection) is the case already filed, not a new one.
+RESUBMIT_WINDOW = timedelta(minutes=30)
 
 
 @dataclass
@@ -115,9 +119,35 @@ def _new_case(data: CaseData, *, author: User | None, filed_by: User | None, cha
     return case
 
 
-def file_case(user: User, data: CaseData) -> Case:
-    """She files her own case (self-service) and sees the matcher's first suggestions."""
+def _just_filed(data: CaseData, *, filed_by: User, author: User | None = None,
+                profile: ClientProfile | None = None, her: ProfileData | None = None) -> Case | None:
+    """The case this person filed moments ago with the same content, if any."""
+    stmt = (select(Case).where(Case.filed_by_id == filed_by.id, Case.created_at >= utcnow() - RESUBMIT_WINDOW,
+                               Case.business_name == data.business_name, Case.description == data.description,
+                               Case.industry == data.industry, Case.district == data.district)
+            .order_by(Case.id.desc()))
+    if author is not None:
+        stmt = stmt.where(Case.author_id == author.id)
+    if profile is not None:
+        stmt = stmt.where(Case.profile_id == profile.id)
+    elif her is not None:  # a new profile typed in: the same woman, as typed the first time
+        stmt = stmt.join(ClientProfile, Case.profile_id == ClientProfile.id).where(
+            ClientProfile.phone == her.phone, ClientProfile.name == her.name)
+    for case in db.session.scalars(stmt):
+        if case.difficulties == data.difficulties:
+            return case
+    return None
+
+
+def file_case(user: User, data: CaseData, *, form_sent_again_ok: bool = False) -> Case:
+    """She files her own case (self-service) and sees the matcher's first suggestions.
+    `form_sent_again_ok` (the web form): the same form sent again moments later answers with
+    the case it filed."""
     data = data.cleaned()
+    again = _just_filed(data, filed_by=user, author=user) if form_sent_again_ok else None
+    if again is not None:
+        log.info("case form sent again id=%s author=%s", again.id, user.id)
+        return again
     case = _new_case(data, author=user, filed_by=user, channel="self_service", status="open")
     if data.link_shop:
         artisan = db.session.scalar(select(Artisan).where(Artisan.user_id == user.id))
@@ -132,7 +162,8 @@ def file_case(user: User, data: CaseData) -> Case:
 
 
 def file_on_behalf(actor: User, data: CaseData, *, channel: str, consent_method: str,
-                   profile_id: int | None = None, profile_data: ProfileData | None = None) -> Case:
+                   profile_id: int | None = None, profile_data: ProfileData | None = None,
+                   form_sent_again_ok: bool = False) -> Case:
     """Staff or a committee member (执委) files for a woman who has only a profile (no account,
     or no smartphone): her consent is recorded by the person filing, saying how she gave it.
     A committee member's cases come by 执委直通车."""
@@ -155,6 +186,11 @@ def file_on_behalf(actor: User, data: CaseData, *, channel: str, consent_method:
         # The phone she gave is the one to share, unless another is given.
         data.contact_phone = existing.phone if existing else profile_data.phone
     data = data.cleaned()
+    again = _just_filed(data, filed_by=actor, profile=existing,
+                        her=None if existing else profile_data.cleaned()) if form_sent_again_ok else None
+    if again is not None:
+        log.info("case form sent again id=%s by=%s", again.id, actor.id)
+        return again
     profile = existing or create_profile(actor, profile_data)
     author = db.session.get(User, profile.user_id) if profile.user_id else None
     case = _new_case(data, author=author, filed_by=actor, channel=channel, status="open", profile=profile,

@@ -5,6 +5,7 @@ place when she asks for her data to be deleted (PIPL)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -21,7 +22,8 @@ ANONYMISED = "已匿名"
 def normalise_phone(raw: str | None) -> str | None:
     """Digits only; a leading +86/86 country code dropped. None when empty; MentoringError
     when it cannot be a Chinese mobile or landline number."""
-    digits = re.sub(r"\D", "", raw or "")
+    # NFKC first: full-width digits from a Chinese input method (１３８…) become ASCII ones.
+    digits = re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", raw or ""))
     if not digits:
         return None
     if len(digits) == 13 and digits.startswith("86"):
