@@ -5,6 +5,8 @@ from blinker import Namespace
 _signals = Namespace()
 # A new account (sender is the User): the help desk lets her claim profiles filed for her.
 user_registered = _signals.signal("user-registered")
+# Staff suspended her account (sender is the user's id): the help desk withdraws asks waiting on her.
+user_suspended = _signals.signal("user-suspended")
 # Her email address is verified (sender is the User): guest orders with it join her account.
 email_verified = _signals.signal("email-verified")
 

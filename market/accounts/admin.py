@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from market import audit, clock
+from market import audit, clock, signals
 from market.accounts.services import AccountError, grant_role, revoke_role
 from market.config import grantable_roles as parse_grantable
 from market.extensions import db
@@ -109,6 +109,7 @@ def suspend(actor: User, user_id: int, reason: str) -> User:
     audit.record(actor, "user.suspend", ("users", user_id))
     db.session.commit()
     log.info("user %s suspended by staff=%s (sessions ended)", user_id, actor.id)
+    signals.user_suspended.send(user_id)
     return get_user(user_id)
 
 

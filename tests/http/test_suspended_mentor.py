@@ -51,3 +51,23 @@ def test_suspended_mentor_is_not_suggested_or_asked(client, make_user, make_ment
     assert resp.status_code == 302
     case3 = make_help_request(author, description="网店想做品牌")
     assert gone.id in _suggested(case3.id) and kept.id not in _suggested(case3.id)
+
+
+def test_suspending_an_asked_mentor_withdraws_the_ask_and_moves_the_case_on(app, client, desk, make_user, login_as):
+    from market.models import CaseEntry, Notice
+    from tests.support import intro_of
+
+    case, author, _staff, first, second = desk
+    services.ask_mentor(author, case.id, intro_of(case, first).id)
+    login_as(make_user(("staff",)))
+    resp = submit_form(client, f"/staff/users/{first.user_id}", {"reason": "投诉核实中"},
+                       action=f"/staff/users/{first.user_id}/suspend")
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert intro_of(case, first).status == "withdrawn"
+    assert intro_of(case, second).status == "asked"
+    notes = db.session.scalars(select(CaseEntry.body).where(CaseEntry.case_id == case.id, CaseEntry.kind == "note"))
+    assert any("withdrawn" in n or "撤回" in n for n in notes)
+    # She hears that her case moved on, as when an ask runs out.
+    told = {(n.user_id, n.channel) for n in db.session.scalars(select(Notice).where(Notice.kind == "case_reasked"))}
+    assert (author.id, "inapp") in told

@@ -93,6 +93,35 @@ def expire_asks(now: datetime | None = None) -> int:
     return expired
 
 
+def withdraw_asks_of_suspended(user_id: int) -> int:
+    """Staff suspended a mentor's account: every ask still waiting on her is withdrawn (she can
+    no longer answer it), noted on each case, and each case moves on to its next suggestion, as
+    when an ask runs out. Returns how many asks were withdrawn."""
+    waiting = list(db.session.scalars(
+        select(Introduction).join(MentorProfile, MentorProfile.id == Introduction.mentor_id)
+        .where(MentorProfile.user_id == user_id, Introduction.status == "asked")))
+    why = str(_l("The mentor is no longer available; the ask is withdrawn."))
+    withdrawn = 0
+    for intro in waiting:
+        if not move_introduction(intro.id, "asked", "withdrawn", decided_at=utcnow(), decline_reason=why[:200]):
+            db.session.rollback()
+            continue
+        case = load_case(intro.case_id)
+        entry(case, None, "note", why)
+        db.session.commit()
+        withdrawn += 1
+        log.info("case %s: ask to suspended mentor %s withdrawn", intro.case_id, intro.mentor_id)
+        if intro.role == "lead":
+            db.session.expire(case, ["introductions"])
+            notify_reasked(case, intro)
+            move_on(case)
+    return withdrawn
+
+
+def _on_user_suspended(user_id: int, **_extra) -> None:
+    withdraw_asks_of_suspended(user_id)
+
+
 def withdraw_ask(staff: User, case_id: int, introduction_id: int, reason: str) -> Introduction:
     case = _staff_case(staff, case_id)
     reason = _reason(reason, _l("Say why the ask is withdrawn."))
@@ -491,3 +520,9 @@ def escalate_case(staff: User, case_id: int, reason: str) -> Case:
         notify_escalated(person, case, 2)
     log.warning("case %s escalated to a supervisor by staff=%s", case.id, staff.id)
     return load_case(case.id)
+
+
+# Accounts know nothing of the help desk: a suspension reaches it through a signal.
+from market import signals  # noqa: E402
+
+signals.user_suspended.connect(_on_user_suspended)
