@@ -22,6 +22,8 @@ the first need is not a second need).
 """
 from __future__ import annotations
 
+import hashlib
+import pickle
 import re
 
 import numpy as np
@@ -62,6 +64,24 @@ def need_clauses(text: str, negation: bool = True) -> list[str]:
         if kept:
             return kept
     return clauses
+
+
+# Fitted arrays by what they were fitted from (read-only once fitted, so instances share them).
+_FITTED: dict[str, dict] = {}
+_FITTED_MAX = 8
+_FITTED_ATTRIBUTES = ("labels_", "expander_", "vectorizer_", "phrase_matrix_", "phrase_owner_", "phrase_texts_",
+                      "n_phrases_", "calibration_", "phrase_matrix_t_", "linear_coef_t_", "linear_intercept_")
+
+
+def _fit_key(bank: dict, thesaurus, ngram_range, lr_c) -> str | None:
+    """A digest of everything the fit reads, or None when the thesaurus cannot be serialised
+    (then the tagger is fitted every time, as before)."""
+    try:
+        blob = pickle.dumps((sorted((label, tuple(items)) for label, items in bank.items()), list(bank),
+                             thesaurus, tuple(ngram_range), float(lr_c)), protocol=4)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
+    return hashlib.sha256(blob).hexdigest()
 
 
 class PhraseTagger(BaseEstimator, TransformerMixin):
@@ -123,6 +143,22 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
         bank = {label: items for label, items in bank.items() if items}
         if len(bank) < 2:
             raise ValueError("phrases must give at least two labels with a phrase each")
+        key = _fit_key(bank, self.thesaurus, self.ngram_range, self.lr_C)
+        fitted = _FITTED.get(key) if key is not None else None
+        if fitted is not None:
+            # The same phrases, thesaurus and settings fit to the same arrays (the fit is
+            # deterministic): reuse them. A matcher refits whenever a mentor's profile changes,
+            # and the phrase bank does not change with it.
+            self.__dict__.update(fitted)
+            return self
+        self._fit_bank(bank)
+        if key is not None:
+            _FITTED[key] = {name: getattr(self, name) for name in _FITTED_ATTRIBUTES}
+            while len(_FITTED) > _FITTED_MAX:
+                _FITTED.pop(next(iter(_FITTED)))
+        return self
+
+    def _fit_bank(self, bank: dict[str, list[str]]) -> None:
         self.labels_ = tuple(bank)
         texts, owner = [], []
         for i, label in enumerate(self.labels_):
@@ -154,7 +190,6 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
         linear.fit(self.phrase_matrix_, self.phrase_owner_)
         self.linear_coef_t_ = np.ascontiguousarray(linear.coef_.T, dtype=np.float64)
         self.linear_intercept_ = np.asarray(linear.intercept_, dtype=np.float64)
-        return self
 
     def _label_scores(self, sims: np.ndarray) -> np.ndarray:
         """(units x phrases) similarities -> (units x labels) best similarity per label.
