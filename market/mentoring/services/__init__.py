@@ -12,7 +12,10 @@ CLI and other modules call these; nothing else changes mentoring rows.
 - `followups`: the typed case log and next follow-up dates
 - `assignment`: staff's global capacity-aware assignment
 - `needs`: needs read from her text (asked "right?"), staff's example phrasings of needs
-- `loop`: expiry, withdraw, reassign, named and second mentors, escalation, closure, reopening
+- `loop`: expiry, withdraw, reassign, named and second mentors, a suspended mentor's asks
+- `closure`: the mentor proposes closure, she confirms or staff verify, not yet, reopening
+- `escalation`: overdue cases escalate, follow-up reminders, the `sweep()` job
+- `mentor_teams`: teams for the case desk
 - `notify`: mail
 - `reports`: staff's case list (figures and exports: market.staff.reports, market.staff.exports)
 
@@ -44,10 +47,29 @@ from market.mentoring.services.cases import (  # noqa: F401
     propose_case,
     resolve,
 )
-from market.mentoring.services.common import MentoringError, NotFound, utcnow  # noqa: F401
+from market.mentoring.services.closure import (  # noqa: F401
+    DifficultyResult,
+    confirm_closure,
+    not_yet,
+    propose_closure,
+    reopen,
+    verify_closure,
+)
+from market.mentoring.services.common import (  # noqa: F401
+    MentoringError,
+    NotFound,
+    responsible_staff,
+    utcnow,
+)
 from market.mentoring.services.consent import history as consent_history  # noqa: F401
 from market.mentoring.services.consent import record_read, set_consent  # noqa: F401
 from market.mentoring.services.difficulties import update_difficulty  # noqa: F401
+from market.mentoring.services.escalation import (  # noqa: F401
+    due_this_week,
+    escalate_case,
+    escalate_overdue,
+    sweep,
+)
 from market.mentoring.services.followups import (  # noqa: F401
     FOLLOW_UP_KINDS,
     LOG_LABELS,
@@ -66,26 +88,14 @@ from market.mentoring.services.introductions import (  # noqa: F401
     move_on,
     refresh_suggestions,
 )
-from market.mentoring.services.loop import (  # noqa: F401  # noqa: F401, E402
-    DifficultyResult,
+from market.mentoring.services.loop import (  # noqa: F401
     add_second_mentor,
     ask_named_mentor,
-    ask_team,
-    confirm_closure,
-    due_this_week,
-    escalate_case,
-    escalate_overdue,
     expire_asks,
-    not_yet,
-    propose_closure,
     reassign,
-    reopen,
-    responsible_staff,
-    sweep,
-    team_suggestions,
-    verify_closure,
     withdraw_ask,
 )
+from market.mentoring.services.mentor_teams import ask_team, team_suggestions  # noqa: F401
 from market.mentoring.services.mentors import (  # noqa: F401
     MentorData,
     mentors_for_staff,
