@@ -1,8 +1,9 @@
-"""The help desk's blueprint and the small helpers its two view modules share
-(market/mentoring/views.py for women and mentors, staff_views.py for staff)."""
+"""The help desk's blueprint and the small helpers its view modules share
+(market/mentoring/views.py for women and mentors, which registers case_views.py,
+loop_views.py, need_views.py and staff_views.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash
+from flask import Blueprint, flash, redirect, url_for
 
 from market.ids import parse_int
 
@@ -16,3 +17,7 @@ def _int(value) -> int:
 
 def _error(e: Exception) -> None:
     flash(str(e), "error")
+
+
+def _back(case_id: int, anchor: str = ""):
+    return redirect(url_for("mentoring.case_page", case_id=case_id) + anchor)

@@ -5,7 +5,7 @@ is checked afterwards. test_forms_as_browser.py covers enrolment, pause, filing,
 accept and decline from the mentor's home, the log entry, resolve, close, staff mentor review
 and assignment; this file covers the rest.
 
-Inventory (every POST route of market/mentoring/views.py, and the page its form is on):
+Inventory (every POST route of market/mentoring/*views.py, and the page its form is on):
 case page: ask, accept and decline (the asked mentor), consent (hers, and on her behalf),
 difficulty update, log entry, propose closure, confirm closure, not yet, verify, reopen,
 withdraw ask, ask a named mentor, second mentor, reassign, open and dismiss a proposed case,
