@@ -1,4 +1,7 @@
-"""Checkout, paying, the buyer's orders, the artisan's sub-orders and sales, staff orders.
+"""Checkout, paying and guests' order links. The buyer's orders and address book
+(buyer_views.py), the artisan's sub-orders and sales (shop_views.py) and staff orders
+(staff_views.py) live beside this module on the same blueprint; this module imports them to
+register them.
 
 No GET page here calls the payments API: checkout only places the order, the pay page only
 renders; the PaymentIntent is created (or reused) when the buyer presses pay (a POST from
@@ -7,19 +10,15 @@ the pay page's script), and the reconcile job settles whatever the browser never
 from __future__ import annotations
 
 import json
-import secrets
 
-import click
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from market import security
-from market.artisans.services import yuan_to_fen
-from market.auth import role_required, staff_required
 from market.cart import services as cart
 from market.extensions import limiter
-from market.ids import MAX_ID, parse_int, parse_page
+from market.ids import MAX_ID, parse_int
 from market.orders import (
     addresses,
     guests,
@@ -28,12 +27,11 @@ from market.orders import (
     services,
     states,
 )
-from market.orders.forms import AddressForm, CheckoutForm, GuestCheckoutForm, GuestLinkForm, RefundForm, ShipForm
+from market.orders.blueprint import _buyer_order, bp
+from market.orders.forms import CheckoutForm, GuestCheckoutForm, GuestLinkForm
 from market.payments import gateway_errors
 from market.payments import services as payments
 from market.payments.stripe_client import PaymentsUnavailable, StripeError
-
-bp = Blueprint("orders", __name__)
 
 UNAVAILABLE = lambda: _(  # noqa: E731
     "The payment service cannot be reached right now. Your order is saved and nothing was charged; "
@@ -117,14 +115,6 @@ def checkout():
                 return redirect(url_for("orders.pay", order_id=order.id))
     form.checkout_token.data = token
     return render_template("orders/checkout.html", form=form, cart=view, saved_addresses=saved)
-
-
-def _buyer_order(order_id: int):
-    """The order if this visitor may see it: her own, staff, or a guest order of this browser."""
-    try:
-        return services.order_for_viewer(current_user, order_id, guests.remembered())
-    except services.NotFound:
-        abort(404)
 
 
 def _stripe_js_url() -> str:
@@ -240,213 +230,6 @@ def guest_resend():
     return render_template("orders/guest_link.html", message=None, form=form), (400 if form.errors else 200)
 
 
-# ---- the address book --------------------------------------------------------------------
 
-@bp.route("/addresses/", methods=["GET", "POST"])
-@login_required
-def address_book():
-    form = AddressForm()
-    if form.validate_on_submit():
-        try:
-            addresses.add(current_user, services.Address(form.name.data, form.phone.data, form.address.data),
-                          default=bool(form.is_default.data))
-        except services.OrderError as e:
-            form.address.errors.append(str(e))
-        else:
-            flash(_("The address is saved."), "success")
-            return redirect(url_for("orders.address_book"))
-    return render_template("orders/addresses.html", form=form, entries=addresses.for_user(current_user)), (
-        400 if form.errors else 200)
-
-
-def _own_address(address_id: int):
-    try:
-        return addresses.get(current_user, address_id)
-    except services.NotFound:
-        abort(404)
-
-
-@bp.route("/addresses/<int:address_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit_address(address_id: int):
-    entry = _own_address(address_id)
-    form = AddressForm(obj=entry)
-    if form.validate_on_submit():
-        try:
-            addresses.edit(current_user, entry.id, services.Address(form.name.data, form.phone.data, form.address.data),
-                           default=bool(form.is_default.data))
-        except services.OrderError as e:
-            form.address.errors.append(str(e))
-        else:
-            flash(_("The address is saved."), "success")
-            return redirect(url_for("orders.address_book"))
-    return render_template("orders/address_form.html", form=form, entry=entry), (400 if form.errors else 200)
-
-
-@bp.post("/addresses/<int:address_id>/delete")
-@login_required
-def delete_address(address_id: int):
-    addresses.remove(current_user, _own_address(address_id).id)
-    flash(_("The address is deleted."), "success")
-    return redirect(url_for("orders.address_book"))
-
-
-@bp.post("/addresses/<int:address_id>/default")
-@login_required
-def default_address(address_id: int):
-    addresses.make_default(current_user, _own_address(address_id).id)
-    flash(_("This is now your default address."), "success")
-    return redirect(url_for("orders.address_book"))
-
-
-# ---- the buyer's orders -----------------------------------------------------------------
-
-@bp.get("/orders/")
-@login_required
-def my_orders():
-    return render_template("orders/list.html", orders=services.buyer_orders(current_user))
-
-
-@bp.get("/orders/<int:order_id>")
-def order(order_id: int):
-    from market.returns import operations as returns
-    from market.returns import services as requests
-
-    order = _buyer_order(order_id)
-    own = current_user.is_authenticated and order.buyer_id == current_user.id
-    return render_template("orders/order.html", order=order, requests=requests.for_order(order),
-                           may_request=own and returns.may_request(order), own=own,
-                           guest_view=order.buyer_id is None)
-
-
-@bp.post("/orders/parcels/<int:sub_order_id>/received")
-@login_required
-def received(sub_order_id: int):
-    try:
-        sub = operations.deliver(current_user, sub_order_id)
-    except services.NotFound:
-        abort(404)
-    except states.InvalidTransition as e:
-        flash(str(e), "error")
-        return redirect(url_for("orders.my_orders"))
-    flash(_("Thank you for confirming receipt."), "success")
-    return redirect(url_for("orders.order", order_id=sub.order_id))
-
-
-# ---- artisans ---------------------------------------------------------------------------
-
-def _artisan():
-    artisan = current_user.artisan
-    if artisan is None:
-        abort(403)
-    return artisan
-
-
-@bp.get("/shop/orders")
-@role_required("artisan")
-def shop_orders():
-    status = request.args.get("status") or None
-    status = status if status in states.SUB_ORDER_STATE_LABELS else None
-    subs = services.artisan_sub_orders(_artisan(), status)
-    from market.artisans import dashboard
-    from market.returns import services as requests
-
-    return render_template("orders/shop_orders.html", sub_orders=subs, status=status, ship_form=ShipForm(),
-                           requests_by_sub=requests.for_sub_orders([s.id for s in subs]),
-                           refunds_by_sub=dashboard.refunds_by_sub_order(subs))
-
-
-@bp.post("/shop/orders/<int:sub_order_id>/ship")
-@role_required("artisan")
-def ship(sub_order_id: int):
-    form = ShipForm()
-    try:
-        operations.ship(current_user, sub_order_id, form.carrier.data or "", form.tracking_number.data or "")
-    except services.NotFound:
-        abort(404)
-    except (services.OrderError, states.InvalidTransition) as e:
-        flash(str(e), "error")
-    else:
-        flash(_("Marked as shipped. The buyer has been notified."), "success")
-    return redirect(url_for("orders.shop_orders"))
-
-
-@bp.post("/shop/orders/<int:sub_order_id>/delivered")
-@role_required("artisan")
-def delivered(sub_order_id: int):
-    try:
-        operations.deliver(current_user, sub_order_id)
-    except services.NotFound:
-        abort(404)
-    except states.InvalidTransition as e:
-        flash(str(e), "error")
-    else:
-        flash(_("Marked as delivered."), "success")
-    return redirect(url_for("orders.shop_orders"))
-
-
-@bp.get("/shop/sales")
-@role_required("artisan")
-def sales():
-    months, total = services.sales_summary(_artisan())
-    return render_template("orders/sales.html", months=months, total=total)
-
-
-# ---- staff ------------------------------------------------------------------------------
-
-@bp.get("/staff/orders")
-@staff_required
-def staff_orders():
-    status = request.args.get("status") or None
-    page_no = parse_page(request.args.get("page"))
-    page = services.all_orders(status, page_no)
-    return render_template("orders/staff_orders.html", page=page, status=status)
-
-
-@bp.route("/staff/orders/<int:order_id>", methods=["GET", "POST"])
-@staff_required
-def staff_order(order_id: int):
-    try:
-        order = services.get_order(order_id)
-    except services.NotFound:
-        abort(404)
-    form = RefundForm()
-    form.target.choices = [("order", _("The rest of the order"))] + [
-        (f"sub-{s.id}", _("Parcel from %(shop)s", shop=s.artisan_name)) for s in order.sub_orders
-    ] + [(f"line-{ln.id}", f"{ln.title} × {ln.quantity}") for ln in order.lines]
-    if form.validate_on_submit():
-        kind, _sep, ident = (form.target.data or "order").partition("-")
-        if kind not in ("order", "sub", "line") or (kind != "order" and not (ident.isdigit() and len(ident) <= 9)):
-            abort(404)  # ids are 32-bit in the database: anything longer names nothing
-        amount = yuan_to_fen(form.amount.data) if form.amount.data is not None else None
-        try:
-            payments.refund(current_user, order.id, amount=amount,
-                            sub_order_id=int(ident) if kind == "sub" else None,
-                            line_id=int(ident) if kind == "line" else None, reason=form.reason.data or "",
-                            request_token=form.request_token.data or None)
-        except (payments.PaymentError, services.OrderError, states.InvalidTransition) as e:
-            flash(str(e), "error")
-        except PaymentsUnavailable:
-            flash(_("The payment service did not answer. The refund is kept reserved and will be checked "
-                    "with the payment service automatically; do not refund again."), "error")
-        except services.NotFound:
-            abort(404)
-        else:
-            flash(_("Refunded."), "success")
-        return redirect(url_for("orders.staff_order", order_id=order.id))
-    form.request_token.data = secrets.token_urlsafe(24)
-    return render_template("orders/staff_order.html", order=order, form=form)
-
-
-# ---- command line -----------------------------------------------------------------------
-
-@click.command("reconcile-payments")
-def reconcile_payments_command() -> None:
-    """Ask the payments API about pending payments, release expired reservations and settle
-    unanswered refunds (the scheduler runs it every minute; cron may too)."""
-    counts = payments.reconcile()
-    click.echo(f"checked {counts['checked']} payment(s), released {counts['expired']} expired reservation(s), "
-               f"resolved {counts['refunds']} refund(s)")
-
-
-bp.record_once(lambda state: state.app.cli.add_command(reconcile_payments_command))
+# The other pages live beside this module, on the same blueprint.
+from market.orders import buyer_views, shop_views, staff_views  # noqa: E402, F401
