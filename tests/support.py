@@ -8,7 +8,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -21,7 +21,7 @@ from market import mail
 from market.config import TestConfig, normalise_database_url
 from market.extensions import db
 from market.localstripe_proc import free_port
-from market.models import Order, Product
+from market.models import Order, OrderLine, Product, SubOrder
 from market.orders import operations
 from market.orders import services as orders
 from market.payments import services as payments
@@ -136,6 +136,39 @@ def place(buyer, items: dict, token: str | None = None) -> Order:
 def mark_paid(order: Order) -> str:
     """The order marked paid in the database only (tests of fulfilment that need no API)."""
     return operations.mark_paid(order.id, order.total_fen)
+
+
+def move_delivery_back(sub_id: int, days: int) -> None:
+    """The parcel's delivery moved `days` back in the database, as time would."""
+    db.session.expire_all()
+    when = db.session.get(SubOrder, sub_id).delivered_at - timedelta(days=days)
+    db.session.execute(db.update(SubOrder).where(SubOrder.id == sub_id).values(delivered_at=when))
+    db.session.commit()
+
+
+def ship_and_deliver(by, sub_id: int, days_ago: int = 0) -> None:
+    """The parcel shipped and delivered as recorded by `by` (its artisan, or staff), `days_ago`
+    days ago (0: now)."""
+    operations.ship(by, sub_id, "顺丰", "SF1234567890")
+    operations.deliver(by, sub_id)
+    db.session.expire_all()
+    if days_ago:
+        move_delivery_back(sub_id, days_ago)
+
+
+def delivered_line(buyer, product, *, deliver: bool = True) -> OrderLine:
+    """The line of a paid order of one `product` by `buyer`, shipped by its artisan and (unless
+    `deliver` is False) delivered: what a verified buyer's review or a refund request needs."""
+    order = place(buyer, {product: 1})
+    mark_paid(order)
+    db.session.expire_all()
+    sub = order.sub_orders[0]
+    seller = product.artisan.user
+    operations.ship(seller, sub.id, "顺丰", "SF1234567890")
+    if deliver:
+        operations.deliver(seller, sub.id)
+    db.session.expire_all()
+    return order.lines[0]
 
 
 def get_pi(url: str, pi_id: str) -> dict:

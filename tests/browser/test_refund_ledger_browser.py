@@ -3,16 +3,14 @@ one parcel, the artisan accepts, the buyer sees it refunded, the artisan's order
 statement show it; finance staff make a payout batch and pay it, and the artisan sees the
 payout with its reference."""
 import uuid
-from datetime import timedelta
 
 import pytest
 
 from market.accounts.services import grant_role
 from market.extensions import db
-from market.models import Order, RefundRequest, SubOrder
-from market.orders import operations as orders
+from market.models import Order, RefundRequest
 from tests.support import login_in_browser as _login
-from tests.support import pay_card, place, use_localstripe, watch_csp_violations
+from tests.support import pay_card, place, ship_and_deliver, use_localstripe, watch_csp_violations
 
 pytestmark = pytest.mark.browser
 
@@ -32,12 +30,7 @@ def test_refund_request_to_statement_to_payout(
     earlier = place(buyer, {scarf: 1}, token=uuid.uuid4().hex)
     assert pay_card(earlier).status == "paid"
     earlier_sub = db.session.get(Order, earlier.id).sub_orders[0].id
-    orders.ship(staff, earlier_sub, "顺丰", "SF1234567890")
-    orders.deliver(staff, earlier_sub)
-    db.session.expire_all()
-    when = db.session.get(SubOrder, earlier_sub).delivered_at - timedelta(days=8)
-    db.session.execute(db.update(SubOrder).where(SubOrder.id == earlier_sub).values(delivered_at=when))
-    db.session.commit()
+    ship_and_deliver(staff, earlier_sub, days_ago=8)
     order = place(buyer, {scarf: 2}, token=uuid.uuid4().hex)
     assert pay_card(order).status == "paid"
 

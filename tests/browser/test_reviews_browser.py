@@ -8,29 +8,16 @@ from sqlalchemy import select
 
 from market.extensions import db
 from market.models import Product, Review
-from market.orders import operations
 from tests.support import (
     BROWSER_TIMEOUT_MS,
+    delivered_line,
     image_loads,
     image_upload,
     login_in_browser,
-    mark_paid,
-    place,
     watch_csp_violations,
 )
 
 pytestmark = pytest.mark.browser
-
-
-def _delivered(buyer, product):
-    order = place(buyer, {product: 1})
-    mark_paid(order)
-    db.session.expire_all()
-    sub = order.sub_orders[0]
-    operations.ship(product.artisan.user, sub.id, "顺丰", "SF1234567890")
-    operations.deliver(product.artisan.user, sub.id)
-    db.session.expire_all()
-    return order.lines[0]
 
 
 def _eventually(check, seconds: float = BROWSER_TIMEOUT_MS / 1000) -> bool:
@@ -90,7 +77,7 @@ def test_buyer_reviews_a_delivered_product_and_the_artisan_answers(live_server, 
     artisan = make_artisan(name="海燕渔家干货")
     product = make_product(artisan, title="东海黄鱼鲞", category="seafood", uploads=[image_upload()[0]])
     buyer = make_user(name="林小雨")
-    _delivered(buyer, product)
+    delivered_line(buyer, product)
     photo = tmp_path / "收到了.png"
     Image.new("RGB", (640, 480), (30, 110, 170)).save(photo)
 

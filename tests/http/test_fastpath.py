@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from market.extensions import cache, db
-from tests.support import DEFAULT_PASSWORD, client_with_cookies, cookie, login, mark_paid, place
+from tests.support import DEFAULT_PASSWORD, client_with_cookies, cookie, delivered_line, login
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -65,19 +65,6 @@ def _cart(html: str) -> int:
 def _unread(html: str) -> int:
     m = re.search(r'id="unread-count"[^>]*>(\d+)<', html)
     return int(m.group(1)) if m else 0
-
-
-def _delivered_line(buyer, product):
-    from market.orders import operations
-
-    order = place(buyer, {product: 1})
-    mark_paid(order)
-    db.session.expire_all()
-    sub = order.sub_orders[0]
-    operations.ship(product.artisan.user, sub.id, "顺丰", "SF1234567890")
-    operations.deliver(product.artisan.user, sub.id)
-    db.session.expire_all()
-    return order.lines[0]
 
 
 def _signed_in(html: str) -> bool:
@@ -151,7 +138,7 @@ def test_every_change_to_her_header_is_on_the_very_next_page(cached_app, make_us
     # A product she received: the link to review it is on her very next view of its page.
     other = make_product(make_artisan(), title="竹编果篮")
     assert "write-review" not in _from_cache(a, f"/products/{other.id}")
-    _delivered_line(alice, other)
+    delivered_line(alice, other)
     for _ in range(3):
         resp = a.get(f"/products/{other.id}")
         assert "write-review" in resp.get_data(as_text=True) and resp.headers.get("X-Page-Cache") is None
@@ -237,7 +224,7 @@ def test_product_shells_never_carry_staff_or_owner_parts(cached_app, make_user, 
     shop = make_artisan(name="海边绣坊")
     product = make_product(shop, title="手工刺绣团扇")
     buyer = make_user(name="老顾客")
-    reviews.write_review(buyer, _delivered_line(buyer, product).id, stars=5, body="很喜欢")
+    reviews.write_review(buyer, delivered_line(buyer, product).id, stars=5, body="很喜欢")
     staff = make_user(("staff",), name="值班员")
     alice = make_user(name="林爱丽")
     path = f"/products/{product.id}"

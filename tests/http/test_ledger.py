@@ -19,7 +19,7 @@ from market.ledger import services as statements
 from market.models import LedgerEntry, Order, Payout, Refund, SubOrder, User
 from market.orders import operations as orders
 from market.orders.services import sold
-from tests.support import mails_to, place, race_in_threads
+from tests.support import mails_to, place, race_in_threads, ship_and_deliver
 
 
 def _paid(buyer, items) -> Order:
@@ -37,16 +37,6 @@ def _refund(order_id, *, sub_order_id=None, line_id=None, amount=None, succeed=T
     else:
         orders.release_refund(record.id)
     return record.id
-
-
-def _deliver(staff, sub_id, days_ago=0):
-    orders.ship(staff, sub_id, "顺丰", "SF1234567890")
-    orders.deliver(staff, sub_id)
-    if days_ago:
-        db.session.expire_all()
-        when = db.session.get(SubOrder, sub_id).delivered_at - timedelta(days=days_ago)
-        db.session.execute(db.update(SubOrder).where(SubOrder.id == sub_id).values(delivered_at=when))
-        db.session.commit()
 
 
 def _kinds(artisan_id) -> dict[str, int]:
@@ -110,7 +100,7 @@ def test_due_after_the_return_window_payout_once_failed_back_and_negative_carrie
     sub_id = order.sub_orders[0].id
     aid = m["amei"].id
     assert ledger.balances()[aid] == (10_000, 0)  # all pending: not delivered
-    _deliver(m["staff"], sub_id, days_ago=3)
+    ship_and_deliver(m["staff"], sub_id, days_ago=3)
     assert ledger.balances()[aid] == (10_000, 0)  # still in the return window
     _deliver_back = db.session.get(SubOrder, sub_id).delivered_at - timedelta(days=5)
     db.session.execute(db.update(SubOrder).where(SubOrder.id == sub_id).values(delivered_at=_deliver_back))
@@ -135,7 +125,7 @@ def test_due_after_the_return_window_payout_once_failed_back_and_negative_carrie
     assert ledger.balances()[aid] == (-3_000, -3_000)
     assert ledger.create_batch(m["staff"]).payouts == []
     order2 = _paid(m["buyer"], {m["scarf"]: 1})
-    _deliver(m["staff"], order2.sub_orders[0].id, days_ago=8)
+    ship_and_deliver(m["staff"], order2.sub_orders[0].id, days_ago=8)
     batch = ledger.create_batch(m["staff"])
     assert [p.amount_fen for p in batch.payouts] == [7_000]
     s = statements.statement(m["amei"])
@@ -230,7 +220,7 @@ def test_the_ledger_always_agrees_with_the_records(market, steps):
             elif action == "deliver" and subs:
                 sub = subs[n % len(subs)]
                 if sub.status == "awaiting_shipment":
-                    _deliver(staff, sub.id, days_ago=n % 12)
+                    ship_and_deliver(staff, sub.id, days_ago=n % 12)
             elif action in ("refund", "refund_fails") and subs:
                 sub = subs[n % len(subs)]
                 left = sub.subtotal_fen - sub.refunded_fen

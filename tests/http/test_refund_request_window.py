@@ -3,28 +3,14 @@ still be asked for: a parcel delivered more than REFUND_REQUEST_DAYS ago is not 
 request for it would be refused), and the form lists only what is still open."""
 from __future__ import annotations
 
-from datetime import timedelta
-
-from market.extensions import db
-from market.models import SubOrder
-from market.orders import operations
-from tests.support import mark_paid, page_form, place
-
-
-def _deliver(staff, sub_id: int, days_ago: int) -> None:
-    operations.ship(staff, sub_id, "顺丰", "SF1234567890")
-    operations.deliver(staff, sub_id)
-    db.session.expire_all()
-    when = db.session.get(SubOrder, sub_id).delivered_at - timedelta(days=days_ago)
-    db.session.execute(db.update(SubOrder).where(SubOrder.id == sub_id).values(delivered_at=when))
-    db.session.commit()
+from tests.support import mark_paid, page_form, place, ship_and_deliver
 
 
 def test_no_refund_offer_on_an_order_delivered_long_ago(client, login_as, make_user, make_artisan, make_product):
     buyer, staff = make_user(), make_user(("staff",))
     order = place(buyer, {make_product(make_artisan(), title="刺绣围巾"): 1})
     mark_paid(order)
-    _deliver(staff, order.sub_orders[0].id, days_ago=40)
+    ship_and_deliver(staff, order.sub_orders[0].id, days_ago=40)
     login_as(buyer)
     page = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert 'id="ask-refund"' not in page
@@ -39,8 +25,8 @@ def test_the_form_lists_only_parcels_still_open(client, login_as, make_user, mak
     order = place(buyer, {old: 1, new: 1})
     mark_paid(order)
     subs = {s.artisan_name: s.id for s in order.sub_orders}
-    _deliver(staff, subs["阿梅刺绣"], days_ago=40)
-    _deliver(staff, subs["阿珍海鲜"], days_ago=2)
+    ship_and_deliver(staff, subs["阿梅刺绣"], days_ago=40)
+    ship_and_deliver(staff, subs["阿珍海鲜"], days_ago=2)
     login_as(buyer)
     assert 'id="ask-refund"' in client.get(f"/orders/{order.id}").get_data(as_text=True)
     form = page_form(client, f"/orders/{order.id}/request", having="target")

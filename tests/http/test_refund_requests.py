@@ -10,17 +10,18 @@ import pytest
 
 from market.extensions import db
 from market.models import Order, Refund, RefundRequest, SubOrder
-from market.orders import operations as orders_ops
 from market.orders.errors import NotFound, OrderError
 from market.returns import operations as returns
 from market.returns.operations import RequestError
 from tests.support import (
     mails_to,
+    move_delivery_back,
     pay_card,
     place,
     race_in_threads,
     refund_totals_consistent,
     refunds_at_api,
+    ship_and_deliver,
     use_localstripe,
 )
 
@@ -49,20 +50,6 @@ def _ask(s, target, **kw):
     kw.setdefault("kind", "refund")
     kw.setdefault("reason", "damaged")
     return returns.open_request(s["buyer"], s["order"].id, target=target, **kw)
-
-
-def _deliver(s, sub, days_ago=0):
-    orders_ops.ship(s["staff"], sub.id, "顺丰", "SF1234567890")
-    orders_ops.deliver(s["staff"], sub.id)
-    if days_ago:  # a delivery some days ago: moved back in the database, as time would
-        _move_delivery(sub.id, days_ago)
-
-
-def _move_delivery(sub_id, days):
-    db.session.expire_all()
-    when = db.session.get(SubOrder, sub_id).delivered_at - timedelta(days=days)
-    db.session.execute(db.update(SubOrder).where(SubOrder.id == sub_id).values(delivered_at=when))
-    db.session.commit()
 
 
 def _order(s) -> Order:
@@ -132,16 +119,16 @@ def test_one_active_request_per_parcel_and_none_on_a_refunded_line(shop):
 def test_changed_my_mind_window_and_excluded_categories(app, shop):
     s = shop
     app.config.update(RETURN_WINDOW_DAYS=7, RETURN_EXCLUDED_CATEGORIES="seafood", REFUND_REQUEST_DAYS=30)
-    _deliver(s, s["fish_sub"])
+    ship_and_deliver(s["staff"], s["fish_sub"].id)
     with pytest.raises(RequestError, match="不支持"):
         _ask(s, f"sub-{s['fish_sub'].id}", kind="return", reason="changed_mind")
-    _deliver(s, s["scarf_sub"], days_ago=8)
+    ship_and_deliver(s["staff"], s["scarf_sub"].id, days_ago=8)
     with pytest.raises(RequestError, match="期限"):
         _ask(s, f"sub-{s['scarf_sub'].id}", kind="return", reason="changed_mind")
     # Other reasons stay open for 30 days after delivery.
     record = _ask(s, f"sub-{s['scarf_sub'].id}", kind="return", reason="not_as_described")
     returns.withdraw(s["buyer"], record.id)
-    _move_delivery(s["scarf_sub"].id, 30)
+    move_delivery_back(s["scarf_sub"].id, 30)
     with pytest.raises(RequestError, match="期限"):
         _ask(s, f"sub-{s['scarf_sub'].id}", reason="not_as_described")
 
@@ -186,7 +173,7 @@ def test_refused_offer_and_overdue_requests_go_to_staff_who_decide(app, shop):
 
 def test_return_is_refunded_when_the_parcel_arrives_back(shop):
     s = shop
-    _deliver(s, s["scarf_sub"])
+    ship_and_deliver(s["staff"], s["scarf_sub"].id)
     record = _ask(s, f"sub-{s['scarf_sub'].id}", kind="return", reason="changed_mind")
     accepted = returns.accept(s["amei"].user, record.id)
     assert accepted.status == "awaiting_return" and _order(s).refunded_fen == 0

@@ -10,21 +10,7 @@ from sqlalchemy import func, select
 
 from market.extensions import db
 from market.models import AuditEntry, Notice, Product, Review
-from market.orders import operations
-from tests.support import image_upload, login, mark_paid, page_form, place, race_in_threads
-
-
-def _delivered_line(buyer, product, *, deliver=True):
-    order = place(buyer, {product: 1})
-    mark_paid(order)
-    db.session.expire_all()
-    sub = order.sub_orders[0]
-    seller = product.artisan.user
-    operations.ship(seller, sub.id, "顺丰", "SF1234567890")
-    if deliver:
-        operations.deliver(seller, sub.id)
-    db.session.expire_all()
-    return order.lines[0]
+from tests.support import delivered_line, image_upload, login, page_form, race_in_threads
 
 
 def _product(pid) -> Product:
@@ -40,7 +26,7 @@ def test_buyer_reviews_a_delivered_line_with_photos_as_a_browser_does(client, ma
     artisan = make_artisan(name="秀英绣坊")
     product = make_product(artisan, title="荷花刺绣团扇")
     buyer = make_user(name="林小雨")
-    line = _delivered_line(buyer, product)
+    line = delivered_line(buyer, product)
     before = _product(product.id).updated_at
     login(client, buyer)
 
@@ -63,11 +49,11 @@ def test_buyer_reviews_a_delivered_line_with_photos_as_a_browser_does(client, ma
     assert "4.0 (1)" in listing  # the card shows average and count
 
 
-def test_no_review_without_a_delivered_line(client, make_user, make_artisan, make_product):
+def test_no_review_without_adelivered_line(client, make_user, make_artisan, make_product):
     artisan = make_artisan()
     product = make_product(artisan)
     buyer = make_user()
-    shipped = _delivered_line(buyer, product, deliver=False)
+    shipped = delivered_line(buyer, product, deliver=False)
     login(client, buyer)
     resp = client.get(f"/reviews/new/{shipped.id}")
     assert resp.status_code == 409
@@ -77,7 +63,7 @@ def test_no_review_without_a_delivered_line(client, make_user, make_artisan, mak
 
     # Someone else's delivered line: not found (nobody learns what others bought).
     other = make_user()
-    theirs = _delivered_line(other, product)
+    theirs = delivered_line(other, product)
     assert client.get(f"/reviews/new/{theirs.id}").status_code == 404
     assert client.post(f"/reviews/new/{theirs.id}", data={"stars": "5"}).status_code in (400, 404)
     assert _reviews() == 0 and _product(product.id).rating_count == 0
@@ -87,7 +73,7 @@ def test_second_review_of_a_line_and_too_many_photos_change_nothing(client, make
     artisan = make_artisan()
     product = make_product(artisan)
     buyer = make_user()
-    line = _delivered_line(buyer, product)
+    line = delivered_line(buyer, product)
     login(client, buyer)
 
     form = page_form(client, f"/reviews/new/{line.id}", action="")
@@ -115,7 +101,7 @@ def test_two_simultaneous_reviews_of_one_line_leave_one(app, make_user, make_art
     artisan = make_artisan()
     product = make_product(artisan)
     buyer = make_user()
-    line = _delivered_line(buyer, product)
+    line = delivered_line(buyer, product)
     buyer_id, line_id = buyer.id, line.id
 
     def review(stars):
@@ -139,7 +125,7 @@ def test_artisan_answers_once_and_only_her_own(app, client, make_user, make_arti
     artisan = make_artisan()
     product = make_product(artisan)
     buyer = make_user()
-    line = _delivered_line(buyer, product)
+    line = delivered_line(buyer, product)
     review = services.write_review(buyer, line.id, stars=5, body="很喜欢")
     review_id = review.id
 
@@ -167,7 +153,7 @@ def test_staff_hide_a_review_with_a_reason_audited_and_the_rating_follows(app, c
     product = make_product(artisan)
     buyers = [make_user(), make_user()]
     for buyer, stars in zip(buyers, (5, 1), strict=True):
-        services.write_review(buyer, _delivered_line(buyer, product).id, stars=stars, body=f"{stars}星 评价内容")
+        services.write_review(buyer, delivered_line(buyer, product).id, stars=stars, body=f"{stars}星 评价内容")
     assert _product(product.id).rating == 3.0
     bad = db.session.scalar(select(Review).where(Review.stars == 1))
     bad_id = bad.id
@@ -207,7 +193,7 @@ def test_buyer_is_asked_once_a_few_days_after_delivery(app, make_user, make_arti
     artisan = make_artisan()
     product = make_product(artisan, title="竹编果篮")
     buyer = make_user()
-    line = _delivered_line(buyer, product)
+    line = delivered_line(buyer, product)
     sub = db.session.get(SubOrder, line.sub_order_id)
     delivered = sub.delivered_at
 
@@ -221,7 +207,7 @@ def test_buyer_is_asked_once_a_few_days_after_delivery(app, make_user, make_arti
 
     # Already reviewed: nobody asks again, even for a new parcel window.
     other = make_user()
-    other_line = _delivered_line(other, product)
+    other_line = delivered_line(other, product)
     services.write_review(other, other_line.id, stars=5)
     other_sub = db.session.get(SubOrder, other_line.sub_order_id)
     assert services.ask_for_reviews(now=other_sub.delivered_at + timedelta(days=6)) == 0
@@ -246,11 +232,11 @@ def test_product_page_query_count_does_not_grow_with_reviews_or_related_products
     artisan = make_artisan()
     product = make_product(artisan, title="荷花刺绣团扇")
     buyer = make_user()
-    services.write_review(buyer, _delivered_line(buyer, product).id, stars=5, body="好")
+    services.write_review(buyer, delivered_line(buyer, product).id, stars=5, body="好")
     make_product(artisan, title="喜鹊刺绣手帕")
     one = statements(f"/products/{product.id}")
     for i in range(4):
         someone = make_user()
-        services.write_review(someone, _delivered_line(someone, product).id, stars=4, body=f"第{i}条")
+        services.write_review(someone, delivered_line(someone, product).id, stars=4, body=f"第{i}条")
         make_product(artisan, title=f"刺绣香囊{i}号")
     assert statements(f"/products/{product.id}") == one

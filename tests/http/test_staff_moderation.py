@@ -9,9 +9,8 @@ from sqlalchemy import select
 from market.catalog import moderation
 from market.extensions import db
 from market.models import AuditEntry, Product, Review
-from market.orders import operations
 from market.reviews import services as reviews
-from tests.support import DEFAULT_PASSWORD, mark_paid, page_form, place
+from tests.support import DEFAULT_PASSWORD, delivered_line, page_form
 
 
 @pytest.fixture(autouse=True)
@@ -25,23 +24,12 @@ def _sign_in(client, user):
     assert form.submit(client, {"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 302
 
 
-def _delivered_line(buyer, product):
-    order = place(buyer, {product: 1})
-    mark_paid(order)
-    db.session.expire_all()
-    sub = order.sub_orders[0]
-    operations.ship(product.artisan.user, sub.id, "顺丰", "SF1234567890")
-    operations.deliver(product.artisan.user, sub.id)
-    db.session.expire_all()
-    return order.lines[0]
-
-
 def test_staff_see_hidden_products_and_reviews_with_reasons_and_restore_them(app, client, make_user, make_artisan,
                                                                              make_product):
     artisan = make_artisan(name="秀英绣坊")
     fan, scarf = make_product(artisan, title="荷花刺绣团扇"), make_product(artisan, title="真丝围巾")
     staff, buyer = make_user(("staff",)), make_user(name="林小雨")
-    reviews.write_review(buyer, _delivered_line(buyer, scarf).id, stars=1, body="加我微信买更便宜")
+    reviews.write_review(buyer, delivered_line(buyer, scarf).id, stars=1, body="加我微信买更便宜")
     review_id = db.session.scalar(select(Review.id))
     moderation.hide_product(staff, fan.id, "图片涉嫌侵权")
     reviews.hide(staff, review_id, "含广告内容")
