@@ -9,6 +9,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from market import mail, signals
 from market.accounts import passwords, tokens
@@ -78,7 +79,11 @@ def register_user(name: str, email: str, password: str, roles: list[str] | tuple
     user.set_password(password)
     user.roles = [UserRole(role=r) for r in roles]
     db.session.add(user)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same form sent at the same moment (a double click) made it first
+        db.session.rollback()
+        raise AccountError(_l("An account with this email already exists.")) from None
     log.info("user registered id=%s roles=%s", user.id, ",".join(roles))
     signals.user_registered.send(user)
     return user

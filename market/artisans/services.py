@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from market import areas, images, search
@@ -112,14 +113,25 @@ def save_shop(user: User, *, display_name: str, kind: str, district: str, story:
     artisan.story = story or ""
     if stored:
         artisan.photo = stored.thumb_filename
-    if new_shop:
-        # Only a complete row may be flushed: add_role queries, and autoflush would insert it.
-        db.session.add(artisan)
-        if not user.has_role("artisan"):
-            from market.accounts.services import add_role
+    user_id = user.id
+    try:
+        if new_shop:
+            # Only a complete row may be flushed: add_role queries, and autoflush would insert it.
+            db.session.add(artisan)
+            if not user.has_role("artisan"):
+                from market.accounts.services import add_role
 
-            add_role(user, "artisan")
-    db.session.commit()
+                add_role(user, "artisan")
+        db.session.commit()
+    except IntegrityError:  # the set-up form sent at the same moment (a double click) opened it first
+        db.session.rollback()
+        if stored:
+            images.delete_stored(_upload_folder(), stored.filename, stored.thumb_filename)
+        first = db.session.scalar(select(Artisan).where(Artisan.user_id == user_id)) if new_shop else None
+        if first is None:
+            raise
+        log.info("shop form sent again artisan=%s by user=%s", first.id, user_id)
+        return first
     log.info("shop saved artisan=%s by user=%s", artisan.id, user.id)
     if new_shop:
         from market.notifications import tell_staff_to_approve

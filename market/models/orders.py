@@ -41,6 +41,8 @@ class SavedAddress(db.Model):
     """A signed-in buyer's address book entry (picked at checkout); one may be her default."""
 
     __tablename__ = "saved_addresses"
+    # One entry per address: the form sent twice at once (a double click) saves it once.
+    __table_args__ = (UniqueConstraint("user_id", "name", "phone", "address", name="uq_saved_addresses_entry"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

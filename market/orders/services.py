@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from market.extensions import db
-from market.models import Artisan, Order, OrderLine, SavedAddress, SubOrder, User
+from market.models import Artisan, Order, OrderLine, Product, SavedAddress, SubOrder, User
 from market.models.orders import PAID_STATES
 from market.orders import states
 from market.orders.errors import Forbidden, LimitReached, NotFound, OrderError, OutOfStock
@@ -210,9 +210,9 @@ def valid_tracking(carrier: str, tracking_number: str) -> tuple[str, str]:
 # ---- checkout tokens -------------------------------------------------------------------
 
 def checkout_token(buyer: User | None, items: dict[int, int], guest: tuple[str, int] | None = None) -> str:
-    """One token per version of the buyer's cart: the same cart (and the same latest order)
-    gives the same token, so two tabs of one cart place one order; a changed cart, or a new
-    cart after an order, gives a new one. A guest (`buyer` None) is known by `guest`: her
+    """One token per version of the buyer's cart: the same cart at the same prices (and the
+    same latest order) gives the same token, so two tabs of one cart place one order; a changed
+    cart or price, or a new cart after an order, gives a new one. A guest (`buyer` None) is known by `guest`: her
     browser's random key and the id of the last order it placed."""
     if buyer is not None:
         last_order = db.session.scalar(select(func.max(Order.id)).where(Order.buyer_id == buyer.id)) or 0
@@ -220,7 +220,11 @@ def checkout_token(buyer: User | None, items: dict[int, int], guest: tuple[str, 
     else:
         who, last_order = guest or ("", 0)
         who = f"guest:{who}"
-    content = ",".join(f"{pid}x{qty}" for pid, qty in sorted(items.items()))
+    # The prices too: a page opened before the shop changed one must not place the order at
+    # a price it did not show (the page is shown again, with the new price).
+    prices = dict(db.session.execute(select(Product.id, Product.price_fen)
+                                     .where(Product.id.in_(list(items)))).tuples().all()) if items else {}
+    content = ",".join(f"{pid}x{qty}@{prices.get(pid)}" for pid, qty in sorted(items.items()))
     key = str(current_app.config["SECRET_KEY"]).encode()
     digest = hmac.new(key, f"checkout|{who}|{last_order}|{content}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")

@@ -148,6 +148,9 @@ def add_woman(cadre: User, data) -> OutreachContact:
         raise OutreachError(_l("This contact list is full (%(n)s women).", n=list_size()))
     if data.area_id and not cadre.is_staff and data.area_id not in my_area_ids(cadre):
         raise OutreachError(_l("Choose one of your own areas."))
+    again = _just_added(cadre, data)
+    if again is not None:  # the form sent twice (double click, back button): she is on the list once
+        return again
     try:
         profile = create_profile(cadre, data)
     except MentoringError as e:
@@ -156,6 +159,26 @@ def add_woman(cadre: User, data) -> OutreachContact:
     row = _put_on_list(cadre, cadre, profile)
     db.session.commit()
     return row
+
+
+def _just_added(cadre: User, data) -> OutreachContact | None:
+    """Her contact for the woman she added last, when it is this one (same name, phone, area
+    and business): the add form sent again."""
+    from market.mentoring.services import MentoringError
+
+    try:
+        clean = data.cleaned()
+    except MentoringError:
+        return None  # create_profile says why
+    latest = db.session.scalar(select(OutreachContact).join(ClientProfile, ClientProfile.id == OutreachContact.profile_id)
+                               .where(OutreachContact.cadre_id == cadre.id, ClientProfile.created_by_id == cadre.id)
+                               .order_by(ClientProfile.id.desc()).limit(1))
+    if latest is None:
+        return None
+    p = latest.profile
+    same = (p.name, p.phone, p.area_id, p.district, p.business_kind) == (
+        clean.name, clean.phone, clean.area_id, clean.district, clean.business_kind)
+    return latest if same and p.anonymised_at is None else None
 
 
 def take_from_grids(cadre: User) -> int:

@@ -1,5 +1,5 @@
-"""Notices about refund requests: to the artisan when one is opened, to the buyer when it is
-answered, to staff when it is escalated. Through the one notification service
+"""Notices about refund requests: to the artisan when one is opened or withdrawn, to the buyer
+when it is answered, to staff when it is escalated. Through the one notification service
 (market.notifications.notify: in-app and mail, in each reader's language, once per event).
 Called after the request's own commit, so each records and commits its notices itself."""
 from __future__ import annotations
@@ -82,6 +82,21 @@ def _to_shop(record: RefundRequest) -> None:
            {"number": record.number, "state": states.LABELS[record.status], "message": message,
             "url": _url("returns.shop_request", request_id=record.id)},
            event=f"refund_request_decided:{record.id}:{record.status}")
+
+
+@after_the_fact
+def withdrawn(record: RefundRequest) -> None:
+    """The buyer withdrew her request: the shop, asked to answer it, hears it needs no answer."""
+    artisan = db.session.get(Artisan, record.artisan_id)
+    if artisan is None:
+        return
+    notify(artisan.user, "refund_request_decided",
+           {"number": record.number, "state": states.LABELS[record.status],
+            "message": _l("The buyer withdrew refund request %(number)s on order %(order)s; it needs no answer.",
+                          number=record.number, order=record.order.number),
+            "url": _url("returns.shop_request", request_id=record.id)},
+           event=f"refund_request_decided:{record.id}:{record.status}")
+    db.session.commit()
 
 
 @after_the_fact

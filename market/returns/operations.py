@@ -459,7 +459,9 @@ def withdraw(buyer: User, request_id: int) -> RefundRequest:
         raise _changed()
     db.session.commit()
     log.info("refund request %s withdrawn by the buyer", record.id)
-    return _get(record.id)
+    record = _get(record.id)
+    notifications.withdrawn(record)
+    return record
 
 
 STAFF_DECISIONS = ("refund", "return", "decline")

@@ -6,6 +6,7 @@ import logging
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from market import audit, clock
 from market.extensions import db
@@ -36,11 +37,7 @@ def request_meeting(user: User, event_id: int, to_id: int, status: str = "wanted
         raise NotFound(to_id)
     if status not in ("wanted", "refused"):
         raise SupplyError(_l("Unknown decision."))
-    row = db.session.scalar(select(MeetingRequest).where(MeetingRequest.from_id == mine.id,
-                                                         MeetingRequest.to_id == other.id))
-    if row is None:
-        row = MeetingRequest(event_id=event.id, from_id=mine.id, to_id=other.id)
-        db.session.add(row)
+    row = _pair(event.id, mine.id, other.id)
     if row.status != "staff" or status == "refused":
         row.status = status
     row.score = float(score or 0.0)
@@ -50,15 +47,31 @@ def request_meeting(user: User, event_id: int, to_id: int, status: str = "wanted
     return row
 
 
+def _pair(event_id: int, from_id: int, to_id: int) -> MeetingRequest:
+    """The request from one participant to another, made if there is none. A double click
+    sends two at the same moment: the one that loses the unique key reads the winner's row."""
+    def existing():
+        return db.session.scalar(select(MeetingRequest).where(MeetingRequest.from_id == from_id,
+                                                              MeetingRequest.to_id == to_id))
+
+    row = existing()
+    if row is None:
+        row = MeetingRequest(event_id=event_id, from_id=from_id, to_id=to_id)
+        db.session.add(row)
+        try:
+            db.session.flush()
+        except IntegrityError:  # nothing else is written before this: a rollback loses nothing
+            db.session.rollback()
+            row = existing()
+    return row
+
+
 def staff_add_meeting(staff: User, event_id: int, a_id: int, b_id: int) -> MeetingRequest:
     event = get(Event, event_id)
     a, b = get(Registration, a_id), get(Registration, b_id)
     if a.event_id != event.id or b.event_id != event.id or a.id == b.id:
         raise SupplyError(_l("Choose two different participants of this event."), field="a")
-    row = db.session.scalar(select(MeetingRequest).where(MeetingRequest.from_id == a.id, MeetingRequest.to_id == b.id))
-    if row is None:
-        row = MeetingRequest(event_id=event.id, from_id=a.id, to_id=b.id)
-        db.session.add(row)
+    row = _pair(event.id, a.id, b.id)
     row.status = "staff"
     db.session.flush()
     audit.record(staff, "event.meeting_staff", row)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from market import audit, clock
 from market.extensions import db
@@ -108,6 +108,16 @@ def eligible(user: User, event: Event, org: Organisation | None) -> bool:
     return True
 
 
+def _one_at_a_time(event: Event) -> None:
+    """Places are a stock: registrations and withdrawals of one event take turns. A no-op
+    UPDATE of the event's row locks it on PostgreSQL and, as the transaction's first write,
+    takes SQLite's write lock, so what is counted after it includes every other's commit (two
+    women never get the last place, a double click never inserts twice)."""
+    db.session.execute(update(Event).where(Event.id == event.id).values(status=Event.status)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(event, ["registrations"])
+
+
 def register(user: User, event_id: int, org_id: int | None = None, available: list[str] | None = None) -> Registration:
     event = get(Event, event_id)
     if event.status != "open" or clock.now() > event.registration_deadline:
@@ -123,9 +133,12 @@ def register(user: User, event_id: int, org_id: int | None = None, available: li
     chosen = [s for s in (available or []) if s]
     if any(s not in codes for s in chosen):
         raise SupplyError(_l("Choose from the list."), field="available")
+    _one_at_a_time(event)
     reg = db.session.scalar(select(Registration).where(Registration.event_id == event.id,
                                                        Registration.user_id == user.id))
-    taken = sum(1 for r in event.registrations if r.status == "registered" and (reg is None or r.id != reg.id))
+    taken = db.session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.event_id == event.id, Registration.status == "registered",
+        Registration.id != (reg.id if reg is not None else -1)))
     status = "waiting" if event.capacity is not None and taken >= event.capacity else "registered"
     if reg is None:
         reg = Registration(event_id=event.id, user_id=user.id)
@@ -145,6 +158,7 @@ def withdraw(user: User, event_id: int) -> Registration:
     """She cancels her registration; after scheduling her meetings are re-scheduled (the
     others move as little as possible) and the first on the waiting list takes her place."""
     event = get(Event, event_id)
+    _one_at_a_time(event)
     reg = db.session.scalar(select(Registration).where(Registration.event_id == event.id,
                                                        Registration.user_id == user.id))
     if reg is None or reg.status == "cancelled":

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from market import audit, clock
 from market.extensions import db
@@ -85,11 +85,28 @@ def post(user: User, org_id: int, data: PostData) -> SupplyPost:
                      required_certifications=codes(data.required_certifications, CERTIFICATIONS,
                                                     "required_certifications"),
                      open_until=data.open_until, status="open", case_id=case_id, created_by_id=user.id)
+    again = _just_posted(row)
+    if again is not None:  # the form sent twice (double click, back button and "post" again)
+        return again
     db.session.add(row)
     db.session.flush()
     audit.record(user, f"supply.{data.kind}_post", row)
     db.session.commit()
     return row
+
+
+_POST_FIELDS = ("kind", "title", "description", "categories", "quantity", "unit", "timing", "budget_min_fen",
+                "budget_max_fen", "region_preference", "required_certifications", "open_until", "case_id")
+
+
+def _just_posted(new: SupplyPost) -> SupplyPost | None:
+    """The organisation's latest post when it is exactly this one and still open: a new post
+    identical in every field is the same form sent again."""
+    latest = db.session.scalar(select(SupplyPost).where(SupplyPost.organisation_id == new.organisation_id)
+                               .order_by(SupplyPost.id.desc()).limit(1))
+    if latest is None or latest.status != "open":
+        return None
+    return latest if all(getattr(latest, f) == getattr(new, f) for f in _POST_FIELDS) else None
 
 
 def close_post(user: User, post_id: int) -> SupplyPost:

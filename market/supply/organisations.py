@@ -42,6 +42,11 @@ def save_organisation(user: User, data: OrgData, org: Organisation | None = None
         raise SupplyError(_l("Choose a district."), field="district")
     new = org is None
     if new:
+        again = db.session.scalar(select(Organisation).where(Organisation.contact_id == user.id,
+                                                             Organisation.name == name)
+                                  .order_by(Organisation.id.desc()).limit(1))
+        if again is not None:  # the registration sent twice: the organisation it registered
+            return again
         org = Organisation(contact_id=user.id, status="pending")
         artisan = getattr(user, "artisan", None)
         if artisan is not None:

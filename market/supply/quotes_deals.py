@@ -4,7 +4,7 @@ never a second deal."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from market import audit, clock
 from market.extensions import db
@@ -29,6 +29,11 @@ def send_quote(user: User, post_id: int, org_id: int, *, price_fen, quantity, le
                   quantity=count(quantity, "quantity", allow_none=False, minimum=1),
                   lead_days=count(lead_days, "lead_days", allow_none=False),
                   note=clean(note, 2000), status="sent", created_by_id=user.id)
+    latest = db.session.scalar(select(Quote).where(Quote.post_id == need.id, Quote.organisation_id == org.id)
+                               .order_by(Quote.id.desc()).limit(1))
+    if latest is not None and latest.status == "sent" and all(
+            getattr(latest, f) == getattr(quote, f) for f in ("price_fen", "quantity", "lead_days", "note")):
+        return latest  # the same quote sent twice (double click, back button): the need's owner hears once
     db.session.add(quote)
     db.session.flush()
     audit.record(user, "supply.quote_send", quote)

@@ -290,3 +290,22 @@ def test_staff_put_a_woman_with_an_account_on_a_list(client, front, make_user):
     resp = client.post("/staff/outreach/assign", data={"email": "nobody@example.cn",
                                                         "cadre_id": str(front["cadre"].id)}, follow_redirects=True)
     assert "No account has this email" in resp.get_data(as_text=True) or "没有" in resp.get_data(as_text=True)
+
+
+def test_the_add_woman_form_sent_twice_puts_her_on_the_list_once(client, front):
+    """A double click (or the back button and “add” again) on the add form: one profile, one
+    contact; another woman, or the same name with another phone, is added."""
+    login(client, front["cadre"])
+    her = {"name": "张阿姨", "phone": "139 0000 7777", "area_id": str(front["grid1"].id), "business_kind": "织渔网"}
+
+    def count(name):
+        db.session.expire_all()
+        return db.session.scalar(select(func.count()).select_from(ClientProfile).where(ClientProfile.name == name))
+
+    for _ in range(2):
+        assert client.post("/outreach/women/new", data=her).status_code == 302
+    assert count("张阿姨") == 1
+    assert db.session.scalar(select(func.count()).select_from(OutreachContact)
+                             .where(OutreachContact.cadre_id == front["cadre"].id)) == 2  # 李阿婆 and her
+    assert client.post("/outreach/women/new", data={**her, "phone": "13900008888"}).status_code == 302
+    assert count("张阿姨") == 2

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from market import areas
@@ -53,7 +54,7 @@ def mentor_profile(user: User) -> MentorProfile | None:
     return db.session.scalar(select(MentorProfile).where(MentorProfile.user_id == user.id))
 
 
-def save_mentor_profile(user: User, data: MentorData) -> MentorProfile:
+def save_mentor_profile(user: User, data: MentorData, *, _again: bool = False) -> MentorProfile:
     """Enrol (awaiting staff approval) or update one's mentor profile."""
     data = data.cleaned()
     profile = mentor_profile(user)
@@ -69,8 +70,19 @@ def save_mentor_profile(user: User, data: MentorData) -> MentorProfile:
     profile.availability = data.availability
     profile.capacity = data.capacity
     profile.updated_at = utcnow()
-    add_role(user, "mentor")
-    db.session.flush()
+    user_id = user.id
+    try:
+        add_role(user, "mentor")
+        db.session.flush()
+    except IntegrityError:  # the form sent at the same moment (a double click) enrolled her first
+        db.session.rollback()
+        if not new and not _again:  # her role was added meanwhile: save it again, as an update
+            return save_mentor_profile(db.session.get(User, user_id), data, _again=True)
+        first = db.session.scalar(select(MentorProfile).where(MentorProfile.user_id == user_id)) if new else None
+        if first is None:
+            raise
+        log.info("mentor profile form sent again id=%s user=%s", first.id, user_id)
+        return first
     if not new:
         # Capacity never drops below the load, even if a case was accepted since we read it.
         db.session.execute(update(MentorProfile).where(MentorProfile.id == profile.id,
