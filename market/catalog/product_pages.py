@@ -210,8 +210,7 @@ def warm(locales: list[str], batch: int = 200, limit: int | None = None) -> tupl
                         for p in _load(stale)]
             _store(rows)
             rendered += len(rows)
-        db.session.expunge_all()
-        db.session.rollback()
+        db.session.rollback()  # no transaction held open over the whole catalogue
     return checked, rendered
 
 
