@@ -106,6 +106,15 @@ def init_app(app: Flask) -> None:
     # CSRFProtect also puts its generate_csrf into every template's context, which wins over
     # globals: replaced here, or a shell would keep the token of whoever rendered it.
     app.context_processor(_csrf_in_templates)
+    # Flask-Login's context processor loads the user for every template rendered, used or
+    # not; a page made from shared parts with her cached header has no use for her rows. The
+    # proxy loads her only when a template asks.
+    from flask_login.utils import _user_context_processor
+
+    processors = app.template_context_processors[None]
+    if _user_context_processor in processors:
+        processors.remove(_user_context_processor)
+        app.context_processor(_lazy_current_user)
 
     if app.config.get("BENCH_HELLO_ROUTE"):
         # The benchmarks' baseline: everything a page pays for (WSGI, the app's hooks),
@@ -180,6 +189,10 @@ def _punching() -> bool:
 def csrf_token_or_hole():
     """`csrf_token()` in templates: the reader's own token, or a hole in a shared shell."""
     return Markup(HOLE_CSRF) if _punching() else readers.csrf_token()
+
+
+def _lazy_current_user() -> dict:
+    return {"current_user": current_user}
 
 
 def _csrf_in_templates() -> dict:
