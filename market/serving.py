@@ -216,12 +216,19 @@ def render_for_this_reader_only() -> None:
     g.pop("shell_key", None)
 
 
-def fill_csrf_outside_shells(html: str) -> str:
-    """A page built from parts stored with CSRF holes (a product page's body): the holes are
-    filled now, unless the page is itself being stored as a shell (store_shell fills them)."""
-    if _punching() or HOLE_CSRF not in html:
+def fill_outside_shells(html: str) -> str:
+    """A page built from parts stored with holes (a product page's frame and body): filled
+    now with this reader's parts, unless the page is itself being stored as a shell
+    (store_shell fills it then)."""
+    if _punching():
         return html
-    return html.replace(HOLE_CSRF, readers.csrf_token())
+    if HOLE_USER in html:
+        html = html.replace(HOLE_USER, render_template("_user_nav.html"), 1)
+    if HOLE_FLASHES in html:
+        html = html.replace(HOLE_FLASHES, render_template("_flashes.html") if "_flashes" in session else "", 1)
+    if HOLE_CSRF in html:
+        html = html.replace(HOLE_CSRF, readers.csrf_token())
+    return html
 
 
 def _fill(shell: str, nav: str) -> str:

@@ -29,11 +29,13 @@ next change to the product's page.
 from __future__ import annotations
 
 import logging
+import time
 import zlib
 from dataclasses import dataclass
 from types import SimpleNamespace
 
 from flask import current_app, g, render_template
+from markupsafe import escape
 from sqlalchemy import and_, bindparam, case, event, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -212,6 +214,46 @@ def warm(locales: list[str], batch: int = 200, limit: int | None = None) -> tupl
             rendered += len(rows)
         db.session.rollback()  # no transaction held open over the whole catalogue
     return checked, rendered
+
+
+# ---- the page around the body ----------------------------------------------------------------
+
+FRAME_TITLE = "<!--sm-frame:title-->"
+FRAME_CONTENT = "<!--sm-frame:content-->"
+FRAME_SECONDS = 60.0
+
+
+def frame(locale: str) -> str:
+    """base.html around a product page, with holes for the title and the content and, as on
+    every shell, for the reader's own parts (market.serving): the same for every product and
+    reader in a language, so rendered once per process and minute instead of per page."""
+    frames = current_app.extensions.setdefault("product_page_frames", {})
+    now = time.monotonic()
+    cached = frames.get(locale)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    punching = g.get("punch_holes")
+    g.punch_holes = True
+    try:
+        html = render_template("catalog/_product_frame.html")
+    finally:
+        if punching:
+            g.punch_holes = punching
+        else:
+            g.pop("punch_holes", None)
+    frames[locale] = (now + FRAME_SECONDS, html)
+    return html
+
+
+def assemble(item: Head, body: str, locale: str) -> str:
+    """The page of a product from its frame, body and related products, without rendering
+    base.html (templates/catalog/_related.html is rendered straight from the environment:
+    nothing in it asks the context processors)."""
+    more, same = related(item)
+    related_html = current_app.jinja_env.get_template("catalog/_related.html").render(
+        more_from_artisan=more, same_brand=same, shop_name=item.shop_name, brand_name=item.brand_name)
+    title = str(escape(item.title_for(locale)))
+    return frame(locale).replace(FRAME_TITLE, title, 1).replace(FRAME_CONTENT, body + "\n" + related_html, 1)
 
 
 # ---- related products -------------------------------------------------------------------------

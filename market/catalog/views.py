@@ -107,13 +107,16 @@ def _shared_product_page(item: product_pages.Head, body: str, locale: str) -> st
     """The stored body with the related products: a shell for signed-in readers (the owner of
     this shop is served her own page) and the page for visitors."""
     g.shell_owner = item.artisan_id
-    more, same = product_pages.related(item)
-    html = render_template(
-        "catalog/product.html", body=Markup(body), title=item.title_for(locale), hidden=False, hidden_reason=None,
-        product_id=item.id, shop_name=item.shop_name, brand_name=item.brand_name, more_from_artisan=more,
-        same_brand=same, is_staff=False, is_owner=False,
-    )
-    return serving.fill_csrf_outside_shells(html)
+    if request.args:  # the header's search box shows `q`: not the frame every reader shares
+        more, same = product_pages.related(item)
+        html = render_template(
+            "catalog/product.html", body=Markup(body), title=item.title_for(locale), hidden=False,
+            hidden_reason=None, product_id=item.id, shop_name=item.shop_name, brand_name=item.brand_name,
+            more_from_artisan=more, same_brand=same, is_staff=False, is_owner=False,
+        )
+    else:
+        html = product_pages.assemble(item, body, locale)
+    return serving.fill_outside_shells(html)
 
 
 def _personal_product_page(product_id: int, locale: str) -> str:
