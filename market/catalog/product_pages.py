@@ -67,6 +67,9 @@ _HEAD = (
 )
 
 
+_HEAD_BY_ID = _HEAD.where(_p.c.id == bindparam("pid"))
+
+
 @dataclass(frozen=True)
 class Head:
     """What a product page needs before its body: one statement's row."""
@@ -115,7 +118,8 @@ def _head(row) -> Head:
 
 def head(product_id: int, locale: str) -> Head | None:
     """The product's row, whether the public may see it, and its stored body: one statement."""
-    row = db.session.execute(_HEAD.where(_p.c.id == bindparam("pid")), {"pid": product_id, "locale": locale}).first()
+    # On the session's connection but past the ORM's statement handling: a plain Core row.
+    row = db.session.connection().execute(_HEAD_BY_ID, {"pid": product_id, "locale": locale}).first()
     return _head(row) if row is not None else None
 
 
@@ -264,19 +268,19 @@ def _newest_ids(*conditions, limit: int) -> list[int]:
 
 
 def related(item: Head) -> tuple[list[cards.CardStamp], list[cards.CardStamp]]:
-    """(more from this shop, from the same brand by other shops) as card stamps: the ids
-    remembered per shop and brand for CATALOG_CACHE_SECONDS, price, stock and visibility read
-    now (one statement)."""
+    """(more from this shop, from the same brand by other shops) as card stamps, remembered
+    per shop and brand for CATALOG_CACHE_SECONDS like a listing's facets: a related card may
+    show a price or stock that old, and a product hidden or sold out meanwhile may stay in
+    these rows that long (the product's own page and every listing are current at once)."""
     ttl = int(current_app.config.get("CATALOG_CACHE_SECONDS", 0))
-    shop = remember(cache_key("related-shop", item.artisan_id), ttl, lambda: _newest_ids(
-        Product.artisan_id == item.artisan_id, limit=RELATED_LIMIT + 1))
-    shop = [i for i in shop if i != item.id][:RELATED_LIMIT]
-    brand: list[int] = []
+    shop = remember(cache_key("related-shop", item.artisan_id), ttl, lambda: cards.card_stamps(_newest_ids(
+        Product.artisan_id == item.artisan_id, limit=RELATED_LIMIT + 1)))
+    brand: list[cards.CardStamp] = []
     if item.brand_id is not None:
-        brand = remember(cache_key("related-brand", item.brand_id, item.artisan_id), ttl, lambda: _newest_ids(
-            Product.brand_id == item.brand_id, Product.artisan_id != item.artisan_id, limit=RELATED_LIMIT))
-    stamps = {s.id: s for s in cards.card_stamps(shop + brand)}
-    return [stamps[i] for i in shop if i in stamps], [stamps[i] for i in brand if i in stamps]
+        brand = remember(cache_key("related-brand", item.brand_id, item.artisan_id), ttl, lambda: cards.card_stamps(
+            _newest_ids(Product.brand_id == item.brand_id, Product.artisan_id != item.artisan_id,
+                        limit=RELATED_LIMIT)))
+    return [s for s in shop if s.id != item.id][:RELATED_LIMIT], brand
 
 
 # ---- keeping versions -------------------------------------------------------------------------
