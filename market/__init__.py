@@ -12,7 +12,17 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from market.config import PROJECT_ROOT, load_config
-from market.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
+from market.extensions import (
+    babel,
+    cache,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+    remember_sync_checks,
+    skip_limiter_on_reads,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +67,8 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    skip_limiter_on_reads(app)
+    remember_sync_checks(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None

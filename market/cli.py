@@ -1,4 +1,4 @@
-"""Command-line tools: flask seed, flask create-staff, flask early-warning backtest."""
+"""Command-line tools: flask seed, flask create-staff, flask early-warning backtest, flask warm-pages."""
 from __future__ import annotations
 
 import io
@@ -17,6 +17,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(mentoring_sweep)
     app.cli.add_command(area_add)
     app.cli.add_command(early_warning)
+    app.cli.add_command(warm_pages)
 
 
 @click.command("area-add")
@@ -39,6 +40,24 @@ def area_add(parent_path: str, name: str, name_en: str) -> None:
     except areas.AreaError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"added {area.level} {area.name} (id {area.id})")
+
+
+@click.command("warm-pages")
+@click.option("--locale", "locales", multiple=True, default=("zh",), show_default=True,
+              help="Languages to render (repeat: --locale zh --locale en).")
+@click.option("--batch", default=200, show_default=True, help="Products per statement and upsert.")
+@click.option("--limit", type=int, default=None, help="Stop after checking this many products.")
+def warm_pages(locales: tuple[str, ...], batch: int, limit: int | None) -> None:
+    """Render and store every public product's page body that is missing or stale
+    (market.catalog.product_pages), so a product's first view needs no rendering. Safe to run
+    at any time and again: bodies whose stamp still matches are skipped."""
+    from market.catalog.product_pages import warm
+
+    if batch < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--batch")
+    with current_app.test_request_context("/"):
+        checked, rendered = warm(list(locales), batch=batch, limit=limit)
+    click.echo(f"{checked} public product(s) checked, {rendered} page bod(ies) rendered")
 
 
 @click.command("mentoring-sweep")

@@ -16,6 +16,34 @@ T = TypeVar("T")
 Errors = type[Exception] | tuple[type[Exception], ...]
 
 
+class LazyList:
+    """A list a context processor hands every template, computed only when a template reads
+    it (once per request context at most): context processors run for every template
+    rendered, and menus that ask who is signed in would load her for pages made from shared
+    parts that never show them (market.serving)."""
+
+    def __init__(self, compute: Callable[[], list]):
+        self._compute = compute
+        self._value: list | None = None
+
+    def _get(self) -> list:
+        if self._value is None:
+            self._value = list(self._compute())
+        return self._value
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __bool__(self) -> bool:
+        return bool(self._get())
+
+    def __getitem__(self, index):
+        return self._get()[index]
+
+
 def run_and_redirect(call: Callable[[], T], *, done: str | Callable[[T], str], to: str | Callable[[], str],
                      errors: Errors = (), missing: Errors = (), valid: bool = True,
                      invalid: str | None = None) -> Any:

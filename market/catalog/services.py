@@ -418,13 +418,18 @@ def product_page(product_id: int, viewer=None) -> ProductView | None:
         same_brand = list(db.session.scalars(with_list_loading(
             public_products().where(Product.brand_id == product.brand_id, Product.artisan_id != product.artisan_id)
             .order_by(Product.created_at.desc(), Product.id.desc()).limit(RELATED_LIMIT))).unique())
+    return ProductView(product=product, more_from_artisan=more, same_brand=same_brand,
+                       shipping=shipping_for(product), public=public)
+
+
+def shipping_for(product: Product) -> Shipping:
+    """The product page's shipping and returns box (what market.catalog.product_pages' stamp
+    includes the settings of)."""
     excluded = {c.strip() for c in str(current_app.config.get("RETURN_EXCLUDED_CATEGORIES", "")).split(",")}
-    shipping = Shipping(
+    return Shipping(
         shipped_by=product.artisan.display_name, ships_from=product.artisan.district,
         days=SHIPPING_DAYS.get(product.category, DEFAULT_SHIPPING_DAYS),
         returns_days=int(current_app.config.get("RETURN_WINDOW_DAYS", 7)),
         returns_excluded=product.category in excluded,
         claim_days=int(current_app.config.get("REFUND_REQUEST_DAYS", 30)),
     )
-    return ProductView(product=product, more_from_artisan=more, same_brand=same_brand, shipping=shipping,
-                       public=public)

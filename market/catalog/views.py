@@ -4,10 +4,11 @@ from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, re
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from market import serving
 from market.auth import role_required
-from market.catalog import cards, moderation, searching, services
+from market.catalog import cards, moderation, product_pages, searching, services
 from market.reviews import services as reviews
 
 bp = Blueprint("catalog", __name__)
@@ -16,6 +17,7 @@ bp = Blueprint("catalog", __name__)
 @bp.record_once
 def _install_cards(state) -> None:
     cards.init_app(state.app)
+    product_pages.init_app(state.app)
 
 
 @bp.get("/")
@@ -79,19 +81,62 @@ def local_date(moment) -> str:
 
 @bp.get("/products/<int:product_id>")
 def product(product_id: int):
+    locale = _locale()
+    item = product_pages.head(product_id, locale)
+    if item is None:
+        abort(404)
+    # Who is looking decides whether the page holds anything of hers: from her cached header
+    # when market.serving found it (her user is then not loaded at all), else from her user.
+    reader = g.get("cached_reader")
+    if reader is not None:
+        is_staff, shop, may_review = reader.is_staff, reader.artisan_id, product_id in reader.bought
+    else:
+        viewer = current_user if current_user.is_authenticated else None
+        is_staff = bool(viewer and viewer.is_staff)
+        shop = viewer.artisan.id if viewer is not None and viewer.artisan is not None else None
+        may_review = viewer is not None
+    shared = item.public and not is_staff and shop != item.artisan_id
+    if shared and not (may_review and reviews.reviewable_lines(current_user, product_id)):
+        body = product_pages.body(item, locale)
+        if body is not None:
+            return _shared_product_page(item, body, locale)
+    return _personal_product_page(product_id, locale)
+
+
+def _shared_product_page(item: product_pages.Head, body: str, locale: str) -> str:
+    """The stored body with the related products: a shell for signed-in readers (the owner of
+    this shop is served her own page) and the page for visitors."""
+    g.shell_owner = item.artisan_id
+    if request.args:  # the header's search box shows `q`: not the frame every reader shares
+        more, same = product_pages.related(item)
+        html = render_template(
+            "catalog/product.html", body=Markup(body), title=item.title_for(locale), hidden=False,
+            hidden_reason=None, product_id=item.id, shop_name=item.shop_name, brand_name=item.brand_name,
+            more_from_artisan=more, same_brand=same, is_staff=False, is_owner=False,
+        )
+    else:
+        html = product_pages.assemble(item, body, locale)
+    return serving.fill_outside_shells(html)
+
+
+def _personal_product_page(product_id: int, locale: str) -> str:
+    """Staff (moderation, hidden reviews), the shop's owner (reply forms, her hidden or draft
+    product) and a buyer who may review it: the whole page rendered for her alone."""
+    serving.render_for_this_reader_only()
+    g.pop("cached_reader", None)
     viewer = current_user if current_user.is_authenticated else None
     page = services.product_page(product_id, viewer)
     if page is None:
         abort(404)
+    product = page.product
     is_staff = bool(viewer and viewer.is_staff)
-    is_owner = bool(viewer and viewer.artisan is not None and viewer.artisan.id == page.product.artisan_id)
+    is_owner = bool(viewer and viewer.artisan is not None and viewer.artisan.id == product.artisan_id)
     reviewable = reviews.reviewable_lines(viewer, product_id) if page.public else []
-    if is_staff or is_owner or reviewable:
-        serving.render_for_this_reader_only()
-    else:  # a shell shared by signed-in readers: the owner of this shop is served her own page
-        g.shell_owner = page.product.artisan_id
     return render_template(
-        "catalog/product.html", product=page.product, page=page,
+        "catalog/product.html", body=None, product=product, page=page, title=product.title_for(locale),
+        hidden=product.is_hidden, hidden_reason=product.hidden_reason, product_id=product.id,
+        shop_name=product.artisan.display_name, brand_name=product.brand.name if product.brand else None,
+        more_from_artisan=page.more_from_artisan, same_brand=page.same_brand,
         reviews=reviews.product_reviews(product_id, include_hidden=is_staff),
         reviewable=reviewable, reviewer_name=reviews.reviewer_name, is_staff=is_staff, is_owner=is_owner,
     )

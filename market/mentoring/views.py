@@ -26,6 +26,7 @@ from market.mentoring.forms import (
     lang,
 )
 from market.mentoring.matcher import reason_texts
+from market.views_common import LazyList
 from matching import schema
 
 
@@ -40,17 +41,20 @@ def mentoring_helpers():
                       "stage": schema.BUSINESS_STAGES}[kind]
         return schema.label(vocabulary, code, lang())
 
-    staff_links = [{"url": url_for("staff_cases.queue_page"), "label": _("Case queue")},
-                   {"url": url_for("staff_cases.reports_page"), "label": _("Reports")},
-                   {"url": url_for("mentoring.dashboard"), "label": _("Mutual-aid dashboard")},
-                   {"url": url_for("mentoring.profiles"), "label": _("Women without an account")},
-                   {"url": url_for("mentoring.team"), "label": _("Committee members and supervisors")},
-                   {"url": url_for("insights.dashboard"), "label": _("Insights and early warnings")}] \
-        if current_user.is_authenticated and current_user.is_staff else []
-    if staff_links:
-        staff_links.append({"url": url_for("mentoring.need_phrases"), "label": _("How women describe needs")})
-    if current_user.is_authenticated and audit.may_audit(current_user):
-        staff_links.append({"url": url_for("staff_cases.audit_log"), "label": _("Audit log")})
+    def staff_links() -> list[dict]:
+        links = [{"url": url_for("staff_cases.queue_page"), "label": _("Case queue")},
+                 {"url": url_for("staff_cases.reports_page"), "label": _("Reports")},
+                 {"url": url_for("mentoring.dashboard"), "label": _("Mutual-aid dashboard")},
+                 {"url": url_for("mentoring.profiles"), "label": _("Women without an account")},
+                 {"url": url_for("mentoring.team"), "label": _("Committee members and supervisors")},
+                 {"url": url_for("insights.dashboard"), "label": _("Insights and early warnings")}] \
+            if current_user.is_authenticated and current_user.is_staff else []
+        if links:
+            links.append({"url": url_for("mentoring.need_phrases"), "label": _("How women describe needs")})
+        if current_user.is_authenticated and audit.may_audit(current_user):
+            links.append({"url": url_for("staff_cases.audit_log"), "label": _("Audit log")})
+        return links
+
     return {"case_labels": states.CASE_LABELS, "intro_labels": states.INTRODUCTION_LABELS,
             "status_log_labels": states.STATUS_LOG_LABELS,
             "difficulty_labels": states.DIFFICULTY_LABELS, "channel_labels": CHANNEL_LABELS,
@@ -59,7 +63,8 @@ def mentoring_helpers():
             "log_labels": services.LOG_LABELS, "vocab_label": vocab_label,
             "reason_texts": lambda reasons, audience="her": reason_texts(reasons, lang(), audience),
             "mentor_status_labels": MENTOR_STATUS_LABELS,
-            "nav_items": [{"url": url_for("mentoring.index"), "label": _("Mutual aid")}], "staff_links": staff_links}
+            "nav_items": LazyList(lambda: [{"url": url_for("mentoring.index"), "label": _("Mutual aid")}]),
+            "staff_links": LazyList(staff_links)}
 
 
 # ---- landing -------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 from market.models.accounts import ROLES, User, UserRole  # noqa: F401
 from market.models.areas import AREA_LEVELS, Area, AreaResponsibility  # noqa: F401
 from market.models.audit import AuditEntry  # noqa: F401
-from market.models.catalog import Artisan, Brand, Product, ProductImage, brand_members  # noqa: F401
+from market.models.catalog import Artisan, Brand, Product, ProductImage, ProductPage, brand_members  # noqa: F401
 from market.models.insights import CaseBusinessResult, SalesDay, SalesShop, SalesWarning  # noqa: F401
 from market.models.ledger import (  # noqa: F401
     CommissionComponent,

@@ -115,6 +115,11 @@ class Product(db.Model):
     # sees the reason on her dashboard and product form; who hid it is in the audit log.
     hidden_at: Mapped[datetime | None]
     hidden_reason: Mapped[str | None] = mapped_column(String(300))
+    # Bumped (market.catalog.product_pages) whenever anything its stored page body shows
+    # changes: the product, its images, reviews, artisan or brand. A body is stored with the
+    # version it was rendered from, so one rendered from rows a commit was replacing never
+    # matches again.
+    page_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     artisan: Mapped[Artisan] = relationship(back_populates="products")
     brand: Mapped[Brand | None] = relationship()
@@ -198,3 +203,17 @@ for _stmt in SQLITE_FTS_DDL:
     event.listen(Product.__table__, "after_create", DDL(_stmt).execute_if(dialect="sqlite"))
 for _stmt in POSTGRES_FTS_DDL:
     event.listen(Product.__table__, "after_create", DDL(_stmt).execute_if(dialect="postgresql"))
+
+
+class ProductPage(db.Model):
+    """A product page's body (everything on it that is not per reader nor the related
+    products), rendered once per language and stamp, read with the product's row in one
+    statement (market.catalog.product_pages). Derived data: deleting every row is safe."""
+
+    __tablename__ = "product_pages"
+
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(8), primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(400))
+    html: Mapped[str] = mapped_column(Text)
+    rendered_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -247,3 +247,40 @@ def test_product_shells_never_carry_staff_or_owner_parts(cached_app, make_user, 
     stored = shells + [str(v) for k, v in cache.cache._cache.items() if "reader:" in k]
     assert any("/account/logout" in t for t in stored)
     assert all(token == "<!--sm-hole:csrf-->" for t in stored for token in _CSRF.findall(t))
+
+
+def test_a_product_nobody_has_seen_is_made_from_its_stored_body_with_her_cached_header(
+        cached_app, make_user, make_artisan, make_product):
+    """With her header cached, a signed-in reader's first view of a product runs no query
+    about her (her user, roles, cart, orders): the row with its stored body, the related
+    cards' stamps, and her own header, token and cart count in the page; the shell then made
+    serves the next reader with hers, and the owner and staff still get their own pages."""
+    shop = make_artisan(name="海边绣坊")
+    products = [make_product(shop, title=f"刺绣团扇{i}号", stock=20) for i in range(4)]
+    staff = make_user(("staff",), name="值班员")
+    alice, bea = make_user(name="林爱丽"), make_user(name="陈蓓蓓")
+    a, b, s, owner = (cached_app.test_client() for _ in range(4))
+    for client, who in ((a, alice), (b, bea), (s, staff), (owner, shop.user)):
+        login(client, who)
+    a.post("/cart/add", data={"product_id": products[0].id, "quantity": 2})
+    _from_cache(a), _from_cache(b)  # their headers are cached now
+    ids = [p.id for p in products]
+    with statements() as seen:
+        resp = a.get(f"/products/{ids[3]}")
+    html = resp.get_data(as_text=True)
+    assert resp.headers["X-Page-Cache"] == "shell-miss" and "刺绣团扇3号" in html
+    assert "林爱丽" in html and _cart(html) == 2 and "sm-hole" not in html and _CSRF.search(html)
+    assert not any("users.session_token" in q for q in seen), [" ".join(q.split())[:160] for q in seen]
+    assert not any("cart_items" in q or "order_lines" in q for q in seen), seen
+    html = _from_cache(b, f"/products/{ids[3]}")
+    assert "陈蓓蓓" in html and "林爱丽" not in html and _cart(html) == 0
+    for client in (s, owner):  # staff's forms, the owner's page: rendered for them alone
+        resp = client.get(f"/products/{ids[2]}")
+        page = resp.get_data(as_text=True)
+        assert resp.headers.get("X-Page-Cache") is None and "林爱丽" not in page
+        assert ('id="moderation"' in page) == (client is s)
+    # Nothing of anyone's is in what is stored for everyone.
+    from market.models import ProductPage
+
+    bodies = [p.html for p in db.session.query(ProductPage)]
+    assert bodies and not any("林爱丽" in t or "moderation" in t or "cart-count" in t for t in bodies)
