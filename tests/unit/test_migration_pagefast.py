@@ -1,4 +1,4 @@
-"""0023_pagefast_product_pages: products.page_version and product_pages, on SQLite and
+"""0024_pagefast_product_pages: products.page_version and product_pages, on SQLite and
 PostgreSQL; existing products keep everything and start at version 0, a downgrade keeps them."""
 import pytest
 from flask_migrate import downgrade, upgrade
@@ -8,7 +8,7 @@ from market import create_app
 from market.extensions import db
 from tests.support import BACKENDS, PG_URL, app_config, create_pg_database
 
-BEFORE = "0022_memsearch_updated_idx"
+BEFORE = "0023_qa2_one_saved_address"
 
 
 @pytest.fixture(params=BACKENDS)

@@ -2,16 +2,16 @@
 product page's body shows changes) and product_pages, the body rendered once per language
 and stamp, read with the product's row in one statement (market.catalog.product_pages)
 
-Revision ID: 0023_pagefast_product_pages
-Revises: 0022_memsearch_updated_idx
+Revision ID: 0024_pagefast_product_pages
+Revises: 0023_qa2_one_saved_address
 Create Date: 2026-11-28 00:10:00
 
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0023_pagefast_product_pages'
-down_revision = '0022_memsearch_updated_idx'
+revision = '0024_pagefast_product_pages'
+down_revision = '0023_qa2_one_saved_address'
 branch_labels = None
 depends_on = None
 
