@@ -273,6 +273,14 @@ def serve_shell():
             response = Response(_fill(html, reader.nav), mimetype="text/html")
             response.headers["X-Page-Cache"] = "shell-hit"
             return _private(response)
+        if product_id is None:
+            # A listing nobody has asked for yet: its body holds nothing about her, and her
+            # header is cached, so the page is rendered with holes and filled from the cache
+            # (no loading her from the database, no header rendered again).
+            g.punch_holes = True
+            g.shell_key = key
+            g.cached_reader_nav = reader.nav
+            return None
     readers.prepare_reader()
     if not current_user.is_authenticated:  # a stale cookie: rendered as usual
         return None
@@ -323,5 +331,6 @@ def store_shell(response: Response) -> Response:
             response.headers["X-Page-Cache"] = "shell-miss"
         except Exception as exc:  # noqa: BLE001
             log.warning("shell cache write failed: %s", exc)
-    response.set_data(fill_holes(shell))
+    nav = g.pop("cached_reader_nav", None)
+    response.set_data(_fill(shell, nav) if nav is not None else fill_holes(shell))
     return _private(response)
