@@ -168,18 +168,24 @@ def product_cards(items) -> list[Markup]:
 
 def cached_fragment(name: str, *parts, caller) -> Markup:
     """`{% call cached_fragment("listing-head", request.query_string) %}...{% endcall %}`: the
-    block's HTML shared through the cache for CATALOG_CACHE_SECONDS, keyed by `name`, `parts`
+    block's HTML kept by this process for CATALOG_CACHE_SECONDS, keyed by `name`, `parts`
     and the language. Only for blocks that hold nothing about who is looking and are built
     from data that is itself cached that long (a listing's heading, filters, facets, count
-    and pagination), so caching them adds no staleness a visitor could see."""
+    and pagination), so caching them adds no staleness a visitor could see.
+
+    In this process only, not the shared cache: the whole page with the same query string is
+    already shared (the visitors' page cache, the signed-in shells), so a shared fragment
+    saved little rendering and cost two round trips per fragment on every page nobody had
+    asked for yet."""
     ttl = int(current_app.config.get("CATALOG_CACHE_SECONDS", 0))
     if ttl <= 0:
         return Markup(caller())
+    local = caching.local_cache()
     key = cache_key("fragment", name, parts, str(get_locale() or ""))
-    [html] = caching.get_many([key], ttl)
+    html = local.get(key)
     if html is None:
         html = str(caller())
-        caching.set_many({key: html}, ttl)
+        local.set(key, html, ttl)
     return Markup(html)
 
 
