@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from market import serving
 from market.auth import role_required
-from market.catalog import cards, moderation, searching, services
+from market.catalog import cards, moderation, searching, services, suggest_lane
 from market.reviews import services as reviews
 
 bp = Blueprint("catalog", __name__)
@@ -16,6 +16,7 @@ bp = Blueprint("catalog", __name__)
 @bp.record_once
 def _install_cards(state) -> None:
     cards.init_app(state.app)
+    suggest_lane.install(state.app)
 
 
 @bp.get("/")
@@ -42,10 +43,8 @@ def suggest():
     if len(q) > searching.MAX_QUERY_CHARS:
         return jsonify(error={"code": "query_too_long",
                               "message": _("Type at most %(n)d characters.", n=searching.MAX_QUERY_CHARS)}), 400
-    items = searching.suggest(q, limit=min(max(request.args.get("limit", 8, type=int) or 8, 1), 12))
-    return jsonify(q=q, suggestions=[
-        {"text": s.text, "kind": s.kind, "url": url_for("catalog.products", **dict(s.args))} for s in items
-    ])
+    body = searching.suggestion_body(q, searching.suggestion_limit(request.args.get("limit")))
+    return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 
 def _locale() -> str:
