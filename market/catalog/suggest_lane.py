@@ -62,7 +62,8 @@ class SuggestLane:
         return [body]
 
     def _remembered(self, environ) -> bytes | None:
-        raw = environ.get("QUERY_STRING", "")
+        # WSGI hands the query string over as latin-1; Werkzeug reads its bytes as UTF-8.
+        raw = environ.get("QUERY_STRING", "").encode("latin-1", "replace").decode("utf-8", "replace")
         if "%00" in raw or "\x00" in raw:
             return None
         args = dict(reversed(parse_qsl(raw, keep_blank_values=True, errors="replace")))  # first value wins
