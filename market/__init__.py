@@ -25,6 +25,12 @@ def select_locale() -> str:
     return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def _current_user_proxy() -> dict[str, Any]:
+    from flask_login import current_user
+
+    return {"current_user": current_user}
+
+
 def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     """The app, configured from the environment as it is now, then from `config` (a mapping
     or a class of overrides). Raises market.config.ConfigError on unsafe or malformed settings."""
@@ -57,7 +63,11 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
-    login_manager.init_app(app)
+    # Templates get Flask-Login's lazy proxy, not the loaded user: its own context processor
+    # loads her from the database for every template, even a signed-in page whose header
+    # comes from the readers' cache and whose body never reads her (market/serving.py).
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(_current_user_proxy)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
 
