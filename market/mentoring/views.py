@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from market import areas, audit
 from market.auth import role_required, staff_required
 from market.ids import parse_id
+from market.lazy import LazyList
 from market.mentoring import groups, services, states
 from market.mentoring.blueprint import _error, _int, bp
 from market.mentoring.forms import (
@@ -48,17 +49,20 @@ def mentoring_helpers():
                       "stage": schema.BUSINESS_STAGES}[kind]
         return schema.label(vocabulary, code, lang())
 
-    staff_links = [{"url": url_for("staff_cases.queue_page"), "label": _("Case queue")},
-                   {"url": url_for("staff_cases.reports_page"), "label": _("Reports")},
-                   {"url": url_for("mentoring.dashboard"), "label": _("Mutual-aid dashboard")},
-                   {"url": url_for("mentoring.profiles"), "label": _("Women without an account")},
-                   {"url": url_for("mentoring.team"), "label": _("Committee members and supervisors")},
-                   {"url": url_for("insights.dashboard"), "label": _("Insights and early warnings")}] \
-        if current_user.is_authenticated and current_user.is_staff else []
-    if staff_links:
-        staff_links.append({"url": url_for("mentoring.need_phrases"), "label": _("How women describe needs")})
-    if current_user.is_authenticated and audit.may_audit(current_user):
-        staff_links.append({"url": url_for("staff_cases.audit_log"), "label": _("Audit log")})
+    def staff_links() -> list[dict]:  # read only by pages that show the staff menu
+        links = [{"url": url_for("staff_cases.queue_page"), "label": _("Case queue")},
+                 {"url": url_for("staff_cases.reports_page"), "label": _("Reports")},
+                 {"url": url_for("mentoring.dashboard"), "label": _("Mutual-aid dashboard")},
+                 {"url": url_for("mentoring.profiles"), "label": _("Women without an account")},
+                 {"url": url_for("mentoring.team"), "label": _("Committee members and supervisors")},
+                 {"url": url_for("insights.dashboard"), "label": _("Insights and early warnings")}] \
+            if current_user.is_authenticated and current_user.is_staff else []
+        if links:
+            links.append({"url": url_for("mentoring.need_phrases"), "label": _("How women describe needs")})
+        if current_user.is_authenticated and audit.may_audit(current_user):
+            links.append({"url": url_for("staff_cases.audit_log"), "label": _("Audit log")})
+        return links
+
     return {"case_labels": states.CASE_LABELS, "intro_labels": states.INTRODUCTION_LABELS,
             "status_log_labels": states.STATUS_LOG_LABELS,
             "difficulty_labels": states.DIFFICULTY_LABELS, "channel_labels": CHANNEL_LABELS,
@@ -67,7 +71,8 @@ def mentoring_helpers():
             "log_labels": services.LOG_LABELS, "vocab_label": vocab_label,
             "reason_texts": lambda reasons, audience="her": reason_texts(reasons, lang(), audience),
             "mentor_status_labels": MENTOR_STATUS_LABELS,
-            "nav_items": [{"url": url_for("mentoring.index"), "label": _("Mutual aid")}], "staff_links": staff_links}
+            "nav_items": [{"url": url_for("mentoring.index"), "label": _("Mutual aid")}],
+            "staff_links": LazyList(staff_links)}
 
 
 # ---- landing -------------------------------------------------------------------------

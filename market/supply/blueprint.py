@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from market.artisans.services import yuan_to_fen
+from market.lazy import LazyList
 from market.supply import operations as ops
 from market.supply import services
 from matching.supply import CERTIFICATIONS, SUPPLY_CATEGORIES
@@ -49,8 +50,8 @@ def supply_labels():
             "org_state_labels": ORG_STATE_LABELS, "region_labels": REGION_LABELS,
             "event_kind_labels": EVENT_KIND_LABELS, "eligibility_labels": ELIGIBILITY_LABELS,
             "event_state_labels": EVENT_STATE_LABELS, "registration_labels": REGISTRATION_LABELS,
-            "supply_lang": lang, "supply_case_deals": services.case_deals, "supply_nav": _supply_nav(),
-            "supply_staff_links": _supply_staff_links()}
+            "supply_lang": lang, "supply_case_deals": services.case_deals, "supply_nav": LazyList(_supply_nav),
+            "supply_staff_links": LazyList(_supply_staff_links)}
 
 
 def _supply_nav() -> list[dict]:
