@@ -180,6 +180,7 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # Product cards' HTML is shared by everyone for this long (0: off), keyed by the product's
     # id, update time and stock state (market/catalog/cards.py).
     "CARD_CACHE_SECONDS": (int, 300),
+    "CARD_LOCAL_ITEMS": (int, 20000),  # product cards each process keeps (market/catalog/cards.py)
     # Each process keeps what it read from the shared cache for at most this long (0: off).
     "LOCAL_CACHE_SECONDS": (float, 5.0),
     "LOCAL_CACHE_ITEMS": (int, 5000),
@@ -213,6 +214,8 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "LISTING_INDEX_FRESH_SECONDS": (float, 0.0),
     "LISTING_INDEX_LAG_SECONDS": (float, 5.0),
     "LISTING_INDEX_REBUILD_SECONDS": (float, 900.0),
+    # GET /api/search/suggest answered from remembered answers before Flask (market/catalog/suggest_lane.py).
+    "SUGGEST_LANE": (_flag, True),
     "LOG_FORMAT": (str, "text"),  # "json" under gunicorn (gunicorn.conf.py)
     # JSON access lines (market/observability.py): the share of ordinary requests logged
     # (errors and requests slower than ACCESS_LOG_SLOW_MS always are, and at once).

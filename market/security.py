@@ -75,14 +75,18 @@ def _default_headers(js_url: str, api_base: str, hsts: str | None) -> tuple[tupl
     return tuple(headers)
 
 
-def _security_headers(response: Response) -> Response:
-    cfg = current_app.config
+def default_headers(cfg) -> tuple[tuple[str, str], ...]:
+    """The headers every response carries (also sent by market.catalog.suggest_lane)."""
     hsts = (f"max-age={int(cfg['HSTS_SECONDS'])}; includeSubDomains"
             if cfg.get("ENV_NAME") == "production" and cfg.get("HSTS_SECONDS") else None)
+    return _default_headers(stripe_js_url(cfg), cfg["STRIPE_API_BASE"], hsts)
+
+
+def _security_headers(response: Response) -> Response:
     headers = response.headers
     # One pass over what the view set (usually nothing of these) instead of a scan per header.
     present = {key.lower() for key, _value in headers.items()}
-    for name, value in _default_headers(stripe_js_url(cfg), cfg["STRIPE_API_BASE"], hsts):
+    for name, value in default_headers(current_app.config):
         if name.lower() not in present:
             headers.add(name, value)
     return response

@@ -301,14 +301,14 @@ def serve_shell():
             response = Response(_fill(html, reader.nav), mimetype="text/html")
             response.headers["X-Page-Cache"] = "shell-hit"
             return _private(response)
-        if product_id is not None:
-            # A product nobody has asked for in this language lately: the page is made from
-            # its stored body with holes, and her cached header fills them (no user loaded;
-            # the view reads whether she is staff, the owner or a buyer from `reader`).
-            g.punch_holes = True
-            g.shell_key = key
-            g.cached_reader = reader
-            return None
+        # A page nobody has asked for in this language lately: a product is made from its
+        # stored body with holes (the view reads whether she is staff, the owner or a buyer
+        # from `reader`); a listing's body holds nothing about her. Either way her cached
+        # header fills the holes: no loading her from the database, no header rendered again.
+        g.punch_holes = True
+        g.shell_key = key
+        g.cached_reader = reader
+        return None
     readers.prepare_reader()
     if not current_user.is_authenticated:  # a stale cookie: rendered as usual
         return None

@@ -48,11 +48,12 @@ def enabled() -> bool:
 def _product_columns():
     return (literal("p").label("kind"), Product.id, Product.artisan_id, Product.category, Product.brand_id,
             Product.price_fen, Product.created_at, Product.updated_at,
-            and_(Product.status == "published", Product.hidden_at.is_(None)).label("live"), Product.search_tokens)
+            and_(Product.status == "published", Product.hidden_at.is_(None)).label("live"), Product.search_tokens,
+            Product.stock, Product.title)
 
 
 def _row(r) -> Row:
-    return Row(r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), r[9] or "")
+    return Row(r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), r[9] or "", r[10] or 0, r[11] or "")
 
 
 def build_index() -> ListingIndex:
@@ -104,7 +105,7 @@ def _changes_statement():
     global _CHANGES
     if _CHANGES is None:
         changed = select(*_product_columns()).where(Product.updated_at >= bindparam("since"))
-        shops = select(literal("s").label("kind"), Artisan.id, null(), Artisan.district, *[null()] * 6).where(
+        shops = select(literal("s").label("kind"), Artisan.id, null(), Artisan.district, *[null()] * 8).where(
             Artisan.status == "approved", shop_open())
         _CHANGES = union_all(changed, shops)
     return _CHANGES
@@ -217,6 +218,16 @@ def find(cq, pieces: search.Pieces | None, per_page: int, *, artisan_id: int | N
             index.match(pieces, title=True)]
     offset = (cq.page - 1) * per_page
     return index.page(mask, cq.sort, offset, per_page, tiers), int(np.count_nonzero(mask))
+
+
+def card_stamps(ids: list[int]):
+    """The card stamps (market.catalog.cards.CardStamp) of a page `find` just returned, from
+    the index it was found in: as fresh as the listing itself, with no query."""
+    from market.catalog.cards import CardStamp
+
+    memo = g.get("_listing_match")
+    index = memo[1] if memo is not None else current()[0]
+    return [CardStamp(*stamp) for stamp in index.card_stamps(ids)]
 
 
 def facet_counts(cq, pieces: search.Pieces | None, *, artisan_id: int | None = None,

@@ -16,6 +16,7 @@ market.catalog.indexed holds a lock around changes.
 """
 from __future__ import annotations
 
+import zlib
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
@@ -43,6 +44,13 @@ class Row(NamedTuple):
     updated_at: datetime | None
     live: bool  # published and not hidden by staff (the shop's own state is checked apart)
     tokens: str
+    stock: int = 0
+    title: str = ""
+
+
+def _title_crc(title: str) -> int:
+    """A stable (not per-process salted) checksum of a title, for card cache keys."""
+    return zlib.crc32(title.encode())
 
 
 def _micros(when: datetime | None) -> int:
@@ -144,6 +152,7 @@ class ListingIndex:
     def __init__(self, rows: Iterable[Row]):
         """`rows` in ascending id order (streamed: the token strings are not kept)."""
         ids, artisan, category, brand, price, created, live, token_hash = ([] for _ in range(8))
+        updated, in_stock, title_crc = [], [], []
         self.categories: list[str] = []
         self._category_code: dict[str, int] = {}
         tokeniser = _Tokeniser()
@@ -158,6 +167,9 @@ class ListingIndex:
             created.append(_micros(r.created_at))
             live.append(r.live)
             token_hash.append(hash(r.tokens) if r.live else 0)
+            updated.append(_micros(r.updated_at))
+            in_stock.append(r.stock > 0)
+            title_crc.append(_title_crc(r.title))
             if r.updated_at is not None and (self.updated_at is None or r.updated_at > self.updated_at):
                 self.updated_at = r.updated_at
             if r.live:
@@ -178,6 +190,12 @@ class ListingIndex:
         self.created = np.asarray(created, dtype=np.int64)
         self.live = np.asarray(live, dtype=bool)
         self.token_hash = np.asarray(token_hash, dtype=np.int64)
+        # What a product card's cache key needs besides id and price (market.catalog.cards),
+        # so a listing's cards need no query of their own.
+        self.updated = np.asarray(updated, dtype=np.int64)
+        self.in_stock = np.asarray(in_stock, dtype=bool)
+        self.title_crc = np.asarray(title_crc, dtype=np.int64)
+        self.band = np.searchsorted(BAND_EDGES, self.price, side="right").astype(np.int8)
         self.indexed = self.live.copy()  # positions whose tokens are in the postings
         tokens, rank = tokeniser.sorted_tokens()
         self.text = Postings(tokens, rank, text_chunks, text_owners)
@@ -211,6 +229,8 @@ class ListingIndex:
             brand = -1 if r.brand_id is None else r.brand_id
             created = _micros(r.created_at)
             token_hash = hash(r.tokens) if r.live else 0
+            self.updated[p], self.in_stock[p], self.title_crc[p] = _micros(r.updated_at), r.stock > 0, _title_crc(
+                r.title)
             if (self.artisan[p], self.category[p], self.brand[p], self.price[p], self.created[p],
                     self.live[p], self.token_hash[p]) == (r.artisan_id, code, brand, r.price_fen, created,
                                                           r.live, token_hash) and (not r.live or self.indexed[p]):
@@ -220,6 +240,7 @@ class ListingIndex:
                 self._orders.clear()
             self.artisan[p], self.category[p], self.brand[p] = r.artisan_id, code, brand
             self.price[p], self.created[p], self.live[p] = r.price_fen, created, r.live
+            self.band[p] = np.searchsorted(BAND_EDGES, r.price_fen, side="right")
             if r.live and (token_hash != self.token_hash[p] or not self.indexed[p]):
                 self.text.replace(p, r.tokens)
                 self.title.replace(p, r.tokens.split(SECTION, 1)[0])
@@ -238,10 +259,13 @@ class ListingIndex:
         start = len(self.ids)
         k = len(rows)
         self.ids = np.concatenate([self.ids, [r.id for r in rows]]).astype(np.int64)
-        for name, fill in (("artisan", 0), ("brand", -1), ("price", 0), ("created", 0), ("token_hash", 0)):
+        for name, fill in (("artisan", 0), ("brand", -1), ("price", 0), ("created", 0), ("token_hash", 0),
+                           ("updated", 0), ("title_crc", 0)):
             setattr(self, name, np.concatenate([getattr(self, name), np.full(k, fill, dtype=np.int64)]))
         self.category = np.concatenate([self.category, np.zeros(k, dtype=np.int32)])
         self.live = np.concatenate([self.live, np.zeros(k, dtype=bool)])
+        self.in_stock = np.concatenate([self.in_stock, np.zeros(k, dtype=bool)])
+        self.band = np.concatenate([self.band, np.zeros(k, dtype=np.int8)])
         self.indexed = np.concatenate([self.indexed, np.zeros(k, dtype=bool)])
         for i, r in enumerate(rows):
             self._pos_by_id[r.id] = start + i
@@ -333,22 +357,32 @@ class ListingIndex:
         return out
 
     def facets(self, mask: np.ndarray, district_code: np.ndarray) -> dict[str, dict]:
-        """Exact counts of the matches per category, brand, district code and price band."""
-        n_cat = np.bincount(self.category[mask], minlength=len(self.categories))
-        brands = self.brand[mask]
-        brands = brands[brands >= 0]
-        n_brand = np.bincount(brands) if len(brands) else np.zeros(0, dtype=np.int64)
-        districts = district_code[mask]
-        n_district = np.bincount(districts[districts >= 0]) if len(districts) else np.zeros(0, dtype=np.int64)
-        n_band = np.bincount(np.searchsorted(BAND_EDGES, self.price[mask], side="right"), minlength=5)
+        """Exact counts of the matches per category, brand, district code and price band:
+        the matches' positions found once, then one bincount per facet over just those
+        (the price band of every product is kept, not searched per request)."""
+        hits = np.flatnonzero(mask)
+        n_cat = np.bincount(self.category[hits], minlength=len(self.categories))
+        n_band = np.bincount(self.band[hits], minlength=len(BAND_EDGES) + 1)
+        # Brand -1 ("none") and district -1 (a closed shop, never among the matches) shift to 0.
+        n_brand = np.bincount(self.brand[hits] + 1)[1:]
+        n_district = np.bincount(district_code[hits] + 1)[1:]
         return {
-            "category": {self.categories[i]: int(c) for i, c in enumerate(n_cat) if c},
-            "brand": {int(b): int(c) for b, c in enumerate(n_brand) if c},
-            "district": {int(d): int(c) for d, c in enumerate(n_district) if c},
-            "band": {int(b): int(c) for b, c in enumerate(n_band) if c},
+            "category": {self.categories[i]: int(n_cat[i]) for i in np.flatnonzero(n_cat)},
+            "brand": {int(b): int(n_brand[b]) for b in np.flatnonzero(n_brand)},
+            "district": {int(d): int(n_district[d]) for d in np.flatnonzero(n_district)},
+            "band": {int(b): int(n_band[b]) for b in np.flatnonzero(n_band)},
         }
+
+    def card_stamps(self, ids: list[int]) -> list[tuple[int, int, bool, int, int]]:
+        """(id, updated_at in µs, in stock, price, title checksum) of each of `ids`."""
+        out = []
+        for i in ids:
+            p = self._pos_by_id[i]
+            out.append((i, int(self.updated[p]), bool(self.in_stock[p]), int(self.price[p]), int(self.title_crc[p])))
+        return out
 
     def nbytes(self) -> int:
         arrays = (self.ids, self.artisan, self.category, self.brand, self.price, self.created, self.live,
-                  self.token_hash, self.indexed, *self._orders.values())
+                  self.token_hash, self.indexed, self.updated, self.in_stock, self.title_crc, self.band,
+                  *self._orders.values())
         return sum(a.nbytes for a in arrays) + self.text.nbytes() + self.title.nbytes()

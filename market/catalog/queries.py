@@ -4,7 +4,6 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from market.extensions import db
 from market.models import Artisan, Product, User
 
 
@@ -32,11 +31,3 @@ def with_list_loading(stmt: Select) -> Select:
         joinedload(Product.artisan),
         joinedload(Product.brand),
     )
-
-
-def products_by_ids(ids: list[int]) -> list[Product]:
-    """The public products among `ids`, loaded for product cards, in the order given."""
-    if not ids:
-        return []
-    found = {p.id: p for p in db.session.scalars(with_list_loading(public_products().where(Product.id.in_(ids)))).unique()}
-    return [found[i] for i in ids if i in found]

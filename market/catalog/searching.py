@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, jsonify, url_for
 from flask_babel import force_locale, get_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -253,6 +253,57 @@ def suggest(q: str, limit: int = 8) -> list[Suggestion]:
             vocab.suggested.clear()
         vocab.suggested[memo_key] = found
     return list(found)
+
+
+def suggestion_limit(raw: str | None) -> int:
+    """`limit` of /api/search/suggest: 1 to 12, 8 when absent or not a number."""
+    try:
+        limit = int(raw) if raw is not None else 8
+    except ValueError:
+        limit = 8
+    return min(max(limit or 8, 1), 12)
+
+
+def suggestion_body(q: str, limit: int) -> bytes:
+    """The JSON answer of /api/search/suggest for `q` as typed: built once per vocabulary,
+    language and thesaurus (the URLs included), then served as bytes."""
+    vocab = vocabulary()
+    words = thesaurus() if expansion_on() else None
+    memo_key = ("json", q, limit, str(get_locale()), id(words))
+    body = vocab.suggested.get(memo_key)
+    if body is None:
+        items = suggest(q, limit)
+        body = jsonify(q=q, suggestions=[
+            {"text": s.text, "kind": s.kind, "url": url_for("catalog.products", **dict(s.args))} for s in items
+        ]).get_data()
+        if len(vocab.suggested) >= SUGGEST_MEMO_ITEMS:
+            vocab.suggested.clear()
+        vocab.suggested[memo_key] = body
+    return body
+
+
+def remembered_suggestion(app, q: str, limit: int, locale: str) -> bytes | None:
+    """The answer `suggestion_body` would give, only when it needs nothing but memory: the
+    answer is remembered, the vocabulary and the staff's synonyms are not due for their
+    freshness checks, and expansion's setting is unchanged. Needs no app context (the
+    suggestion lane, market.catalog.suggest_lane, asks before Flask sees the request);
+    None: let Flask answer."""
+    state = app.extensions.get("search_vocabulary")
+    vocab = state and state["vocab"]
+    if vocab is None:
+        return None
+    now = time.monotonic()
+    ttl = float(app.config.get("SEARCH_VOCAB_SECONDS", 300))
+    if ttl <= 0 or now - state["checked"] >= ttl:
+        return None
+    words = None
+    if app.config.get("SEARCH_EXPANSION", True):
+        synonyms = app.extensions.get("search_synonyms")
+        syn_ttl = float(app.config.get("SYNONYMS_CACHE_SECONDS", 60))
+        if not synonyms or synonyms.get("lines") is None or syn_ttl <= 0 or now - synonyms["at"] >= syn_ttl:
+            return None
+        words = _thesaurus_for(tuple(synonyms["lines"]))
+    return vocab.suggested.get(("json", q, limit, locale, id(words)))
 
 
 def _suggest(vocab: Vocabulary, words: Thesaurus | None, key: str, limit: int) -> list[Suggestion]:

@@ -122,7 +122,7 @@ def list_products(cq: CatalogQuery, per_page: int, *, artisan_id: int | None = N
         ids, total = ([], 0) if cq.q and not pieces else indexed.find(
             cq, pieces, per_page, artisan_id=artisan_id, brand_id=_brand_id(cq.brand))
         return ProductPage(page=cq.page, per_page=per_page, max_per_page=None, error_out=False,
-                           items=cards.card_stamps(ids), total=total, estimated=False)
+                           items=indexed.card_stamps(ids), total=total, estimated=False)
     key = cache_key("catalog-page", pieces, cq.category, cq.brand,
                     cq.district, cq.min_fen, cq.max_fen, cq.sort, cq.page, per_page, artisan_id)
     offset = (cq.page - 1) * per_page

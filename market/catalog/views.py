@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from market import serving
 from market.auth import role_required
-from market.catalog import cards, moderation, product_pages, searching, services
+from market.catalog import cards, moderation, product_pages, searching, services, suggest_lane
 from market.reviews import services as reviews
 
 bp = Blueprint("catalog", __name__)
@@ -18,6 +18,7 @@ bp = Blueprint("catalog", __name__)
 def _install_cards(state) -> None:
     cards.init_app(state.app)
     product_pages.init_app(state.app)
+    suggest_lane.install(state.app)
 
 
 @bp.get("/")
@@ -44,10 +45,8 @@ def suggest():
     if len(q) > searching.MAX_QUERY_CHARS:
         return jsonify(error={"code": "query_too_long",
                               "message": _("Type at most %(n)d characters.", n=searching.MAX_QUERY_CHARS)}), 400
-    items = searching.suggest(q, limit=min(max(request.args.get("limit", 8, type=int) or 8, 1), 12))
-    return jsonify(q=q, suggestions=[
-        {"text": s.text, "kind": s.kind, "url": url_for("catalog.products", **dict(s.args))} for s in items
-    ])
+    body = searching.suggestion_body(q, searching.suggestion_limit(request.args.get("limit")))
+    return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 
 def _locale() -> str:

@@ -284,3 +284,28 @@ def test_a_product_nobody_has_seen_is_made_from_its_stored_body_with_her_cached_
 
     bodies = [p.html for p in db.session.query(ProductPage)]
     assert bodies and not any("林爱丽" in t or "moderation" in t or "cart-count" in t for t in bodies)
+
+
+def test_a_listing_nobody_asked_for_yet_loads_only_its_products(cached_app, make_user, make_artisan, make_product):
+    """Signed in, her header cached, a query string no one has asked for: the page is rendered
+    with holes and filled from her cached header; the only SQL is the listing index's changes
+    (and, here, the cards' rows), never her user, cart or orders."""
+    shop = make_artisan(name="海边绣坊")
+    make_product(shop, title="手工刺绣团扇", price_fen=1000)
+    buyer = make_user(name="林爱丽", email="lin@example.cn")
+    client = cached_app.test_client()
+    assert login(client, buyer).status_code == 302
+    _from_cache(client, "/products")
+    with statements() as seen:
+        resp = client.get("/products?min_price=5&sort=price_asc")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and resp.headers["X-Page-Cache"] == "shell-miss"
+    assert "林爱丽" in html and "手工刺绣团扇" in html
+    assert not any(s.lstrip().startswith("SELECT users.") or re.search(r"\b(cart_items|orders)\b", s)
+                   for s in seen), seen
+    assert 1 <= len(seen) <= 2, seen  # the index's changes; the cards' rows when not cached
+    # The shell she left is everyone's: another reader is served it with her own header.
+    other = cached_app.test_client()
+    assert login(other, make_user(name="陈蓓蓓", email="chen@example.cn")).status_code == 302
+    page = other.get("/products?min_price=5&sort=price_asc").get_data(as_text=True)
+    assert "陈蓓蓓" in page and "林爱丽" not in page

@@ -164,3 +164,52 @@ def test_the_index_notices_products_changed_by_another_process(app, make_artisan
     db.session.execute(Product.__table__.update().where(Product.id == p.id).values(price_fen=9000))
     db.session.commit()
     assert services.list_products(cq, 10).items == []
+
+
+def test_cards_from_rows_are_the_cards_of_the_products(app, make_artisan, make_product):
+    """A card rendered from a plain row (cards.card_rows) is the card rendered from the ORM
+    product, in both languages, with a cover, a brand, reviews and sold out."""
+    from flask import get_template_attribute
+    from flask_babel import force_locale
+
+    from market.catalog import cards
+    from market.models import Brand, ProductImage
+
+    brand = Brand(slug="haibian", name="海边绣坊", name_en="Seaside")
+    db.session.add(brand)
+    db.session.flush()
+    shop = make_artisan()
+    plain = make_product(shop, title="竹编果篮", stock=0)
+    rich = make_product(shop, title="刺绣团扇", price_fen=12345)
+    rich.brand_id, rich.title_en, rich.rating_count, rich.rating_sum = brand.id, "Embroidered fan", 3, 13
+    db.session.add_all([ProductImage(product_id=rich.id, filename=f"{n}.jpg", thumb_filename=f"{n}_t.jpg",
+                                     width=1, height=1, position=pos) for n, pos in (("b", 1), ("a", 0))])
+    db.session.commit()
+    db.session.expire_all()
+    rows = cards.card_rows([plain.id, rich.id])
+    macro = get_template_attribute("_macros.html", "product_card")
+    with app.test_request_context("/products"):
+        for locale in ("zh", "en"):
+            with force_locale(locale):
+                for product in (db.session.get(Product, plain.id), db.session.get(Product, rich.id)):
+                    assert str(macro(rows[product.id])) == str(macro(product)), (locale, product.title)
+        assert "a_t.jpg" in str(macro(rows[rich.id])) and "Seaside" not in str(macro(rows[rich.id]))
+
+
+def test_a_cached_card_follows_a_stock_change_from_another_process(app, client, make_artisan, make_product):
+    """Card stamps come from the listing index: a Core update (another worker's sale) gives
+    the next listing a new card, with the card caches on."""
+    from market.extensions import cache
+
+    app.config.update(CARD_CACHE_SECONDS=300, LOCAL_CACHE_SECONDS=5)
+    cache.init_app(app, config={"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 60})
+    try:
+        p = make_product(make_artisan(), title="蓝印花布围巾", stock=1)
+        card = client.get("/products").get_data(as_text=True).split("蓝印花布围巾")[1].split("</article>")[0]
+        assert "sold-out" not in card
+        db.session.execute(Product.__table__.update().where(Product.id == p.id).values(stock=0))
+        db.session.commit()
+        card = client.get("/products").get_data(as_text=True).split("蓝印花布围巾")[1].split("</article>")[0]
+        assert "sold-out" in card
+    finally:
+        cache.init_app(app, config={"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True})
