@@ -45,9 +45,11 @@ from .text import (
 
 # A clause that says this part is fine, not a trouble: "钱倒是不缺", "质量没问题", "销路挺好的".
 # Written for the tagger (everyday ways of saying "that's fine"), not from any evaluation set.
+# "够用", "过关", "很顺" only when not negated: "钱不够用", "质量没过关" are troubles.
 SATISFIED_ZH = re.compile(
     r"不愁|不缺|不差钱|没问题|没什么问题|不是问题|不成问题|没啥问题|还行|还可以|还不错|挺好|蛮好|"
-    r"都好|不错|过关|很顺|挺顺|够用|不用操心|不担心|不发愁|已经解决")
+    r"都好|不错|(?<![不没])过关|(?<![不没])很顺|(?<![不没])挺顺|(?<![不没])够用|不用操心|不担心|不发愁|"
+    r"已经解决")
 
 
 def is_satisfied_clause(clause: str) -> bool:
