@@ -77,13 +77,26 @@ def _schema_ready(database_url, tmp_path_factory):
 
 
 def _truncate_all() -> None:
+    """Empty every table and restart the ids at 1 (on both backends), as a fresh database has.
+
+    DELETE, not TRUNCATE, on PostgreSQL too: TRUNCATE of the 60-odd tables gives each table and
+    index a new file, 0.7 s per test on an idle machine and 2-4 s under CI's load; DELETE of the
+    few rows a test writes takes ~25 ms. TRUNCATE stays as the fallback should a cycle of
+    foreign keys ever refuse the DELETEs."""
     tables = [t.name for t in db.metadata.sorted_tables]
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-    else:
+    try:
         for t in reversed(tables):
             db.session.execute(text(f'DELETE FROM "{t}"'))
-    db.session.commit()
+        if db.engine.dialect.name == "postgresql":  # what RESTART IDENTITY did
+            db.session.execute(text("SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false) "
+                                    "FROM pg_sequences WHERE schemaname = current_schema()"))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        if db.engine.dialect.name != "postgresql":
+            raise
+        db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        db.session.commit()
 
 
 class IsolatedClient(FlaskClient):
