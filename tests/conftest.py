@@ -56,6 +56,21 @@ def pytest_sessionstart(session):
             pytest.exit(f"PostgreSQL at {PG_URL} is unreachable: {exc}", returncode=3)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks (`--dist loadgroup`)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`), the tests of a module that
+    builds something once per module (the scale-out cluster of two gunicorns, fitted matchers)
+    run in one worker, so that fixture is built once and not once per worker. Other tests go to
+    whichever worker is free, in collection order, so each worker still runs its SQLite tests
+    before its PostgreSQL ones and sets each backend's database up once."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group"):
+            continue
+        if any(defs and defs[-1].scope in ("module", "class", "package") for defs in info.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
