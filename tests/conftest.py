@@ -56,6 +56,12 @@ def pytest_sessionstart(session):
             pytest.exit(f"PostgreSQL at {PG_URL} is unreachable: {exc}", returncode=3)
 
 
+def pytest_sessionfinish(session, exitstatus):
+    from tests.support import drop_pg_databases
+
+    drop_pg_databases()  # the private PostgreSQL databases, given back during the run and kept for reuse
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks (`--dist loadgroup`)
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`), the tests of a module that
