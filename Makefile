@@ -46,8 +46,12 @@ seed: migrate
 run: seed
 	PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) $(BIN)/python -m market.devserver
 
+# In TEST_WORKERS pytest-xdist workers (pytest-xdist comes with the test extras): each has its own
+# databases, localstripe, live servers and Chromium; `--dist loadgroup` keeps a module that builds
+# something once per module in one worker (tests/conftest.py). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: install system-deps
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
 
 # ruff: lint and import order, configured in pyproject.toml (.ci/run runs it).
 lint: $(VENV)/.installed

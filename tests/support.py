@@ -32,20 +32,72 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 DEFAULT_PASSWORD = "correct-horse-battery"
 
 
+# Databases this process made and has been given back, emptied, for the next create_pg_database.
+_PG_POOL: list[tuple[str, str]] = []  # (base url, database name)
+_PG_MADE: list[tuple[str, str]] = []
+
+
 def create_pg_database(base_url: str) -> tuple[str, callable]:
-    """A private database per test session, so parallel runs never share tables."""
+    """A private, empty database (per test session, or per migration test), so parallel runs
+    never share tables. `drop()` gives it back: its schema is dropped and made anew, and the next
+    call in this process gets it; `drop_pg_databases()` (at the end of the session) drops them all.
+    Not DROP DATABASE each time: PostgreSQL makes every DROP DATABASE wait for a checkpoint of the
+    whole server, which on CI's busy server took up to a minute per migration test."""
     url = make_url(normalise_database_url(base_url))
-    name = f"sm_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    name = next((n for b, n in _PG_POOL if b == base_url), None)
+    if name is not None:
+        _PG_POOL.remove((base_url, name))
+    else:
+        name = f"sm_test_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            # A throwaway database: a commit need not wait for its WAL to reach the disk (on a busy
+            # CI machine that wait is most of a small commit). What the tests see is unchanged.
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+        admin.dispose()
+        _PG_MADE.append((base_url, name))
+    own_url = url.set(database=name)
 
     def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        """Empty it for the next user (as DROP DATABASE ... WITH (FORCE) would: other sessions
+        on it are ended first), or drop it if that fails."""
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+            engine = create_engine(own_url, isolation_level="AUTOCOMMIT")
+            try:
+                with engine.connect() as conn:
+                    conn.execute(text("SET lock_timeout = '30s'"))
+                    conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                    conn.execute(text("CREATE SCHEMA public"))
+            finally:
+                engine.dispose()
+            _PG_POOL.append((base_url, name))
+        except Exception:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            _PG_MADE.remove((base_url, name))
+        finally:
+            admin.dispose()
 
-    return url.set(database=name).render_as_string(hide_password=False), drop
+    return own_url.render_as_string(hide_password=False), drop
+
+
+def drop_pg_databases() -> None:
+    """Drop every database create_pg_database made in this process (tests/conftest.py calls it
+    when the session ends, interrupted or not)."""
+    while _PG_MADE:
+        base_url, name = _PG_MADE.pop()
+        admin = create_engine(make_url(normalise_database_url(base_url)), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
+    _PG_POOL.clear()
 
 
 def app_config(database_url: str, upload_dir) -> dict:
