@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from market import areas
-from market.formfields import UploadField, UploadsField
+from market.formfields import UploadField, UploadsField, YuanField
 from market.vocab import ARTISAN_KINDS, CATEGORIES, choices
 
 
@@ -27,7 +27,7 @@ class ProductForm(FlaskForm):
     description_en = TextAreaField(_l("English description (optional)"), validators=[Length(max=10000)])
     category = SelectField(_l("Category"), choices=choices(CATEGORIES))
     brand_id = SelectField(_l("Collective brand"), coerce=int, validate_choice=True)
-    price = DecimalField(
+    price = YuanField(
         _l("Price (yuan)"), places=2,
         validators=[InputRequired(), NumberRange(min=0.01, max=1_000_000, message=_l("Enter a price between 0.01 and 1,000,000 yuan."))],
     )

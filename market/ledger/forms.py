@@ -3,22 +3,24 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from market.formfields import YuanField
+
 
 class RuleForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
     rate_percent = DecimalField(_l("Percentage of each line (%)"), places=2,
                                 validators=[Optional(), NumberRange(min=0, max=100)])
-    percent_min = DecimalField(_l("Minimum per parcel (yuan)"), places=2,
+    percent_min = YuanField(_l("Minimum per parcel (yuan)"), places=2,
                                validators=[Optional(), NumberRange(min=0, max=1_000_000)])
-    percent_max = DecimalField(_l("Maximum per parcel (yuan)"), places=2,
+    percent_max = YuanField(_l("Maximum per parcel (yuan)"), places=2,
                                validators=[Optional(), NumberRange(min=0, max=1_000_000)])
-    fixed = DecimalField(_l("Fixed fee per parcel (yuan)"), places=2,
+    fixed = YuanField(_l("Fixed fee per parcel (yuan)"), places=2,
                          validators=[Optional(), NumberRange(min=0, max=1_000_000)])
     category = SelectField(_l("Only for this category"), validate_choice=False)
 
 
 class BatchForm(FlaskForm):
-    minimum = DecimalField(_l("Pay balances of at least (yuan)"), places=2,
+    minimum = YuanField(_l("Pay balances of at least (yuan)"), places=2,
                            validators=[Optional(), NumberRange(min=0, max=10_000_000)])
 
 
@@ -32,7 +34,7 @@ class FailedForm(FlaskForm):
 
 class AdjustForm(FlaskForm):
     artisan = SelectField(_l("Artisan"), validate_choice=False)
-    amount = DecimalField(_l("Amount (yuan; negative takes from the balance)"), places=2,
+    amount = YuanField(_l("Amount (yuan; negative takes from the balance)"), places=2,
                           validators=[DataRequired(), NumberRange(min=-1_000_000, max=1_000_000)])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
 

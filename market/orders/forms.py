@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
+from market.formfields import YuanField
 from market.orders.services import PHONE_MESSAGE, normalise_phone
 
 
@@ -49,7 +50,7 @@ class ShipForm(FlaskForm):
 
 class RefundForm(FlaskForm):
     target = SelectField(_l("What to refund"), validate_choice=False)
-    amount = DecimalField(_l("Amount (yuan, empty = all that is refundable)"), places=2,
+    amount = YuanField(_l("Amount (yuan, empty = all that is refundable)"), places=2,
                           validators=[Optional(), NumberRange(min=0.01, max=10_000_000)])
     reason = TextAreaField(_l("Reason"), validators=[Length(max=500)])
     # One per rendering of the form: the same form submitted twice refunds once.

@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from market.accounts.forms import MultiCheckboxField
+from market.formfields import YuanField
 
 MONEY = dict(places=2, validators=[Optional(), NumberRange(min=0.01, max=1_000_000_000)])
 
@@ -38,8 +39,8 @@ class PostForm(FlaskForm):
     quantity = _count(_l("Quantity"))
     unit = StringField(_l("Unit"), validators=[Length(max=20)])
     timing = StringField(_l("Timing (per month, by a date...)"), validators=[Length(max=120)])
-    budget_min = DecimalField(_l("Budget or price from (yuan)"), **MONEY)
-    budget_max = DecimalField(_l("Budget or price up to (yuan)"), **MONEY)
+    budget_min = YuanField(_l("Budget or price from (yuan)"), **MONEY)
+    budget_max = YuanField(_l("Budget or price up to (yuan)"), **MONEY)
     region_preference = SelectField(_l("Where from"), validate_choice=False)
     required_certifications = MultiCheckboxField(_l("Certifications required"))
     open_until = DateField(_l("Open until"), validators=[DataRequired()])
@@ -49,7 +50,7 @@ class PostForm(FlaskForm):
 
 class QuoteForm(FlaskForm):
     organisation = SelectField(_l("Quoting as"), coerce=int, validate_choice=False)
-    price = DecimalField(_l("Price for the whole quantity (yuan)"), places=2,
+    price = YuanField(_l("Price for the whole quantity (yuan)"), places=2,
                          validators=[DataRequired(), NumberRange(min=0.01, max=1_000_000_000)])
     quantity = IntegerField(_l("Quantity"), validators=[DataRequired(), NumberRange(min=1, max=1_000_000_000)])
     lead_days = IntegerField(_l("Lead time (days)"), validators=[Optional(), NumberRange(min=0, max=3650)],
@@ -59,7 +60,7 @@ class QuoteForm(FlaskForm):
 
 class DealForm(FlaskForm):
     outcome = SelectField(_l("The deal"), validate_choice=False)
-    value = DecimalField(_l("Value of the deal (yuan)"), **MONEY)
+    value = YuanField(_l("Value of the deal (yuan)"), **MONEY)
     note = TextAreaField(_l("If not signed, why"), validators=[Length(max=2000)])
 
 
@@ -99,4 +100,4 @@ class FeedbackForm(FlaskForm):
     interesting = BooleanField(_l("Interesting"))
     deal_expected = BooleanField(_l("A deal is expected"))
     deal_signed = BooleanField(_l("A deal was signed"))
-    value = DecimalField(_l("Value of the deal (yuan)"), **MONEY)
+    value = YuanField(_l("Value of the deal (yuan)"), **MONEY)
