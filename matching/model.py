@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import engine
 from .assign import assign_with_capacity
+from .explaining import ExplainsMatches
 from .features import (
     DIFFICULTY_CODES,
     FEATURE_NAMES,
@@ -19,37 +20,32 @@ from .features import (
     label_corpus,
     pair_components,
 )
+from .live_updates import UpdatesMentors
 from .schema import (
     DEFAULT_AFFINITY,
     DEFAULT_GROUP_AFFINITY,
     DEFAULT_REGIONS,
-    INDUSTRY_FAMILIES,
     Assignment,
     HelpRequest,
     Match,
     Mentor,
     Outcome,
-    Reason,
-    Team,
-    TeamAssignment,
-    TeamMember,
     check_groups,
     check_regions,
 )
-from .teams import best_teams
+from .team_ranking import RanksTeams
 from .text import NeedsTagger
+from .validation import check_k, check_request, is_known, request_key
 from .weights import fit_prior_weights
 
 # Requests scored together in assign(): bounds the dense (chunk x mentors) score matrices.
 _ASSIGN_CHUNK = 256
-# A group "fits" a request when it suits one of its difficulties at least this well.
-_GROUP_FIT_THRESHOLD = 0.8
 # A reason is shown only when its factor added at least this share of the match's score.
 REASON_MIN_SHARE = engine.REASON_MIN_SHARE
 _NEED_POS = {code: i for i, code in enumerate(DIFFICULTY_CODES)}
 
 
-class MentorMatcher(BaseEstimator):
+class MentorMatcher(ExplainsMatches, RanksTeams, UpdatesMentors, BaseEstimator):
     """Rank mentors for help requests and assign requests to mentors within capacity.
 
     Parameters
@@ -186,7 +182,7 @@ class MentorMatcher(BaseEstimator):
         for i, outcome in enumerate(outcomes):
             if not isinstance(outcome, Outcome):
                 raise ValueError(f"outcomes[{i}] must be an Outcome")
-        usable = [o for o in outcomes if _is_known(o.mentor_id, self.index_.row_of)]
+        usable = [o for o in outcomes if is_known(o.mentor_id, self.index_.row_of)]
         self.outcomes_skipped_ = len(outcomes) - len(usable)
         usable = [o for o in usable if o.says_about_fit]
         y = np.array([o.success for o in usable], dtype=int)
@@ -201,7 +197,7 @@ class MentorMatcher(BaseEstimator):
         prior = prior / prior.sum()
         # A stable group number per request (hash() of a str changes between processes).
         numbers: dict = {}
-        groups = np.array([numbers.setdefault(_request_key(o.request), len(numbers)) for o in usable])
+        groups = np.array([numbers.setdefault(request_key(o.request), len(numbers)) for o in usable])
         result = fit_prior_weights(x, y, prior, C=self.C, held_out=held_out, groups=groups,
                                    random_state=self.random_state)
         self.weight_report_ = result.report
@@ -213,63 +209,6 @@ class MentorMatcher(BaseEstimator):
             self.weights_ = self._param_weights()
             self.weight_source_ = "params"
         return self
-
-    # ------------------------------------------------------------------ incremental
-    def add_mentor(self, mentor: Mentor):
-        """Index a new mentor with the fitted vocabulary (no refit)."""
-        check_is_fitted(self)
-        self.index_.append(self._check_mentors([mentor], existing=self.index_.row_of,
-                                               groups=self.groups_))
-        return self
-
-    def update_mentor(self, mentor: Mentor):
-        """Re-index a known mentor (same id) after her profile changed."""
-        check_is_fitted(self)
-        mentor = self._check_mentors([mentor], existing=(), groups=self.groups_)[0]
-        self._row(mentor.id)
-        self.index_.replace(mentor)
-        return self
-
-    def deactivate(self, mentor_id):
-        """Stop suggesting this mentor (she stays indexed, `update_mentor` can reactivate)."""
-        check_is_fitted(self)
-        row = self._row(mentor_id)
-        self.index_.active[row] = False
-        self.index_.mentors[row] = _replaced(self.index_.mentors[row], active=False)
-        return self
-
-    def set_load(self, mentor_id, load: int):
-        """Record how many mentees this mentor has now."""
-        check_is_fitted(self)
-        row = self._row(mentor_id)
-        mentor = _replaced(self.index_.mentors[row], current_load=load)  # validates
-        self.index_.load[row] = load
-        self.index_.mentors[row] = mentor
-        return self
-
-    def set_available(self, mentor_id, available: bool):
-        """Suggest this mentor or not (paused, busy, withdrawn): availability, not fit; no
-        refit. Unlike `deactivate` it is meant to be flipped back and forth."""
-        check_is_fitted(self)
-        row = self._row(mentor_id)
-        self.index_.active[row] = bool(available)
-        self.index_.mentors[row] = _replaced(self.index_.mentors[row], active=bool(available))
-        return self
-
-    def set_pending(self, mentor_id, pending: int):
-        """Record how many recent asks this mentor has (pending, or made within the
-        exposure window): they cost her `exposure_penalty` x pending / capacity in the
-        ranking, which spreads the asks. Not a refit."""
-        check_is_fitted(self)
-        row = self._row(mentor_id)
-        if isinstance(pending, bool) or not isinstance(pending, (int, np.integer)) or pending < 0:
-            raise ValueError(f"pending must be a non-negative integer, got {pending!r}")
-        self.index_.pending[row] = pending
-        return self
-
-    def _exposure(self) -> np.ndarray:
-        index = self.index_
-        return self.exposure_penalty * index.pending / np.maximum(index.capacity, 1)
 
     # ------------------------------------------------------------------ needs
     def _fit_tagger(self):
@@ -328,8 +267,8 @@ class MentorMatcher(BaseEstimator):
         Ties are broken by the order mentors were indexed, so output is deterministic.
         """
         check_is_fitted(self)
-        _check_k(k)
-        _check_request(request)
+        check_k(k)
+        check_request(request)
         block = self._block([request])
         components = self.index_.components(block, same_city_score=self.same_city_score)[:, 0]
         scores = self.weights_ @ components
@@ -353,63 +292,10 @@ class MentorMatcher(BaseEstimator):
         row = self._needs_matrix([request])[0]
         return {DIFFICULTY_CODES[i]: round(float(row[i]), 4) for i in np.flatnonzero(row)}
 
-    def rank_teams(self, request: HelpRequest, k: int = 5, max_size: int = 3) -> list[Team]:
-        """Up to `k` small teams (1..`max_size` mentors with spare capacity) that together
-        cover the request's needs, best first; see `matching.teams`."""
-        check_is_fitted(self)
-        _check_k(k)
-        _check_k(max_size, "max_size")
-        _check_request(request)
-        return self._teams(request, k, max_size, self.index_.eligible())
-
-    def _teams(self, request, k, max_size, eligible) -> list[Team]:
-        block = self._block([request])
-        components = self.index_.components(block, same_city_score=self.same_city_score)[:, 0]
-        scores = self.weights_ @ components - self._exposure()
-        need_weights = block.needs[0]
-        found = best_teams(need_weights, self.index_.skills, scores, self.index_.group,
-                           eligible, k, max_size)
-        needs = [d for d in np.flatnonzero(need_weights > 0)]
-        teams = []
-        for score, coverage, members, member_scores in found:
-            team_members = tuple(
-                TeamMember(self.index_.ids[row], tuple(DIFFICULTY_CODES[d] for d in covered),
-                           round(member_score, 6))
-                for (row, covered), member_score in zip(members, member_scores, strict=True))
-            covered = {c for m in team_members for c in m.covers}
-            teams.append(Team(members=team_members, score=round(score, 6),
-                              coverage=round(coverage, 6),
-                              covered=tuple(DIFFICULTY_CODES[d] for d in needs
-                                            if DIFFICULTY_CODES[d] in covered),
-                              uncovered=tuple(DIFFICULTY_CODES[d] for d in needs
-                                              if DIFFICULTY_CODES[d] not in covered)))
-        return teams
-
-    def assign_teams(self, requests: Iterable[HelpRequest], max_size: int = 3) -> TeamAssignment:
-        """Place a team on each request, in order, never beyond a mentor's remaining
-        capacity (greedy: each request takes its best team among the mentors still free).
-        Loads are not changed."""
-        check_is_fitted(self)
-        requests = list(requests)
-        _check_k(max_size, "max_size")
-        for i, request in enumerate(requests):
-            _check_request(request, f"requests[{i}]")
-        remaining = np.where(self.index_.eligible(), self.index_.capacity - self.index_.load, 0)
-        placed, unassigned = [], []
-        for request in requests:
-            teams = self._teams(request, 1, max_size, remaining > 0)
-            if not teams or teams[0].coverage <= 0:
-                unassigned.append(request.id)
-                continue
-            for member in teams[0].members:
-                remaining[self.index_.row_of[member.mentor_id]] -= 1
-            placed.append((request.id, teams[0]))
-        return TeamAssignment(teams=placed, unassigned=unassigned)
-
     def explain(self, request: HelpRequest, mentor_id) -> Match:
         """The Match of one given mentor (whether or not she is available)."""
         check_is_fitted(self)
-        _check_request(request)
+        check_request(request)
         row = self._row(mentor_id)
         block = self._block([request])
         components = pair_components(self.index_, block, [row], self.same_city_score)[0]
@@ -431,13 +317,13 @@ class MentorMatcher(BaseEstimator):
         requests = list(requests)
         seen = set()
         for i, request in enumerate(requests):
-            _check_request(request, f"requests[{i}]")
+            check_request(request, f"requests[{i}]")
             if request.id in seen:
                 raise ValueError(f"requests[{i}].id {request.id!r} is a duplicate")
             seen.add(request.id)
         if not requests:
             return Assignment(pairs=[], unassigned=[])
-        _check_k(self.candidates, "candidates")
+        check_k(self.candidates, "candidates")
 
         index = self.index_
         eligible = index.eligible()
@@ -488,7 +374,7 @@ class MentorMatcher(BaseEstimator):
         if not 1 <= low <= high:
             raise ValueError(f"ngram_range must be (low, high) with 1 <= low <= high, "
                              f"got {self.ngram_range}")
-        _check_k(self.candidates, "candidates")
+        check_k(self.candidates, "candidates")
         value = self.default_affinity
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise ValueError(f"default_affinity must be within 0..1, got {value!r}")
@@ -524,73 +410,12 @@ class MentorMatcher(BaseEstimator):
         if len(requests) != len(mentor_ids):
             raise ValueError("requests and mentor_ids must have the same length")
         for i, request in enumerate(requests):
-            _check_request(request, f"{name}[{i}]")
+            check_request(request, f"{name}[{i}]")
         rows = [self._row(mentor_id) for mentor_id in mentor_ids]
         if not rows:
             return np.zeros((0, len(FEATURE_NAMES)))
         block = self._block(requests)
         return pair_components(self.index_, block, rows, self.same_city_score).astype(np.float64)
-
-    def _match(self, block: RequestBlock, row: int, components: np.ndarray) -> Match:
-        components = np.asarray(components, dtype=np.float64)
-        score = float(self.weights_ @ components)
-        named = {name: round(float(v), 6) for name, v in zip(FEATURE_NAMES, components, strict=True)}
-        reasons = self._reasons(block, row, components)
-        return Match(mentor_id=self.index_.ids[row], score=round(score, 6),
-                     reasons=reasons, components=named)
-
-    def _reasons(self, block: RequestBlock, row: int, components: np.ndarray) -> tuple:
-        """Reasons for the factors that counted: each added at least `REASON_MIN_SHARE` of
-        the match's score. Skills and group fit name only needs the mentor covers."""
-        request, mentor = block.requests[0], self.index_.mentors[row]
-        score = float(self.weights_ @ components)
-        candidates: list[tuple[float, Reason]] = []  # (weighted contribution, reason)
-
-        def add(component: str, reason: Reason):
-            i = FEATURE_NAMES.index(component)
-            candidates.append((float(self.weights_[i] * components[i]), reason))
-
-        weights = block.needs[0]
-        needs = [DIFFICULTY_CODES[i] for i in np.lexsort((np.arange(len(weights)), -weights))
-                 if weights[i] > 0]
-        shared = tuple(d for d in needs if d in mentor.skills)
-        if shared:
-            add("skill", Reason("shared_skills", {"skills": shared}))
-        if request.industry in mentor.industries:
-            add("industry", Reason("same_industry", {"industry": request.industry}))
-        elif components[2] > 0:
-            family = INDUSTRY_FAMILIES[request.industry]
-            related = next(c for c in mentor.industries if INDUSTRY_FAMILIES[c] == family)
-            add("industry", Reason("related_industry", {"industry": related,
-                                                        "request_industry": request.industry}))
-        if mentor.region == request.region:
-            add("region", Reason("same_district", {"region": mentor.region}))
-        elif components[3] > 0:
-            add("region", Reason("same_city", {"region": mentor.region}))
-        # Only needs the group suits AND the mentor covers: a group's leaning is no reason
-        # to send a woman to someone without the skill.
-        suited = tuple(d for d in shared
-                       if self.groups_[mentor.group].get(d, self.default_affinity)
-                       >= _GROUP_FIT_THRESHOLD)
-        if suited:
-            add("group", Reason("group_fit", {"group": mentor.group, "difficulties": suited}))
-        text_part = self.weights_[0] * components[0]
-        # Finding the shared words costs more than the rest; skip it when it could not count.
-        if text_part > 0 and text_part >= engine.REASON_MIN_SHARE * score:
-            terms = self._shared_terms(block, row)
-            if terms:
-                add("text", Reason("similar_words", {"terms": terms}))
-        return engine.counted(candidates, score)
-
-    def _shared_terms(self, block: RequestBlock, row: int) -> tuple[str, ...]:
-        # Row views without scipy's slicing (which builds and checks a new matrix each time).
-        query, bio = engine.csr_row(block.text, 0), engine.csr_row(self.index_.text, row)
-        # Intersecting the two rows' columns costs O(nnz); sparse multiply of two rows can
-        # cost O(vocabulary), which is millions of n-grams on real bios.
-        contribution = engine.column_contribution(query, bio, self.vectorizer_.vocabulary_)
-        return engine.shared_terms(block.requests[0].description, self.index_.mentors[row].bio,
-                                   contribution, self.max_terms)
-
 
 _DEFAULT_TAGGER = None
 
@@ -601,41 +426,6 @@ def _default_tagger():
     if _DEFAULT_TAGGER is None:
         _DEFAULT_TAGGER = NeedsTagger().fit()
     return _DEFAULT_TAGGER
-
-
-def _request_key(request: HelpRequest):
-    try:
-        hash(request.id)
-        return request.id
-    except TypeError:
-        return repr(request.id)
-
-
-def _is_known(mentor_id, row_of: dict) -> bool:
-    try:
-        return mentor_id in row_of
-    except TypeError:  # an unhashable id is no mentor of ours
-        return False
-
-
-def _replaced(mentor: Mentor, **changes) -> Mentor:
-    updated = copy.copy(mentor)
-    for name, value in changes.items():
-        setattr(updated, name, value)
-    updated.validate()
-    return updated
-
-
-_check_k = engine.check_k
-
-
-def _check_request(request, name: str = "request") -> None:
-    if not isinstance(request, HelpRequest):
-        raise ValueError(f"{name} must be a HelpRequest, got {type(request).__name__}")
-    try:
-        request.validate()
-    except ValueError as error:
-        raise ValueError(f"{name}: {error}") from None
 
 
 _top_k = engine.top_k
