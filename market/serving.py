@@ -45,8 +45,11 @@ from market.extensions import cache
 log = logging.getLogger(__name__)
 
 ONE_YEAR = 31536000
+# Not product pages: one is its row and stored body read in one statement, always current
+# (market.catalog.product_pages), and over many products most views are a product's first in
+# a while, so a cached copy cost two round trips that seldom paid and showed edits late.
 PAGE_CACHE_ENDPOINTS = frozenset({
-    "catalog.home", "catalog.products", "catalog.product", "catalog.artisan", "catalog.brand",
+    "catalog.home", "catalog.products", "catalog.artisan", "catalog.brand",
 })
 
 
@@ -270,7 +273,7 @@ def _read_shell(key: str):
 
 
 def _shell_owner(shell) -> tuple[int | None, str]:
-    """(the shop whose product the page shows, or None; the shell's HTML)."""
+    """(None or, in a shell stored before product pages left the caches, its shop; the HTML)."""
     if isinstance(shell, tuple):
         return shell[0], shell[1]
     return None, shell.decode() if isinstance(shell, bytes) else shell
@@ -287,30 +290,37 @@ def serve_shell():
     key = _shell_key(locale)
     reader = readers.cached_reader(locale)
     if reader is not None:
-        if product_id is not None and (reader.is_staff or product_id in reader.bought):
-            return None  # her own forms or review links: rendered for her alone
+        if product_id is not None:
+            if reader.is_staff or product_id in reader.bought:
+                return None  # her own forms or review links: rendered for her alone
+            # Made from the product's stored body (no shell stored or looked up: see
+            # PAGE_CACHE_ENDPOINTS); the view reads whether she is the owner from `reader`,
+            # and her cached header fills the holes.
+            g.punch_holes = True
+            g.cached_reader = reader
+            return None
         try:
             shell = _read_shell(key)
         except Exception as exc:  # noqa: BLE001  no cache: render the page
             log.warning("shell cache read failed: %s", exc)
             return None
         if shell is not None:
-            owner, html = _shell_owner(shell)
-            if owner is not None and owner == reader.artisan_id:
-                return None  # her own product: the owner's page
+            _, html = _shell_owner(shell)
             response = Response(_fill(html, reader.nav), mimetype="text/html")
             response.headers["X-Page-Cache"] = "shell-hit"
             return _private(response)
-        # A page nobody has asked for in this language lately: a product is made from its
-        # stored body with holes (the view reads whether she is staff, the owner or a buyer
-        # from `reader`); a listing's body holds nothing about her. Either way her cached
-        # header fills the holes: no loading her from the database, no header rendered again.
+        # A listing nobody has asked for in this language lately: its body holds nothing
+        # about her, and her cached header fills the holes: no loading her from the
+        # database, no header rendered again.
         g.punch_holes = True
         g.shell_key = key
         g.cached_reader = reader
         return None
     readers.prepare_reader()
     if not current_user.is_authenticated:  # a stale cookie: rendered as usual
+        return None
+    if product_id is not None:
+        g.punch_holes = True  # rendered with holes and filled for her; nothing stored
         return None
     try:
         shell = _read_shell(key)
@@ -321,17 +331,7 @@ def serve_shell():
         g.punch_holes = True
         g.shell_key = key
         return None
-    owner, html = _shell_owner(shell)
-    if owner is not None and current_user.artisan is not None and owner == current_user.artisan.id:
-        return None
-    if product_id is not None and current_user.is_staff:
-        return None
-    if product_id is not None:
-        # Her review links: bought products are rendered for her (the view decides).
-        from market.reviews.services import reviewable_lines
-
-        if reviewable_lines(current_user, product_id):
-            return None
+    _, html = _shell_owner(shell)
     response = Response(fill_holes(html), mimetype="text/html")
     response.headers["X-Page-Cache"] = "shell-hit"
     return _private(response)
@@ -353,9 +353,8 @@ def store_shell(response: Response) -> Response:
     shell = response.get_data(as_text=True)
     # Only a plain page is shared: not an error, nor one whose rendering set a cookie.
     if key is not None and response.status_code == 200 and "Set-Cookie" not in response.headers:
-        owner = g.pop("shell_owner", None)
         try:
-            cache.set(key, (owner, shell) if owner is not None else shell, timeout=_page_cache_seconds())
+            cache.set(key, shell, timeout=_page_cache_seconds())
             response.headers["X-Page-Cache"] = "shell-miss"
         except Exception as exc:  # noqa: BLE001
             log.warning("shell cache write failed: %s", exc)

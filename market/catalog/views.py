@@ -103,9 +103,8 @@ def product(product_id: int):
 
 
 def _shared_product_page(item: product_pages.Head, body: str, locale: str) -> str:
-    """The stored body with the related products: a shell for signed-in readers (the owner of
-    this shop is served her own page) and the page for visitors."""
-    g.shell_owner = item.artisan_id
+    """The stored body with the related products, its holes filled for this reader (the owner
+    of this shop is served her own page: see `product`)."""
     if request.args:  # the header's search box shows `q`: not the frame every reader shares
         more, same = product_pages.related(item)
         html = render_template(
