@@ -7,19 +7,20 @@ import io
 import os
 import re
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from werkzeug.datastructures import MultiDict
 
 from market import mail
 from market.config import TestConfig, normalise_database_url
-from market.extensions import db
+from market.extensions import cache, db
 from market.localstripe_proc import free_port
 from market.models import Order, OrderLine, Product, SubOrder
 from market.orders import operations
@@ -688,3 +689,34 @@ def case_data(**changes):
 def intro_of(case, mentor):
     """The case's introduction to `mentor`, freshly read."""
     return next(i for i in reload(case).introductions if i.mentor_id == mentor.id)
+
+
+# ---- production's caches and the SQL a request runs -------------------------------------
+
+@contextmanager
+def production_caches(app, *, page_cache_seconds: int):
+    """The app with production's caches: a shared cache (SimpleCache standing in for Redis),
+    the per-process copy, cached headers and cards; `page_cache_seconds` 0 turns off the
+    visitors' page cache and the signed-in shells."""
+    app.config.update(CATALOG_CACHE_SECONDS=60, CARD_CACHE_SECONDS=300, LOCAL_CACHE_SECONDS=5,
+                      PAGE_CACHE_SECONDS=page_cache_seconds, READER_CACHE_SECONDS=120)
+    cache.init_app(app, config={"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 60})
+    try:
+        yield app
+    finally:
+        cache.init_app(app, config={"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True})
+
+
+@contextmanager
+def statements():
+    """The SQL statements run inside the block, as their texts."""
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)

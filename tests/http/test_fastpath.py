@@ -5,13 +5,19 @@ never see each other's parts."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from market.extensions import cache, db
-from tests.support import DEFAULT_PASSWORD, client_with_cookies, cookie, delivered_line, login
+from tests.support import (
+    DEFAULT_PASSWORD,
+    client_with_cookies,
+    cookie,
+    delivered_line,
+    login,
+    production_caches,
+    statements,
+)
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -20,25 +26,8 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def cached_app(app):
     """Production's caches: a shared cache (SimpleCache standing in for Redis), shells, the
     per-process copy and cached headers."""
-    app.config.update(CATALOG_CACHE_SECONDS=60, CARD_CACHE_SECONDS=300, LOCAL_CACHE_SECONDS=5,
-                      PAGE_CACHE_SECONDS=30, READER_CACHE_SECONDS=120)
-    cache.init_app(app, config={"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 60})
-    yield app
-    cache.init_app(app, config={"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True})
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+    with production_caches(app, page_cache_seconds=30):
+        yield app
 
 
 def _from_cache(client, path: str = "/products") -> str:

@@ -5,15 +5,14 @@ parts of a page that belong to one reader never reach the stored body or another
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
-from market.extensions import cache, db
+from market.extensions import db
 from market.models import Brand, Product, ProductImage, ProductPage
 from market.orders import operations
-from tests.support import login, mark_paid, place
+from tests.support import login, mark_paid, place, production_caches, statements
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -22,25 +21,8 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def cached_app(app):
     """Production's caches (SimpleCache standing in for Redis), but no page shells nor
     visitors' page cache: every view below goes through the product view itself."""
-    app.config.update(CATALOG_CACHE_SECONDS=60, CARD_CACHE_SECONDS=300, LOCAL_CACHE_SECONDS=5,
-                      PAGE_CACHE_SECONDS=0, READER_CACHE_SECONDS=120)
-    cache.init_app(app, config={"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 60})
-    yield app
-    cache.init_app(app, config={"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True})
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+    with production_caches(app, page_cache_seconds=0):
+        yield app
 
 
 def _page(client, product_id: int) -> str:
