@@ -1,25 +1,14 @@
 """0012 (guest orders, saved addresses, low-stock threshold) keeps every existing order with its
 buyer, its parcels and lines, and gives each artisan the default threshold; downgrading drops
 only orders that never had an account. On SQLite and PostgreSQL."""
-import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from market import create_app
 from market.extensions import db
-from tests.support import BACKENDS, PG_URL, app_config, create_pg_database
+from tests.support import app_config
 
 BEFORE = "0011_staffhome_user_suspension"
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-    else:
-        url, drop = create_pg_database(PG_URL)
-        yield url
-        drop()
 
 
 def _fill(conn) -> None:

@@ -1,24 +1,13 @@
 """0024_pagefast_product_pages: products.page_version and product_pages, on SQLite and
 PostgreSQL; existing products keep everything and start at version 0, a downgrade keeps them."""
-import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from market import create_app
 from market.extensions import db
-from tests.support import BACKENDS, PG_URL, app_config, create_pg_database
+from tests.support import app_config
 
 BEFORE = "0023_qa2_one_saved_address"
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-    else:
-        url, drop = create_pg_database(PG_URL)
-        yield url
-        drop()
 
 
 def test_existing_products_start_at_version_zero_and_a_downgrade_keeps_them(empty_database, tmp_path):

@@ -8,21 +8,11 @@ from sqlalchemy.exc import IntegrityError
 
 from market import create_app
 from market.extensions import db
-from tests.support import BACKENDS, PG_URL, app_config, create_pg_database
+from tests.support import app_config
 
 BEFORE = "0022_memsearch_updated_idx"
 HOME = ("林小雨", "13800138000", "浙江省宁波市鄞州区天童南路 100 号")
 MOTHER = ("林妈妈", "13900001111", "浙江省宁波市象山县丹西街道 8 号")
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-    else:
-        url, drop = create_pg_database(PG_URL)
-        yield url
-        drop()
 
 
 def test_copies_are_merged_and_then_refused(empty_database, tmp_path):

@@ -1,24 +1,13 @@
 """0011_staffhome: suspension columns added to users, on SQLite and PostgreSQL; every existing
 account stays active and unsuspended, and a downgrade keeps users and their roles."""
-import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from market import create_app
 from market.extensions import db
-from tests.support import BACKENDS, PG_URL, app_config, create_pg_database
+from tests.support import app_config
 
 BEFORE = "0010_refund_requests_ledger"
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-    else:
-        url, drop = create_pg_database(PG_URL)
-        yield url
-        drop()
 
 
 def test_existing_users_stay_active_and_a_downgrade_keeps_them(empty_database, tmp_path):

@@ -9,17 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from market import create_app
 from market.extensions import db
-from tests.support import BACKENDS, PG_URL, app_config, create_pg_database
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-    else:
-        url, drop = create_pg_database(PG_URL)
-        yield url
-        drop()
+from tests.support import app_config
 
 
 def test_migrations_match_models_and_create_search_index(empty_database, tmp_path):
