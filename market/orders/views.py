@@ -62,13 +62,23 @@ def _signed_in():
 def checkout():
     """Signed in or not: a guest gives her email instead of an account (market.orders.guests)."""
     buyer = _signed_in()
-    if request.method == "POST":
-        # The same cart submitted again (double click, a second tab): its order exists.
-        placed = services.order_for_checkout_token(buyer, request.form.get("checkout_token", ""), guests.remembered())
-        if placed is not None:
-            return redirect(url_for("orders.pay", order_id=placed.id))
+
+    def already_placed():
+        """The same cart submitted again (double click, a second tab): its order exists. Asked
+        again before any refusal, since the other tab may have placed it meanwhile (emptying
+        the cart, moving the token on)."""
+        if request.method != "POST":
+            return None
+        placed = services.order_for_checkout_token(buyer, request.form.get("checkout_token", ""),
+                                                   guests.remembered())
+        return redirect(url_for("orders.pay", order_id=placed.id)) if placed is not None else None
+
+    if (done := already_placed()) is not None:
+        return done
     view = cart.view_cart(current_user)
     if not view.lines:
+        if (done := already_placed()) is not None:
+            return done
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("cart.view"))
     items = {line.product.id: line.quantity for line in view.lines}
@@ -88,6 +98,8 @@ def checkout():
             form.ship_name.data, form.ship_phone.data = buyer.name, buyer.phone
     if form.validate_on_submit():
         if form.checkout_token.data != token:
+            if (done := already_placed()) is not None:
+                return done
             flash(_("Your cart changed since this page was opened. Please check the order and place it again."),
                   "error")
         else:
