@@ -175,6 +175,11 @@ def stock_race(app, base_url: str, *, buyers: int, units: int, run_id: str, logi
             "prepare_seconds": round(prepare_seconds, 1), "race_seconds": round(race_seconds, 2)}
 
 
+# The browser the signed-in rows pretend to be, at login and in every wrk request: Flask-Login
+# ties a session to its address and browser, and a real reader's browser does not change.
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) SistersMarketBench/1.0"
+
+
 def signed_in_cookie(app, base_url: str, *, run_id: str, product_id: int) -> str:
     """A real buyer session, as a browser gets it: a new buyer logs in through the login
     form (CSRF token and all) and puts a product in her cart, so every page she then sees
@@ -182,6 +187,7 @@ def signed_in_cookie(app, base_url: str, *, run_id: str, product_id: int) -> str
     with app.app_context():
         [(_, email)] = make_buyers(run_id + "-pages", 1)
     s = requests.Session()
+    s.headers["User-Agent"] = BROWSER  # wrk sends the same, as one browser would (session protection)
     page = s.get(f"{base_url}/account/login", timeout=30)
     r = s.post(f"{base_url}/account/login", timeout=30, allow_redirects=False,
                data={"email": email, "password": PASSWORD, "csrf_token": _csrf(page.text)})

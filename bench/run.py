@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # A real signed-in buyer: logged in through the login form, one product in her cart.
         cookie = checkout.signed_in_cookie(app, server.url, run_id=run_id, product_id=product_id)
-        signed_in = (f"Cookie: {cookie}",)
+        signed_in = (f"Cookie: {cookie}", f"User-Agent: {checkout.BROWSER}")
         n = str(args.products)
         # (name, server, path, lua script, script args, headers)
         endpoints = [

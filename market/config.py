@@ -216,6 +216,9 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "LISTING_INDEX_REBUILD_SECONDS": (float, 900.0),
     # GET /api/search/suggest answered from remembered answers before Flask (market/catalog/suggest_lane.py).
     "SUGGEST_LANE": (_flag, True),
+    # GET /products/<id> for a signed-in reader with a cached header, from the stored body
+    # before Flask (market/catalog/product_lane.py).
+    "PRODUCT_LANE": (_flag, True),
     "LOG_FORMAT": (str, "text"),  # "json" under gunicorn (gunicorn.conf.py)
     # JSON access lines (market/observability.py): the share of ordinary requests logged
     # (errors and requests slower than ACCESS_LOG_SLOW_MS always are, and at once).

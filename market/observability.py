@@ -206,6 +206,29 @@ def _after_request(response: Response) -> Response:
     return response
 
 
+def observe_outside_flask(cfg, environ, rid: str, endpoint: str, path: str, elapsed: float,
+                          status: int = 200) -> None:
+    """The latency sample and access line `_after_request` writes, for a request answered by
+    a WSGI lane in front of Flask (market.catalog.suggest_lane, product_lane)."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    labels = (method, endpoint, status)
+    child = _LATENCY_BY_LABELS.get(labels)
+    if child is None:
+        child = _LATENCY_BY_LABELS.setdefault(labels, REQUEST_LATENCY.labels(method, endpoint, str(status)))
+    child.observe(elapsed)
+    if cfg.get("LOG_FORMAT") != "json":
+        return
+    urgent = status >= 500 or elapsed * 1000 >= float(cfg.get("ACCESS_LOG_SLOW_MS", 1000))
+    sample = float(cfg.get("ACCESS_LOG_SAMPLE", 1.0))
+    if urgent or sample >= 1.0 or random.random() < sample:
+        ACCESS_LOG.add({
+            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": "INFO",
+            "logger": __name__, "message": "request", "request_id": rid, "pid": _PID(),
+            "method": method, "path": path, "endpoint": endpoint, "status": status,
+            "duration_ms": round(elapsed * 1000, 2), "remote_addr": environ.get("REMOTE_ADDR"),
+        }, urgent=urgent)
+
+
 def _teardown_request(_exc: BaseException | None) -> None:
     token = g.pop("_request_id_token", None)
     if token is not None:

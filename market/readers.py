@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from flask import current_app, g, session
 from flask_login.signals import session_protected
 from flask_wtf.csrf import generate_csrf
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from market import user_versions
@@ -107,6 +108,21 @@ def cached_reader(locale: str) -> Reader | None:
     token = _session_token()
     if token is None or "csrf_token" not in session or not _session_protection_holds():
         return None
+    return _cached_reader_of(token, locale)
+
+
+def reader_of_session(data: dict, locale: str) -> Reader | None:
+    """`cached_reader` for a session read outside a request (market.catalog.product_lane),
+    whose caller has checked Flask-Login's session protection itself. Needs an app context."""
+    if _seconds() <= 0:
+        return None
+    token = data.get("_user_id")
+    if not isinstance(token, str) or not 0 < len(token) <= 64 or "csrf_token" not in data:
+        return None
+    return _cached_reader_of(token, locale)
+
+
+def _cached_reader_of(token: str, locale: str) -> Reader | None:
     user_id = _user_of_token(token)
     if user_id is None:
         return None
@@ -190,4 +206,17 @@ def csrf_token() -> str:
         local.set(key, token, CSRF_REUSE_SECONDS)
     else:
         setattr(g, field, token)  # what generate_csrf would return later in this request
+    return token
+
+
+def signed_csrf(raw: str) -> str:
+    """`csrf_token()` for a session read outside a request: the same signed token, shared
+    with `csrf_token` through this process's cache (Flask-WTF's signing, as generate_csrf)."""
+    local, key = local_cache(), cache_key("csrf", raw, current_app.secret_key)
+    token = local.get(key)
+    if token is None:
+        cfg = current_app.config
+        secret = cfg.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+        token = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+        local.set(key, token, CSRF_REUSE_SECONDS)
     return token

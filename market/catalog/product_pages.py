@@ -39,6 +39,7 @@ from markupsafe import escape
 from sqlalchemy import and_, bindparam, case, event, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from market import caching
 from market.caching import cache_key, remember
 from market.catalog import cards
 from market.catalog.queries import public_products
@@ -227,15 +228,18 @@ FRAME_CONTENT = "<!--sm-frame:content-->"
 FRAME_SECONDS = 60.0
 
 
-def frame(locale: str) -> str:
+def frame(locale: str, render: bool = True) -> str | None:
     """base.html around a product page, with holes for the title and the content and, as on
     every shell, for the reader's own parts (market.serving): the same for every product and
-    reader in a language, so rendered once per process and minute instead of per page."""
+    reader in a language, so rendered once per process and minute instead of per page.
+    `render=False` (no request context): None when this process has none lately."""
     frames = current_app.extensions.setdefault("product_page_frames", {})
     now = time.monotonic()
     cached = frames.get(locale)
     if cached is not None and cached[0] > now:
         return cached[1]
+    if not render:
+        return None
     punching = g.get("punch_holes")
     g.punch_holes = True
     try:
@@ -251,13 +255,44 @@ def frame(locale: str) -> str:
 
 def assemble(item: Head, body: str, locale: str) -> str:
     """The page of a product from its frame, body and related products, without rendering
-    base.html (templates/catalog/_related.html is rendered straight from the environment:
-    nothing in it asks the context processors)."""
-    more, same = related(item)
-    related_html = current_app.jinja_env.get_template("catalog/_related.html").render(
-        more_from_artisan=more, same_brand=same, shop_name=item.shop_name, brand_name=item.brand_name)
+    base.html."""
+    return fill_frame(frame(locale), item, body, related_html(item, locale), locale)
+
+
+def fill_frame(frame_html: str, item: Head, body: str, related: str, locale: str) -> str:
     title = str(escape(item.title_for(locale)))
-    return frame(locale).replace(FRAME_TITLE, title, 1).replace(FRAME_CONTENT, body + "\n" + related_html, 1)
+    return frame_html.replace(FRAME_TITLE, title, 1).replace(FRAME_CONTENT, body + "\n" + related, 1)
+
+
+def _related_key(item: Head, more, same, locale: str) -> tuple:
+    """The key of the related section's HTML: everything it is made from (the cards' stamps,
+    the shop's and brand's names, the language), so a kept copy is never staler than the
+    stamps `related` remembers."""
+    return ("related-html", tuple(more), tuple(same), item.shop_name, item.brand_name, locale)
+
+
+def related_html(item: Head, locale: str) -> str:
+    """templates/catalog/_related.html for this product, rendered straight from the
+    environment (nothing in it asks the context processors) and kept by this process for
+    CATALOG_CACHE_SECONDS under `_related_key`: a handful of shops and brands share it."""
+    more, same = related(item)
+    ttl = int(current_app.config.get("CATALOG_CACHE_SECONDS", 0))
+    key = _related_key(item, more, same, locale)
+    html = caching.local_cache().get(key) if ttl > 0 else None
+    if html is None:
+        html = current_app.jinja_env.get_template("catalog/_related.html").render(
+            more_from_artisan=more, same_brand=same, shop_name=item.shop_name, brand_name=item.brand_name)
+        if ttl > 0:
+            caching.local_cache().set(key, html, ttl)
+    return html
+
+
+def kept_related_html(item: Head, locale: str) -> str | None:
+    """`related_html` if this process has it (needs no request context), else None."""
+    if int(current_app.config.get("CATALOG_CACHE_SECONDS", 0)) <= 0:
+        return None
+    more, same = related(item)
+    return caching.local_cache().get(_related_key(item, more, same, locale))
 
 
 # ---- related products -------------------------------------------------------------------------

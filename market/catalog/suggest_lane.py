@@ -25,10 +25,7 @@ refreshes it).
 """
 from __future__ import annotations
 
-import os
-import random
 import time
-from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from werkzeug.http import parse_cookie
@@ -44,7 +41,6 @@ class SuggestLane:
     def __init__(self, app, wsgi_app):
         self.app = app
         self.wsgi_app = wsgi_app
-        self._latency = None
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "GET":
@@ -58,7 +54,8 @@ class SuggestLane:
                    ("Vary", "Cookie"), (observability.REQUEST_ID_HEADER, rid),
                    *security.default_headers(self.app.config)]
         start_response("200 OK", headers)
-        self._observe(environ, rid, time.perf_counter() - started)
+        observability.observe_outside_flask(self.app.config, environ, rid, ENDPOINT, PATH,
+                                            time.perf_counter() - started)
         return [body]
 
     def _remembered(self, environ) -> bytes | None:
@@ -89,24 +86,6 @@ class SuggestLane:
             return default
         lang = data.get("lang") if isinstance(data, dict) else None
         return lang if lang in cfg["LANGUAGES"] else default
-
-    def _observe(self, environ, rid: str, elapsed: float) -> None:
-        """The latency sample and access line market.observability writes for a request."""
-        if self._latency is None:
-            self._latency = observability.REQUEST_LATENCY.labels("GET", ENDPOINT, "200")
-        self._latency.observe(elapsed)
-        cfg = self.app.config
-        if cfg.get("LOG_FORMAT") != "json":
-            return
-        urgent = elapsed * 1000 >= float(cfg.get("ACCESS_LOG_SLOW_MS", 1000))
-        sample = float(cfg.get("ACCESS_LOG_SAMPLE", 1.0))
-        if urgent or sample >= 1.0 or random.random() < sample:
-            observability.ACCESS_LOG.add({
-                "ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": "INFO",
-                "logger": observability.__name__, "message": "request", "request_id": rid, "pid": os.getpid(),
-                "method": "GET", "path": PATH, "endpoint": ENDPOINT, "status": 200,
-                "duration_ms": round(elapsed * 1000, 2), "remote_addr": environ.get("REMOTE_ADDR"),
-            }, urgent=urgent)
 
 
 def install(app) -> None:

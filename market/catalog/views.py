@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from market import serving
 from market.auth import role_required
-from market.catalog import cards, moderation, product_pages, searching, services, suggest_lane
+from market.catalog import cards, moderation, product_lane, product_pages, searching, services, suggest_lane
 from market.reviews import services as reviews
 
 bp = Blueprint("catalog", __name__)
@@ -19,6 +19,7 @@ def _install_cards(state) -> None:
     cards.init_app(state.app)
     product_pages.init_app(state.app)
     suggest_lane.install(state.app)
+    product_lane.install(state.app)
 
 
 @bp.get("/")

@@ -87,7 +87,7 @@ def test_the_lane_can_be_switched_off(app):
 
     from market.catalog.suggest_lane import SuggestLane, install
 
-    assert isinstance(app.wsgi_app, SuggestLane)
+    assert isinstance(app.wsgi_app.wsgi_app, SuggestLane)  # behind the product lane
     plain = Flask(__name__)
     plain.config["SUGGEST_LANE"] = False
     install(plain)
