@@ -18,7 +18,9 @@ A label's confidence in a unit is ``(1 - lr_weight) * nearest + lr_weight * line
 the text its best over the units (`predict_proba`). `tag`/`predict` keep the best label
 (down to `top_threshold`) and a further label only with its own evidence: at least
 `threshold` confident AND the best label of some unit (a runner-up in the clause that said
-the first need is not a second need).
+the first need is not a second need) that, with `trouble_cues` (`NeedsTagger`'s default),
+states a trouble (`TROUBLE_ZH`: a lack, failure, wish or question), so a clause that only
+tells the situation ("我们家是种蓝莓的") adds no second need.
 """
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ SATISFIED_ZH = re.compile(
     r"不愁|不缺|不差钱|没问题|没什么问题|不是问题|不成问题|没啥问题|还行|还可以|还不错|挺好|蛮好|"
     r"都好|不错|(?<![不没])过关|(?<![不没])很顺|(?<![不没])挺顺|(?<![不没])够用|不用操心|不担心|不发愁|"
     r"已经解决|(?<![不没])好卖|卖得(?:很|挺|蛮|还|特别|非常)?(?:好|快)(?![不没])|"
-    r"(?:订单|单子|客人|客户|顾客|回头客|生意|销量|资金|本钱|钱|人手|货源|原料)(?:也|都|还|倒)?"
+    r"(?:订单|单子|客人|客户|顾客|回头客|生意|销量|资金|本钱|钱|人手|货源|原料)(?:也|都|还|倒是|倒)?"
     r"(?:挺|很|蛮|算|比较)?(?:多|够|足|充足|充裕|稳|稳定|不少|可以)(?![少不没])")
 
 
