@@ -65,19 +65,19 @@ def needs_metrics(rows: list[dict], tagger: NeedsTagger) -> dict:
 
 def needs_curve(rows: list[dict], tagger: NeedsTagger,
                 thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -> list[dict]:
-    """Per-request precision and recall as the confidence threshold moves (the best label is
-    kept down to `top_threshold` whatever the threshold, as `predict` does)."""
-    proba = tagger.predict_proba([r["text"] for r in rows])
+    """Per-request precision and recall as the confidence threshold moves, by `tag`'s own rule
+    (the best label kept down to `top_threshold`; a further one needs the threshold and a
+    unit of its own), so the row at the tagger's threshold is what `predict` gives."""
+    tags = tagger.tag_many([r["text"] for r in rows], min_confidence=min(thresholds))
     out = []
     for t in thresholds:
         precision, recall = [], []
-        for row, p in zip(rows, proba, strict=True):
-            order = np.lexsort((np.arange(len(p)), -p))[:tagger.max_labels]
-            found = {tagger.labels_[i] for n, i in enumerate(order)
-                     if p[i] > 0 and (p[i] >= t or (n == 0 and p[i] >= min(t, tagger.top_threshold)))}
+        for row, found in zip(rows, tags, strict=True):
+            kept = {label for n, (label, conf) in enumerate(found)
+                    if conf >= t or (n == 0 and conf >= min(t, tagger.top_threshold))}
             true = set(row["needs"])
-            precision.append(len(true & found) / len(found) if found else 0.0)
-            recall.append(len(true & found) / len(true))
+            precision.append(len(true & kept) / len(kept) if kept else 0.0)
+            recall.append(len(true & kept) / len(true))
         out.append({"threshold": t, "precision": float(np.mean(precision)), "recall": float(np.mean(recall))})
     return out
 

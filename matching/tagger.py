@@ -18,7 +18,9 @@ A label's confidence in a unit is ``(1 - lr_weight) * nearest + lr_weight * line
 the text its best over the units (`predict_proba`). `tag`/`predict` keep the best label
 (down to `top_threshold`) and a further label only with its own evidence: at least
 `threshold` confident AND the best label of some unit (a runner-up in the clause that said
-the first need is not a second need).
+the first need is not a second need) that, with `trouble_cues` (`NeedsTagger`'s default),
+states a trouble (`TROUBLE_ZH`: a lack, failure, wish or question), so a clause that only
+tells the situation ("我们家是种蓝莓的") adds no second need.
 """
 from __future__ import annotations
 
@@ -43,13 +45,31 @@ from .text import (
     tfidf_from_counts,
 )
 
-# A clause that says this part is fine, not a trouble: "钱倒是不缺", "质量没问题", "销路挺好的".
-# Written for the tagger (everyday ways of saying "that's fine"), not from any evaluation set.
-# "够用", "过关", "很顺" only when not negated: "钱不够用", "质量没过关" are troubles.
+# A clause that says this part is fine, not a trouble: "钱倒是不缺", "质量没问题", "销路挺好的",
+# "订单也多", "资金也够". Written for the tagger (everyday ways of saying "that's fine"), not from
+# any evaluation set. "够用", "过关", "很顺" only when not negated: "钱不够用", "质量没过关" are
+# troubles; "也多/也够" only after what is good to have plenty of ("问题也多" is a trouble).
 SATISFIED_ZH = re.compile(
     r"不愁|不缺|不差钱|没问题|没什么问题|不是问题|不成问题|没啥问题|还行|还可以|还不错|挺好|蛮好|"
     r"都好|不错|(?<![不没])过关|(?<![不没])很顺|(?<![不没])挺顺|(?<![不没])够用|不用操心|不担心|不发愁|"
-    r"已经解决")
+    r"已经解决|(?<![不没])好卖|卖得(?:很|挺|蛮|还|特别|非常)?(?:好|快)(?![不没])|"
+    r"(?:订单|单子|客人|客户|顾客|回头客|生意|销量|资金|本钱|钱|人手|货源|原料)(?:也|都|还|倒是|倒)?"
+    r"(?:挺|很|蛮|算|比较)?(?:多|够|足|充足|充裕|稳|稳定|不少|可以)(?![少不没])")
+
+
+# A clause that states a trouble, not only a situation: a lack, a failure, a difficulty, a
+# wish or a question. A further label (beyond the best one) counts only a unit with one of
+# these as its own evidence, so "我们家是种蓝莓的" or "花了很多钱扩大了产量" before the trouble
+# adds no second need. Deliberately broad (不 and 没 alone count): it only sets aside
+# clauses that state what is. Written for the tagger, not from any evaluation set.
+TROUBLE_ZH = re.compile(
+    r"不|没|缺|难|怎么|如何|想|希望|要|太|差|少|低|贵|涨|慢|乱|坏|烂|被|怕|担心|愁|问题|失败|亏|欠|"
+    r"拖|罚|投诉|纠纷|侵权|仿冒|假|病|死|霉|变质|超标|怪|求|急|麻烦|头疼|吗|呢|[?？]")
+
+
+def states_trouble(clause: str) -> bool:
+    """True when a clause states a trouble (a lack, a failure, a wish, a question)."""
+    return bool(TROUBLE_ZH.search(clause or ""))
 
 
 def is_satisfied_clause(clause: str) -> bool:
@@ -113,11 +133,14 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
         Inverse regularisation of the linear model.
     negation : bool
         Set aside clauses saying something is fine.
+    trouble_cues : bool
+        A further label's own unit must state a trouble (`TROUBLE_ZH`): a unit that only
+        tells the situation is no evidence of a second need. The best label is not affected.
     """
 
     def __init__(self, phrases=None, bank="needs_zh", thesaurus=None, ngram_range=(1, 3),
                  threshold=NEEDS_THRESHOLD, top_threshold=0.2, max_labels=3, lr_weight=0.7,
-                 lr_C=50.0, negation=True):
+                 lr_C=50.0, negation=True, trouble_cues=False):
         self.phrases = phrases
         self.bank = bank
         self.thesaurus = thesaurus
@@ -128,6 +151,7 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
         self.lr_weight = lr_weight
         self.lr_C = lr_C
         self.negation = negation
+        self.trouble_cues = trouble_cues
 
     def fit(self, X=None, y=None):
         """Fit on `self.phrases` (or X as {label: phrases}, or X texts with y labels)."""
@@ -221,24 +245,31 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
     def unit_proba(self, texts) -> tuple[np.ndarray, np.ndarray]:
         """Confidence of every label in every unit of every text: (units x labels), and the
         text each unit belongs to."""
+        proba, owner, _ = self._read(texts)
+        return proba, owner
+
+    def _read(self, texts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`unit_proba`, and whether each unit states a trouble (`states_trouble`)."""
         check_is_fitted(self)
         if isinstance(texts, str):
             raise ValueError("texts must be a list of strings, not a string")
-        clauses, rows, cols, owner = [], [], [], []
+        clauses, rows, cols, owner, troubled = [], [], [], [], []
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise ValueError(f"texts[{i}] must be a string")
             first = len(clauses)
-            found = [self.expander_.expand(c) for c in need_clauses(text, self.negation)]
-            clauses.extend(found)
-            for unit in self._unit_rows(len(found)):
+            raw = need_clauses(text, self.negation)
+            trouble = [states_trouble(c) for c in raw]
+            clauses.extend(self.expander_.expand(c) for c in raw)
+            for unit in self._unit_rows(len(raw)):
                 for c in unit:
                     rows.append(len(owner))
                     cols.append(first + c)
                 owner.append(i)
+                troubled.append(any(trouble[c] for c in unit))
         n_labels = len(self.labels_)
         if not owner:
-            return np.zeros((0, n_labels)), np.zeros(0, dtype=np.intp)
+            return np.zeros((0, n_labels)), np.zeros(0, dtype=np.intp), np.zeros(0, dtype=bool)
         counts = fast_counts(self.vectorizer_, clauses)
         compose = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(owner), len(clauses)))
         vectors = tfidf_from_counts(self.vectorizer_, (compose @ counts).tocsr())
@@ -256,7 +287,7 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
             # would give its class priors).
             linear[scores.max(axis=1) <= 0] = 0.0
             proba = (1.0 - self.lr_weight) * nearest + self.lr_weight * linear
-        return proba, np.asarray(owner, dtype=np.intp)
+        return proba, np.asarray(owner, dtype=np.intp), np.asarray(troubled, dtype=bool)
 
     def predict_proba(self, texts) -> np.ndarray:
         """Confidence (0..1) of every label for every text: shape (len(texts), labels)."""
@@ -269,11 +300,14 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
 
     transform = predict_proba
 
-    def _chosen(self, proba: np.ndarray, units: np.ndarray, floor: float) -> list[tuple[str, float]]:
-        """The labels kept for one text from its confidences and its units' confidences."""
+    def _chosen(self, proba: np.ndarray, units: np.ndarray, floor: float,
+                troubled: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """The labels kept for one text from its confidences and its units' confidences (a
+        further label must be the best of a unit, one stating a trouble when `troubled` is given)."""
         if not len(units):
             return []
-        winners = set(units.argmax(axis=1).tolist())
+        own = units if troubled is None else units[troubled]
+        winners = set(own.argmax(axis=1).tolist()) if len(own) else set()
         order = np.lexsort((np.arange(len(proba)), -proba))
         out = []
         for n, i in enumerate(order[:self.max_labels]):
@@ -287,12 +321,13 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
         """`tag` for many texts at once."""
         floor = self.threshold if min_confidence is None else min_confidence
         texts = list(texts) if not isinstance(texts, str) else texts
-        proba, owner = self.unit_proba(texts)
+        proba, owner, troubled = self._read(texts)
         result = []
         for i in range(len(texts)):
-            units = proba[owner == i]
+            mine = owner == i
+            units = proba[mine]
             best = units.max(axis=0) if len(units) else np.zeros(len(self.labels_))
-            result.append(self._chosen(best, units, floor))
+            result.append(self._chosen(best, units, floor, troubled[mine] if self.trouble_cues else None))
         return result
 
     def tag(self, text: str, min_confidence: float | None = None) -> list[tuple[str, float]]:
@@ -325,7 +360,15 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
 
 
 class NeedsTagger(PhraseTagger):
-    """The help-request tagger: difficulties from a request's free text."""
+    """The help-request tagger: difficulties from a request's free text (a further need only
+    from a clause stating a trouble: `trouble_cues` on by default)."""
+
+    def __init__(self, phrases=None, bank="needs_zh", thesaurus=None, ngram_range=(1, 3),
+                 threshold=NEEDS_THRESHOLD, top_threshold=0.2, max_labels=3, lr_weight=0.7,
+                 lr_C=50.0, negation=True, trouble_cues=True):
+        super().__init__(phrases=phrases, bank=bank, thesaurus=thesaurus, ngram_range=ngram_range,
+                         threshold=threshold, top_threshold=top_threshold, max_labels=max_labels,
+                         lr_weight=lr_weight, lr_C=lr_C, negation=negation, trouble_cues=trouble_cues)
 
     def fit(self, X=None, y=None):
         super().fit(X, y)
@@ -336,4 +379,5 @@ class NeedsTagger(PhraseTagger):
         return self
 
 
-__all__ = ["SATISFIED_ZH", "NeedsTagger", "PhraseTagger", "is_satisfied_clause", "need_clauses"]
+__all__ = ["SATISFIED_ZH", "TROUBLE_ZH", "NeedsTagger", "PhraseTagger", "is_satisfied_clause", "need_clauses",
+           "states_trouble"]

@@ -11,7 +11,7 @@ import pytest
 
 from matching.operating_point import development_requests, parse_requests, report
 from matching.schema import DIFFICULTIES
-from matching.tagger import PhraseTagger, is_satisfied_clause, need_clauses
+from matching.tagger import PhraseTagger, is_satisfied_clause, need_clauses, states_trouble
 from matching.text import NeedsTagger, default_phrases
 
 HELD_OUT_FILE = Path(__file__).with_name("needs_heldout_zh.txt")
@@ -38,17 +38,20 @@ def test_held_out_precision_and_recall(tagger):
     assert report(HELD_OUT, tagger) == {"requests": len(HELD_OUT), "threshold": tagger.threshold,
                                         "precision": round(float(np.mean(precision)), 4),
                                         "recall": round(float(np.mean(recall)), 4)}
-    # Measured 0.726 / 0.806 at the shipped threshold (main before this work: 0.742 / 0.790).
-    assert np.mean(precision) >= 0.7, np.mean(precision)
-    assert np.mean(recall) >= 0.75, np.mean(recall)
+    # Measured 0.839 / 0.887 at the shipped threshold 0.30 (trouble cues, more "fine" clauses,
+    # 67 more phrasings); 0.726 / 0.758 before at 0.40.
+    assert np.mean(precision) >= 0.8, np.mean(precision)
+    assert np.mean(recall) >= 0.8, np.mean(recall)
 
 
-@pytest.mark.parametrize("clause", ["钱倒是不缺", "质量没问题", "销路挺好的", "东西不愁卖", "资金方面还可以"])
+@pytest.mark.parametrize("clause", ["钱倒是不缺", "质量没问题", "销路挺好的", "东西不愁卖", "资金方面还可以",
+                                    "单子也多", "本钱倒是够", "回头客挺多", "我家的货好卖", "卖得挺快"])
 def test_clauses_saying_something_is_fine_are_recognised(clause):
     assert is_satisfied_clause(clause)
 
 
-@pytest.mark.parametrize("clause", ["手上的钱不够", "质量有问题", "不会做直播", "网店没人来", "钱不够用", "质量没过关"])
+@pytest.mark.parametrize("clause", ["手上的钱不够", "质量有问题", "不会做直播", "网店没人来", "钱不够用", "质量没过关",
+                                    "差评也多", "本钱够不够还不知道", "卖得好不好看运气", "东西不好卖", "客人越来越少"])
 def test_troubles_are_not_taken_for_fine(clause):
     assert not is_satisfied_clause(clause)
 
@@ -79,6 +82,30 @@ def test_a_further_label_needs_its_own_unit():
     assert labels == ["fruit"]                       # ... but no clause of its own
     both = [label for label, _ in tagger.tag("红色的苹果，黄色的香蕉", min_confidence=0.01)]
     assert set(both) == {"fruit", "banana"}
+
+
+@pytest.mark.parametrize("clause", ["网店没人来", "不会拍视频", "想找个代理", "钱不够", "被罚了款", "鸡得了病"])
+def test_troubles_are_told_from_situations(clause):
+    assert states_trouble(clause)
+
+
+@pytest.mark.parametrize("clause", ["我家是养蜂的", "在镇上开了十年店", "去年收了两万斤"])
+def test_situations_state_no_trouble(clause):
+    assert not states_trouble(clause)
+
+
+def test_a_further_label_needs_a_unit_stating_a_trouble():
+    bank = {"fruit": ["红色的苹果", "青色的苹果"], "banana": ["红色的香蕉", "黄色的香蕉"],
+            "sky": ["蓝色的天空", "灰色的天空"]}
+    def labels(text, cues):
+        tagger = PhraseTagger(phrases=bank, thesaurus=_empty_thesaurus(), lr_weight=0.5, trouble_cues=cues).fit()
+        return {label for label, _ in tagger.tag(text, min_confidence=0.01)}
+    assert labels("红色的苹果，黄色的香蕉", cues=False) == {"fruit", "banana"}
+    # With the cues a clause that only says what is adds no second label ...
+    assert len(labels("红色的苹果，黄色的香蕉", cues=True)) == 1
+    # ... and one that states a trouble does.
+    assert labels("红色的苹果卖不掉，黄色的香蕉也卖不掉", cues=True) == {"fruit", "banana"}
+    assert NeedsTagger().trouble_cues and not PhraseTagger().trouble_cues
 
 
 def test_lr_weight_is_checked():
