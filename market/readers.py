@@ -26,7 +26,9 @@ CSRF token is a hole, filled per request from this session's own token (`csrf_to
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import current_app, g, session
 from flask_login.signals import session_protected
@@ -40,6 +42,7 @@ from market.extensions import cache, db, login_manager
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 TOKEN_SECONDS = 24 * 3600
 # A signed CSRF token is reused for this long within a process (it carries its signing time;
 # WTF_CSRF_TIME_LIMIT, an hour, counts from then).
@@ -111,15 +114,26 @@ def cached_reader(locale: str) -> Reader | None:
     return _cached_reader_of(token, locale)
 
 
-def reader_of_session(data: dict, locale: str) -> Reader | None:
+def reader_of_session(data: dict, locale: str, while_waiting: Callable[[], T]) -> tuple[Reader | None, T | None]:
     """`cached_reader` for a session read outside a request (market.catalog.product_lane),
-    whose caller has checked Flask-Login's session protection itself. Needs an app context."""
+    whose caller has checked Flask-Login's session protection itself, and `while_waiting()`'s
+    result: it runs while the shared cache answers for her versions (Redis: the request is
+    sent first, read after), so the caller's own round trip and hers overlap. Neither runs
+    for a session with no user or no CSRF token ((None, None)). Needs an app context."""
     if _seconds() <= 0:
-        return None
+        return None, None
     token = data.get("_user_id")
     if not isinstance(token, str) or not 0 < len(token) <= 64 or "csrf_token" not in data:
-        return None
-    return _cached_reader_of(token, locale)
+        return None, None
+    user_id = _user_of_token(token)
+    if user_id is None:
+        return None, None
+    finish = user_versions.begin_read_versions(user_id)
+    try:
+        result = while_waiting()
+    finally:
+        versions = finish() if finish is not None else user_versions.read_versions(user_id)
+    return (_reader_for(token, user_id, versions, locale) if versions is not None else None), result
 
 
 def _cached_reader_of(token: str, locale: str) -> Reader | None:
@@ -129,6 +143,10 @@ def _cached_reader_of(token: str, locale: str) -> Reader | None:
     versions = user_versions.read_versions(user_id)
     if versions is None:
         return None
+    return _reader_for(token, user_id, versions, locale)
+
+
+def _reader_for(token: str, user_id: int, versions: tuple[str, str], locale: str) -> Reader | None:
     key = _reader_key(token, user_id, versions, locale)
     local = local_cache()
     reader = local.get(key)

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 
+import redis
 from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -73,6 +75,45 @@ def read_versions(user_id: int) -> tuple[str, str] | None:
         log.warning("user version read failed: %s", exc)
         return None
     return None if None in values else (values[0], values[1])
+
+
+def begin_read_versions(user_id: int) -> Callable[[], tuple[str, str] | None] | None:
+    """`read_versions` in two halves, for a caller with a round trip of its own to make
+    meanwhile (market.catalog.product_lane reads the product from the database): the `MGET`
+    is sent now and the returned function reads its answer (call it exactly once; it gives
+    the connection back to the pool). None when the shared cache is not Redis or cannot take
+    the request: the caller reads as usual then."""
+    backend = getattr(cache, "cache", None)
+    client = getattr(backend, "_read_client", None)
+    if not isinstance(client, redis.Redis) or not hasattr(backend, "_get_prefix"):
+        return None
+    prefix = backend._get_prefix()
+    pool = client.connection_pool
+    try:
+        conn = pool.get_connection()
+    except Exception as exc:  # noqa: BLE001
+        log.warning("user version read failed: %s", exc)
+        return None
+    try:
+        conn.send_command("MGET", f"{prefix}{version_key(user_id)}", f"{prefix}{version_key(EVERYONE)}")
+    except Exception as exc:  # noqa: BLE001
+        conn.disconnect()
+        pool.release(conn)
+        log.warning("user version read failed: %s", exc)
+        return None
+
+    def finish() -> tuple[str, str] | None:
+        try:
+            values = [backend.serializer.loads(v) for v in conn.read_response()]
+        except Exception as exc:  # noqa: BLE001  a half-read answer: the connection is dropped
+            conn.disconnect()
+            log.warning("user version read failed: %s", exc)
+            return None
+        finally:
+            pool.release(conn)
+        return None if None in values else (values[0], values[1])
+
+    return finish
 
 
 def bump(*user_ids: int | str) -> None:

@@ -145,10 +145,10 @@ class ProductLane:
         if not isinstance(raw_csrf, str) or not raw_csrf:
             return None
         with self.app.app_context():
-            reader = readers.reader_of_session(data, locale)
+            # Her versions (Redis) and the product's row (the database): both asked at once.
+            reader, item = readers.reader_of_session(data, locale, lambda: self._head(product_id, locale))
             if reader is None or reader.is_staff or product_id in reader.bought:
                 return None
-            item = self._head(product_id, locale)
             if item is None or not item.public or item.artisan_id == reader.artisan_id:
                 return None
             body = item.body

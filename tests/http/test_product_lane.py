@@ -218,3 +218,93 @@ def test_the_lane_is_installed_once_and_can_be_switched_off(app):
     plain.config["PRODUCT_LANE"] = False
     product_lane.install(plain)
     assert lane_of(plain) is None
+
+
+# ---- with Redis as the shared cache: her versions asked while the row is read ----------------
+
+@pytest.fixture
+def redis_app(app):
+    """Production's caches with Redis itself as the shared cache (TEST_REDIS_URL; CI sets it,
+    and with REQUIRE_POSTGRES an unreachable Redis fails instead of skipping)."""
+    import os
+    import uuid
+
+    import redis
+
+    from market.extensions import cache
+    from tests.support import REQUIRE_PG
+
+    url = os.environ.get("TEST_REDIS_URL", "")
+    if not url:
+        pytest.skip("needs TEST_REDIS_URL")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if REQUIRE_PG:
+            pytest.fail(f"Redis at {url} is unreachable: {exc}")
+        pytest.skip(f"Redis at {url} is unreachable: {exc}")
+    prefix = f"lanetest-{uuid.uuid4().hex[:8]}:"
+    with production_caches(app, page_cache_seconds=30):
+        cache.init_app(app, config={"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_KEY_PREFIX": prefix,
+                                    "CACHE_DEFAULT_TIMEOUT": 60})
+        try:
+            yield app
+        finally:
+            for key in client.scan_iter(f"{prefix}*"):
+                client.delete(key)
+            client.close()
+
+
+def test_versions_read_in_two_halves_are_the_versions(redis_app, make_user):
+    from market import user_versions
+    from market.extensions import cache
+
+    user = make_user()
+    with redis_app.app_context():
+        assert user_versions.begin_read_versions(user.id)() is None  # none made yet: a miss
+        made = user_versions.versions(user.id)
+        finish = user_versions.begin_read_versions(user.id)
+        assert finish() == made == user_versions.read_versions(user.id)
+        user_versions.bump(user.id)
+        assert user_versions.begin_read_versions(user.id)() not in (None, made)
+        # Whatever happens meanwhile, the answer is read and the connection given back.
+        from market import readers
+
+        pool = cache.cache._read_client.connection_pool
+        data = {"_user_id": user.session_token, "csrf_token": "x"}
+        cache.set(readers._token_key(user.session_token), user.id)  # her session is known
+
+        def failing():
+            raise OSError("the database went away")
+
+        with pytest.raises(OSError):
+            readers.reader_of_session(data, "zh", failing)
+        assert len(pool._in_use_connections) == 0
+        assert user_versions.read_versions(user.id) == user_versions.begin_read_versions(user.id)()
+
+
+def test_with_redis_the_lane_serves_her_page_and_never_an_ended_session(redis_app, make_user, make_artisan,
+                                                                       make_product):
+    from market import user_versions
+
+    product = make_product(make_artisan(), title="手工刺绣团扇")
+    alice = make_user(name="林爱丽")
+    a = _signed_in(redis_app, alice)
+    path = f"/products/{product.id}"
+    _warm(a, path)
+    resp, served = _by_lane(a, path)
+    assert served and "林爱丽" in resp.get_data(as_text=True)
+    with redis_app.app_context():
+        user_versions.bump(alice.id)  # anything her header shows changed: Flask renders it once
+    resp, served = _by_lane(a, path)
+    assert not served and "林爱丽" in resp.get_data(as_text=True)
+    assert _by_lane(a, path)[1]
+    stolen = {c.key: c.value for c in a._cookies.values()}
+    assert a.post("/account/logout").status_code == 302
+    thief = redis_app.test_client()
+    thief.environ_base.update({"HTTP_USER_AGENT": BROWSER["User-Agent"]})
+    for key, value in stolen.items():
+        thief.set_cookie(key, value)
+    resp, served = _by_lane(thief, path)
+    assert not served and "林爱丽" not in resp.get_data(as_text=True)
