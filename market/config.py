@@ -219,6 +219,8 @@ SIMPLE_SETTINGS: dict[str, tuple[Callable[[str], Any], Any]] = {
     # GET /products/<id> for a signed-in reader with a cached header, from the stored body
     # before Flask (market/catalog/product_lane.py).
     "PRODUCT_LANE": (_flag, True),
+    # Users' versions kept per process and kept current by Redis (CLIENT TRACKING; market/tracked_versions.py).
+    "VERSIONS_TRACKING": (_flag, True),
     "LOG_FORMAT": (str, "text"),  # "json" under gunicorn (gunicorn.conf.py)
     # JSON access lines (market/observability.py): the share of ordinary requests logged
     # (errors and requests slower than ACCESS_LOG_SLOW_MS always are, and at once).

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
 
+from market import tracked_versions
 from market.extensions import cache
 
 log = logging.getLogger(__name__)
@@ -68,13 +69,39 @@ def versions(user_id: int) -> tuple[str, str] | None:
 
 
 def read_versions(user_id: int) -> tuple[str, str] | None:
-    """Like `versions` but never makes one (the fast path: a missing version is a miss)."""
+    """Like `versions` but never makes one (the fast path: a missing version is a miss).
+    With Redis, from this process's copy that Redis keeps current (market.tracked_versions)."""
+    keys = [version_key(user_id), version_key(EVERYONE)]
     try:
-        values = cache.get_many(version_key(user_id), version_key(EVERYONE))
+        values = _read_tracked(keys)
+        if values is None:
+            values = cache.get_many(*keys)
     except Exception as exc:  # noqa: BLE001
         log.warning("user version read failed: %s", exc)
         return None
     return None if None in values else (values[0], values[1])
+
+
+def _redis_backend():
+    """The shared cache's Redis client and its cachelib backend, or (None, None)."""
+    backend = getattr(cache, "cache", None)
+    client = getattr(backend, "_read_client", None)
+    if not isinstance(client, redis.Redis) or not hasattr(backend, "_get_prefix"):
+        return None, None
+    return client, backend
+
+
+def _read_tracked(keys: list[str]) -> list | None:
+    """`keys`' values through this process's tracking connection; None when there is none
+    (a shared cache other than Redis, or VERSIONS_TRACKING off)."""
+    if not current_app.config.get("VERSIONS_TRACKING", True):
+        return None
+    client, backend = _redis_backend()
+    if client is None:
+        return None
+    prefix = backend._get_prefix()
+    raw = tracked_versions.for_client(client).get_many([f"{prefix}{key}" for key in keys])
+    return [backend.serializer.loads(value) for value in raw]
 
 
 def begin_read_versions(user_id: int) -> Callable[[], tuple[str, str] | None] | None:
@@ -83,10 +110,12 @@ def begin_read_versions(user_id: int) -> Callable[[], tuple[str, str] | None] | 
     is sent now and the returned function reads its answer (call it exactly once; it gives
     the connection back to the pool). None when the shared cache is not Redis or cannot take
     the request: the caller reads as usual then."""
-    backend = getattr(cache, "cache", None)
-    client = getattr(backend, "_read_client", None)
-    if not isinstance(client, redis.Redis) or not hasattr(backend, "_get_prefix"):
+    client, backend = _redis_backend()
+    if client is None:
         return None
+    if current_app.config.get("VERSIONS_TRACKING", True):
+        versions = read_versions(user_id)  # kept in this process: no round trip to overlap
+        return lambda: versions
     prefix = backend._get_prefix()
     pool = client.connection_pool
     try:
@@ -122,6 +151,13 @@ def bump(*user_ids: int | str) -> None:
         return
     try:
         cache.set_many({version_key(u): secrets.token_hex(6) for u in user_ids}, timeout=VERSION_SECONDS)
+        client, _backend = _redis_backend()
+        if client is not None:
+            # Redis pushes the change to every process keeping these versions
+            # (market.tracked_versions) in the same turn as its reply to the write, but may be
+            # interrupted between the two: one more round trip, and the pushes are out before
+            # this request goes on (to the reader's next page).
+            client.ping()
     except Exception as exc:  # noqa: BLE001  the headers expire after READER_CACHE_SECONDS
         log.warning("user version bump failed for %s: %s", user_ids, exc)
 

@@ -261,6 +261,7 @@ def test_versions_read_in_two_halves_are_the_versions(redis_app, make_user):
     from market.extensions import cache
 
     user = make_user()
+    redis_app.config["VERSIONS_TRACKING"] = False  # the two halves are the path without tracking
     with redis_app.app_context():
         assert user_versions.begin_read_versions(user.id)() is None  # none made yet: a miss
         made = user_versions.versions(user.id)
@@ -284,9 +285,12 @@ def test_versions_read_in_two_halves_are_the_versions(redis_app, make_user):
         assert user_versions.read_versions(user.id) == user_versions.begin_read_versions(user.id)()
 
 
+@pytest.mark.parametrize("tracking", [True, False])
 def test_with_redis_the_lane_serves_her_page_and_never_an_ended_session(redis_app, make_user, make_artisan,
-                                                                       make_product):
+                                                                       make_product, tracking):
     from market import user_versions
+
+    redis_app.config["VERSIONS_TRACKING"] = tracking
 
     product = make_product(make_artisan(), title="手工刺绣团扇")
     alice = make_user(name="林爱丽")
