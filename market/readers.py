@@ -7,8 +7,9 @@ is rendered for her alone). `Reader` holds them, cached under
 
     (session token, user id, her version, everyone's version, language)
 
-where the versions come from the shared cache on every request (market.user_versions, one
-`MGET`) and change when anything a header shows changes, or her session is ended (logout,
+where the versions are read on every request (market.user_versions: with Redis, from this
+process's copy that Redis keeps current, market.tracked_versions; else one `MGET`) and change
+when anything a header shows changes, or her session is ended (logout,
 "log out everywhere", a new password, suspension). So:
 
 - a changed header is a new key: the very next request misses and renders it from the
