@@ -14,13 +14,25 @@ a unit:
 - a linear model: multinomial logistic regression on the same n-grams, fitted on the phrase
   bank (it weighs the n-grams that tell labels apart, where nearest neighbour counts all).
 
-A label's confidence in a unit is ``(1 - lr_weight) * nearest + lr_weight * linear``, and in
-the text its best over the units (`predict_proba`). `tag`/`predict` keep the best label
-(down to `top_threshold`) and a further label only with its own evidence: at least
-`threshold` confident AND the best label of some unit (a runner-up in the clause that said
-the first need is not a second need) that, with `trouble_cues` (`NeedsTagger`'s default),
-states a trouble (`TROUBLE_ZH`: a lack, failure, wish or question), so a clause that only
-tells the situation ("我们家是种蓝莓的") adds no second need.
+A label's confidence in a unit is ``(1 - lr_weight) * nearest + lr_weight * linear``. A third
+reader, the plain one, reads the whole text (less the fine clauses) as written: the same
+logistic regression fitted on the phrasings WITHOUT synonym expansion (the expansion that lets
+a short clause reach a phrasing also adds, in a long request, the alternatives of every cue
+word it mentions in passing; the plain n-grams keep what the request itself says). A label's
+confidence in the text is ``(1 - plain_weight) * (its best over the units) + plain_weight *
+plain`` (`text_proba`), which `tag`/`predict` read. The plain reader is there for the choice
+of labels: on the project's hand-written development requests the best label was right for
+83.7 % of them without it and 89.9 % with it (83.1 % -> 84.8 % on the bank's
+cross-validation requests). `predict_proba` stays the units' best, without the plain reader:
+it is what the ranking weighs an inferred need by, and the plain reader, knowing no synonyms,
+would dilute a need said only in words the thesaurus bridges ("每天开播两小时，在线的就三五个人"
+reads live streaming 0.997 by the units, 0.63 blended).
+
+`tag`/`predict` keep the best label (down to `top_threshold`) and a further label only with
+its own evidence: at least `threshold` confident AND the best label of some unit (a runner-up
+in the clause that said the first need is not a second need) that, with `trouble_cues`
+(`NeedsTagger`'s default), states a trouble (`TROUBLE_ZH`: a lack, failure, wish or
+question), so a clause that only tells the situation ("我们家是种蓝莓的") adds no second need.
 """
 from __future__ import annotations
 
@@ -61,10 +73,14 @@ SATISFIED_ZH = re.compile(
 # wish or a question. A further label (beyond the best one) counts only a unit with one of
 # these as its own evidence, so "我们家是种蓝莓的" or "花了很多钱扩大了产量" before the trouble
 # adds no second need. Deliberately broad (不 and 没 alone count): it only sets aside
-# clauses that state what is. Written for the tagger, not from any evaluation set.
+# clauses that state what is. "Only a few" counts too ("在线的就三五个人", "一天才几单"): with the
+# plain reader the best label of "网店开了半年没什么单子。每天开播两小时，在线的就三五个人。"
+# became e-commerce, and live streaming, no longer the best, needed a trouble clause of its own.
+# Written for the tagger, not from any evaluation set.
 TROUBLE_ZH = re.compile(
     r"不|没|缺|难|怎么|如何|想|希望|要|太|差|少|低|贵|涨|慢|乱|坏|烂|被|怕|担心|愁|问题|失败|亏|欠|"
-    r"拖|罚|投诉|纠纷|侵权|仿冒|假|病|死|霉|变质|超标|怪|求|急|麻烦|头疼|吗|呢|[?？]")
+    r"拖|罚|投诉|纠纷|侵权|仿冒|假|病|死|霉|变质|超标|怪|求|急|麻烦|头疼|吗|呢|[?？]|"
+    r"(?:就|才|只有|只)(?:[一二两三四五六七八九几]|\d)")
 
 
 def states_trouble(clause: str) -> bool:
@@ -92,7 +108,8 @@ def need_clauses(text: str, negation: bool = True) -> list[str]:
 _FITTED: dict[str, dict] = {}
 _FITTED_MAX = 8
 _FITTED_ATTRIBUTES = ("labels_", "expander_", "vectorizer_", "phrase_matrix_", "phrase_owner_", "phrase_texts_",
-                      "n_phrases_", "calibration_", "phrase_matrix_t_", "linear_coef_t_", "linear_intercept_")
+                      "n_phrases_", "calibration_", "phrase_matrix_t_", "linear_coef_t_", "linear_intercept_",
+                      "plain_vectorizer_", "plain_coef_t_", "plain_intercept_", "plain_content_")
 
 
 def _fit_key(bank: dict, thesaurus, ngram_range, lr_c) -> str | None:
@@ -130,17 +147,20 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
     lr_weight : float in [0, 1]
         Weight of the linear model in a unit's confidence (0: nearest phrasing only).
     lr_C : float
-        Inverse regularisation of the linear model.
+        Inverse regularisation of the linear model (and of the plain reader).
     negation : bool
         Set aside clauses saying something is fine.
     trouble_cues : bool
         A further label's own unit must state a trouble (`TROUBLE_ZH`): a unit that only
         tells the situation is no evidence of a second need. The best label is not affected.
+    plain_weight : float in [0, 1]
+        Weight of the plain reader (the linear model on the whole text without synonyms) in a
+        text's confidences (0: the units' best only).
     """
 
     def __init__(self, phrases=None, bank="needs_zh", thesaurus=None, ngram_range=(1, 3),
                  threshold=NEEDS_THRESHOLD, top_threshold=0.2, max_labels=3, lr_weight=0.7,
-                 lr_C=50.0, negation=True, trouble_cues=False):
+                 lr_C=50.0, negation=True, trouble_cues=False, plain_weight=0.5):
         self.phrases = phrases
         self.bank = bank
         self.thesaurus = thesaurus
@@ -152,11 +172,14 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
         self.lr_C = lr_C
         self.negation = negation
         self.trouble_cues = trouble_cues
+        self.plain_weight = plain_weight
 
     def fit(self, X=None, y=None):
         """Fit on `self.phrases` (or X as {label: phrases}, or X texts with y labels)."""
         if not 0.0 <= float(self.lr_weight) <= 1.0:
             raise ValueError("lr_weight must be between 0 and 1")
+        if not 0.0 <= float(self.plain_weight) <= 1.0:
+            raise ValueError("plain_weight must be between 0 and 1")
         if X is not None and y is not None:
             bank: dict[str, list[str]] = {}
             for text, label in zip(X, y, strict=True):
@@ -216,6 +239,19 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
         linear.fit(self.phrase_matrix_, self.phrase_owner_)
         self.linear_coef_t_ = np.ascontiguousarray(linear.coef_.T, dtype=np.float64)
         self.linear_intercept_ = np.asarray(linear.intercept_, dtype=np.float64)
+        # The plain reader: the same model on the phrasings as written (no synonyms), read
+        # on a whole request to choose its best label.
+        self.plain_vectorizer_ = char_vectorizer(self.ngram_range)
+        plain = LogisticRegression(C=float(self.lr_C), max_iter=2000)
+        plain.fit(self.plain_vectorizer_.fit_transform(texts), self.phrase_owner_)
+        self.plain_coef_t_ = np.ascontiguousarray(plain.coef_.T, dtype=np.float64)
+        self.plain_intercept_ = np.asarray(plain.intercept_, dtype=np.float64)
+        # The n-grams that are more than the padding spaces of char_wb (a text with none of
+        # them shares nothing with the phrasings).
+        content = np.zeros(len(self.plain_vectorizer_.vocabulary_), dtype=bool)
+        for gram, column in self.plain_vectorizer_.vocabulary_.items():
+            content[column] = bool(gram.strip())
+        self.plain_content_ = content
 
     def _label_scores(self, sims: np.ndarray) -> np.ndarray:
         """(units x phrases) similarities -> (units x labels) best similarity per label.
@@ -245,15 +281,16 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
     def unit_proba(self, texts) -> tuple[np.ndarray, np.ndarray]:
         """Confidence of every label in every unit of every text: (units x labels), and the
         text each unit belongs to."""
-        proba, owner, _ = self._read(texts)
+        proba, owner, _, _ = self._read(texts)
         return proba, owner
 
-    def _read(self, texts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """`unit_proba`, and whether each unit states a trouble (`states_trouble`)."""
+    def _read(self, texts, plain: bool = False):
+        """`unit_proba`, whether each unit states a trouble (`states_trouble`), and (when
+        `plain`, else None) the plain reader's confidences per text (`plain_proba`)."""
         check_is_fitted(self)
         if isinstance(texts, str):
             raise ValueError("texts must be a list of strings, not a string")
-        clauses, rows, cols, owner, troubled = [], [], [], [], []
+        clauses, rows, cols, owner, troubled, raw_clauses, text_of = [], [], [], [], [], [], []
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise ValueError(f"texts[{i}] must be a string")
@@ -261,6 +298,8 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
             raw = need_clauses(text, self.negation)
             trouble = [states_trouble(c) for c in raw]
             clauses.extend(self.expander_.expand(c) for c in raw)
+            raw_clauses.extend(raw)
+            text_of.extend([i] * len(raw))
             for unit in self._unit_rows(len(raw)):
                 for c in unit:
                     rows.append(len(owner))
@@ -268,8 +307,9 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
                 owner.append(i)
                 troubled.append(any(trouble[c] for c in unit))
         n_labels = len(self.labels_)
+        plain_proba = self._plain(raw_clauses, text_of, len(texts)) if plain else None
         if not owner:
-            return np.zeros((0, n_labels)), np.zeros(0, dtype=np.intp), np.zeros(0, dtype=bool)
+            return np.zeros((0, n_labels)), np.zeros(0, dtype=np.intp), np.zeros(0, dtype=bool), plain_proba
         counts = fast_counts(self.vectorizer_, clauses)
         compose = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(owner), len(clauses)))
         vectors = tfidf_from_counts(self.vectorizer_, (compose @ counts).tocsr())
@@ -287,15 +327,49 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
             # would give its class priors).
             linear[scores.max(axis=1) <= 0] = 0.0
             proba = (1.0 - self.lr_weight) * nearest + self.lr_weight * linear
-        return proba, np.asarray(owner, dtype=np.intp), np.asarray(troubled, dtype=bool)
+        return proba, np.asarray(owner, dtype=np.intp), np.asarray(troubled, dtype=bool), plain_proba
+
+    def _plain(self, clauses: list[str], text_of: list[int], n_texts: int) -> np.ndarray:
+        """The plain reader on each text's clauses joined (as written, no synonyms): softmax
+        of the linear model; zeros for a text sharing no n-gram with any phrasing."""
+        out = np.zeros((n_texts, len(self.labels_)))
+        if not clauses:
+            return out
+        counts = fast_counts(self.plain_vectorizer_, clauses)
+        compose = sp.csr_matrix((np.ones(len(clauses)), (text_of, np.arange(len(clauses)))),
+                                shape=(n_texts, len(clauses)))
+        vectors = tfidf_from_counts(self.plain_vectorizer_, (compose @ counts).tocsr())
+        logits = np.asarray(vectors @ self.plain_coef_t_) + self.plain_intercept_
+        logits -= logits.max(axis=1, keepdims=True)
+        out = np.exp(logits)
+        out /= out.sum(axis=1, keepdims=True)
+        said = np.asarray((counts[:, self.plain_content_] != 0).sum(axis=1)).ravel()
+        out[(compose @ said) == 0] = 0.0
+        return out
+
+    def plain_proba(self, texts) -> np.ndarray:
+        """The plain reader's confidence of every label for every text (the linear model on
+        the n-grams of the text as written, less clauses saying something is fine)."""
+        texts = list(texts) if not isinstance(texts, str) else texts
+        return self._read(texts, plain=True)[3]
 
     def predict_proba(self, texts) -> np.ndarray:
-        """Confidence (0..1) of every label for every text: shape (len(texts), labels)."""
+        """Confidence (0..1) of every label for every text, its best over the units (what the
+        ranking weighs): shape (len(texts), labels)."""
         texts = list(texts) if not isinstance(texts, str) else texts
         proba, owner = self.unit_proba(texts)
         out = np.zeros((len(texts), len(self.labels_)), dtype=np.float64)
         if len(owner):
             np.maximum.at(out, owner, proba)
+        return out
+
+    def text_proba(self, texts) -> np.ndarray:
+        """The confidences `tag` reads: ``(1 - plain_weight) * predict_proba + plain_weight *
+        plain_proba``, shape (len(texts), labels)."""
+        texts = list(texts) if not isinstance(texts, str) else texts
+        out = self.predict_proba(texts)
+        if self.plain_weight > 0:
+            out = (1.0 - self.plain_weight) * out + self.plain_weight * self.plain_proba(texts)
         return out
 
     transform = predict_proba
@@ -321,12 +395,14 @@ class PhraseTagger(BaseEstimator, TransformerMixin):
         """`tag` for many texts at once."""
         floor = self.threshold if min_confidence is None else min_confidence
         texts = list(texts) if not isinstance(texts, str) else texts
-        proba, owner, troubled = self._read(texts)
+        proba, owner, troubled, plain = self._read(texts, plain=self.plain_weight > 0)
         result = []
         for i in range(len(texts)):
             mine = owner == i
             units = proba[mine]
             best = units.max(axis=0) if len(units) else np.zeros(len(self.labels_))
+            if plain is not None:
+                best = (1.0 - self.plain_weight) * best + self.plain_weight * plain[i]
             result.append(self._chosen(best, units, floor, troubled[mine] if self.trouble_cues else None))
         return result
 
@@ -365,10 +441,11 @@ class NeedsTagger(PhraseTagger):
 
     def __init__(self, phrases=None, bank="needs_zh", thesaurus=None, ngram_range=(1, 3),
                  threshold=NEEDS_THRESHOLD, top_threshold=0.2, max_labels=3, lr_weight=0.7,
-                 lr_C=50.0, negation=True, trouble_cues=True):
+                 lr_C=50.0, negation=True, trouble_cues=True, plain_weight=0.5):
         super().__init__(phrases=phrases, bank=bank, thesaurus=thesaurus, ngram_range=ngram_range,
                          threshold=threshold, top_threshold=top_threshold, max_labels=max_labels,
-                         lr_weight=lr_weight, lr_C=lr_C, negation=negation, trouble_cues=trouble_cues)
+                         lr_weight=lr_weight, lr_C=lr_C, negation=negation, trouble_cues=trouble_cues,
+                         plain_weight=plain_weight)
 
     def fit(self, X=None, y=None):
         super().fit(X, y)

@@ -52,7 +52,7 @@ STOP_WORDS_ZH = frozenset(_STOP_WORDS_TEXT.split())
 # confident, and the web app asks "we understood you also need X — right?" from it. Chosen by
 # `python -m matching.operating_point` on the project's own development requests (never the
 # evaluation set); see that module for the rule.
-NEEDS_THRESHOLD = 0.30
+NEEDS_THRESHOLD = 0.20
 
 
 def is_content_term(term: str) -> bool:

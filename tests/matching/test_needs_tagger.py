@@ -38,8 +38,8 @@ def test_held_out_precision_and_recall(tagger):
     assert report(HELD_OUT, tagger) == {"requests": len(HELD_OUT), "threshold": tagger.threshold,
                                         "precision": round(float(np.mean(precision)), 4),
                                         "recall": round(float(np.mean(recall)), 4)}
-    # Measured 0.839 / 0.887 at the shipped threshold 0.30 (trouble cues, more "fine" clauses,
-    # 67 more phrasings); 0.726 / 0.758 before at 0.40.
+    # Measured 0.866 / 0.919 at the shipped threshold 0.20 (the plain reader); 0.839 / 0.887 at
+    # 0.30 (trouble cues, more "fine" clauses, 67 more phrasings); 0.726 / 0.758 before at 0.40.
     assert np.mean(precision) >= 0.8, np.mean(precision)
     assert np.mean(recall) >= 0.8, np.mean(recall)
 
@@ -84,12 +84,13 @@ def test_a_further_label_needs_its_own_unit():
     assert set(both) == {"fruit", "banana"}
 
 
-@pytest.mark.parametrize("clause", ["网店没人来", "不会拍视频", "想找个代理", "钱不够", "被罚了款", "鸡得了病"])
+@pytest.mark.parametrize("clause", ["网店没人来", "不会拍视频", "想找个代理", "钱不够", "被罚了款", "鸡得了病",
+                                    "在线的就三五个人", "一天才几单", "只有两个回头客"])
 def test_troubles_are_told_from_situations(clause):
     assert states_trouble(clause)
 
 
-@pytest.mark.parametrize("clause", ["我家是养蜂的", "在镇上开了十年店", "去年收了两万斤"])
+@pytest.mark.parametrize("clause", ["我家是养蜂的", "在镇上开了十年店", "去年收了两万斤", "每天开播两小时"])
 def test_situations_state_no_trouble(clause):
     assert not states_trouble(clause)
 
@@ -111,6 +112,39 @@ def test_a_further_label_needs_a_unit_stating_a_trouble():
 def test_lr_weight_is_checked():
     with pytest.raises(ValueError, match="lr_weight"):
         PhraseTagger(phrases={"a": ["一"], "b": ["二"]}, lr_weight=1.5).fit()
+
+
+def test_plain_weight_is_checked():
+    with pytest.raises(ValueError, match="plain_weight"):
+        PhraseTagger(phrases={"a": ["一"], "b": ["二"]}, plain_weight=-0.1).fit()
+
+
+def test_the_plain_reader_blends_into_the_text_confidences():
+    bank = {"fruit": ["红色的苹果", "青色的苹果"], "banana": ["红色的香蕉", "黄色的香蕉"],
+            "sky": ["蓝色的天空", "灰色的天空"]}
+    texts = ["红色的苹果卖不掉，黄色的香蕉也卖不掉", "灰色的天空", "没有一个字相同"]
+    units_only = PhraseTagger(phrases=bank, thesaurus=_empty_thesaurus(), plain_weight=0.0).fit()
+    blended = PhraseTagger(phrases=bank, thesaurus=_empty_thesaurus(), plain_weight=0.5).fit()
+    plain = blended.plain_proba(texts)
+    assert np.allclose(plain[:2].sum(axis=1), 1.0) and not plain[2].any()   # no shared n-gram: no say
+    assert np.allclose(blended.text_proba(texts), 0.5 * units_only.predict_proba(texts) + 0.5 * plain)
+    assert np.allclose(blended.predict_proba(texts), units_only.predict_proba(texts))   # the ranking's input
+    assert np.allclose(units_only.text_proba(texts), units_only.predict_proba(texts))
+    # `tag` reports the confidences of `text_proba`.
+    proba = dict(zip(blended.labels_, blended.text_proba(texts)[1], strict=True))
+    assert all(abs(conf - proba[label]) < 1e-4 for label, conf in blended.tag(texts[1], min_confidence=0.01))
+
+
+def test_the_plain_reader_finds_the_best_label_more_often_on_development_requests():
+    rows = development_requests()
+
+    def best_right(tagger):
+        found = tagger.tag_many([t for t, _ in rows], min_confidence=0.2)
+        return np.mean([bool(f) and f[0][0] in n for f, (_, n) in zip(found, rows, strict=True)])
+
+    # Measured 0.837 without the plain reader, 0.899 with it (plain_weight 0.5).
+    without, with_plain = best_right(NeedsTagger(plain_weight=0.0).fit()), best_right(NeedsTagger().fit())
+    assert with_plain >= 0.88 and with_plain > without + 0.03, (without, with_plain)
 
 
 def test_parse_requests_reads_codes_and_names_bad_lines():
