@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
     n = max(result.requests, 1)
-    print(f"{args.path}: {result.requests} requests in {elapsed:.1f} s ({result.rps:.0f} req/s, p99 {result.p99_ms:.1f} ms), "
+    print(f"{args.path}: {result.requests} requests in {elapsed:.1f} s ({result.rps:.0f} req/s, p99 {result.p99_ms:.1f} ms, "
+          f"{result.errors} errors), "
           f"signed in, {args.workers} gunicorn workers, wrk 16 connections")
     print("| process group | CPU s | CPU ms per request |")
     print("| --- | ---: | ---: |")
