@@ -184,25 +184,8 @@ def _after_request(response: Response) -> Response:
         response.headers[REQUEST_ID_HEADER] = rid
     started = g.get("_started")
     if started is not None:
-        elapsed = time.perf_counter() - started
-        endpoint = request.endpoint or "unmatched"  # a label per route, never per raw path
-        status = response.status_code
-        labels = (request.method, endpoint, status)
-        child = _LATENCY_BY_LABELS.get(labels)
-        if child is None:  # labels() validates and locks each time: once per combination instead
-            child = _LATENCY_BY_LABELS.setdefault(labels, REQUEST_LATENCY.labels(request.method, endpoint, str(status)))
-        child.observe(elapsed)
-        cfg = current_app.config
-        if cfg.get("LOG_FORMAT") == "json":
-            urgent = status >= 500 or elapsed * 1000 >= float(cfg.get("ACCESS_LOG_SLOW_MS", 1000))
-            sample = float(cfg.get("ACCESS_LOG_SAMPLE", 1.0))
-            if urgent or sample >= 1.0 or random.random() < sample:
-                ACCESS_LOG.add({
-                    "ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": "INFO",
-                    "logger": __name__, "message": "request", "request_id": rid, "pid": _PID(),
-                    "method": request.method, "path": request.path, "endpoint": endpoint,
-                    "status": status, "duration_ms": round(elapsed * 1000, 2), "remote_addr": request.remote_addr,
-                }, urgent=urgent)
+        _observe(current_app.config, request.method, request.endpoint or "unmatched", request.path,
+                 response.status_code, time.perf_counter() - started, rid, request.remote_addr)
     return response
 
 
@@ -210,10 +193,16 @@ def observe_outside_flask(cfg, environ, rid: str, endpoint: str, path: str, elap
                           status: int = 200) -> None:
     """The latency sample and access line `_after_request` writes, for a request answered by
     a WSGI lane in front of Flask (market.catalog.suggest_lane, product_lane)."""
-    method = environ.get("REQUEST_METHOD", "GET")
+    _observe(cfg, environ.get("REQUEST_METHOD", "GET"), endpoint, path, status, elapsed, rid,
+             environ.get("REMOTE_ADDR"))
+
+
+def _observe(cfg, method: str, endpoint: str, path: str, status: int, elapsed: float, rid: str | None,
+             remote_addr: str | None) -> None:
+    """One request's latency sample (labelled by route, never by raw path) and JSON access line."""
     labels = (method, endpoint, status)
     child = _LATENCY_BY_LABELS.get(labels)
-    if child is None:
+    if child is None:  # labels() validates and locks each time: once per combination instead
         child = _LATENCY_BY_LABELS.setdefault(labels, REQUEST_LATENCY.labels(method, endpoint, str(status)))
     child.observe(elapsed)
     if cfg.get("LOG_FORMAT") != "json":
@@ -225,7 +214,7 @@ def observe_outside_flask(cfg, environ, rid: str, endpoint: str, path: str, elap
             "ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": "INFO",
             "logger": __name__, "message": "request", "request_id": rid, "pid": _PID(),
             "method": method, "path": path, "endpoint": endpoint, "status": status,
-            "duration_ms": round(elapsed * 1000, 2), "remote_addr": environ.get("REMOTE_ADDR"),
+            "duration_ms": round(elapsed * 1000, 2), "remote_addr": remote_addr,
         }, urgent=urgent)
 
 

@@ -720,3 +720,21 @@ def statements():
         yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
+
+
+def redis_or_skip(url: str):
+    """A client of the Redis at `url` (TEST_REDIS_URL): the test is skipped when it is unset
+    or unreachable, and fails instead when CI asks for the real services (REQUIRE_POSTGRES)."""
+    import pytest
+    import redis
+
+    if not url:
+        pytest.skip("needs TEST_REDIS_URL (Redis)")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if REQUIRE_PG:
+            pytest.fail(f"Redis at {url} is unreachable: {exc}")
+        pytest.skip(f"Redis at {url} is unreachable: {exc}")
+    return client

@@ -229,21 +229,11 @@ def redis_app(app):
     import os
     import uuid
 
-    import redis
-
     from market.extensions import cache
-    from tests.support import REQUIRE_PG
+    from tests.support import redis_or_skip
 
     url = os.environ.get("TEST_REDIS_URL", "")
-    if not url:
-        pytest.skip("needs TEST_REDIS_URL")
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        if REQUIRE_PG:
-            pytest.fail(f"Redis at {url} is unreachable: {exc}")
-        pytest.skip(f"Redis at {url} is unreachable: {exc}")
+    client = redis_or_skip(url)
     prefix = f"lanetest-{uuid.uuid4().hex[:8]}:"
     with production_caches(app, page_cache_seconds=30):
         cache.init_app(app, config={"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_KEY_PREFIX": prefix,

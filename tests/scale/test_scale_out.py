@@ -22,7 +22,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from market.jobs import PERIODIC
-from tests.support import GUNICORN_START_TIMEOUT, PG_URL, REQUIRE_PG, app_config, create_pg_database
+from tests.support import GUNICORN_START_TIMEOUT, PG_URL, app_config, create_pg_database, redis_or_skip
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 PASSWORD = "scale-out-password"
@@ -35,16 +35,7 @@ RACE_BUYERS, RACE_UNITS = 12, 5
 def _redis_or_skip():
     if not PG_URL or not REDIS_URL:
         pytest.skip("scale-out test needs TEST_DATABASE_URL (PostgreSQL) and TEST_REDIS_URL (Redis)")
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        if REQUIRE_PG:
-            pytest.fail(f"Redis at {REDIS_URL} is unreachable: {exc}")
-        pytest.skip(f"Redis at {REDIS_URL} is unreachable: {exc}")
-    return client
+    return redis_or_skip(REDIS_URL)
 
 
 class SourceAddress(HTTPAdapter):

@@ -11,22 +11,14 @@ import pytest
 import redis
 
 from market import tracked_versions
-from tests.support import REQUIRE_PG
+from tests.support import redis_or_skip
 
 URL = os.environ.get("TEST_REDIS_URL", "")
 
 
 @pytest.fixture
 def clients():
-    if not URL:
-        pytest.skip("needs TEST_REDIS_URL")
-    writer = redis.Redis.from_url(URL, socket_connect_timeout=2)
-    try:
-        writer.ping()
-    except redis.RedisError as exc:
-        if REQUIRE_PG:
-            pytest.fail(f"Redis at {URL} is unreachable: {exc}")
-        pytest.skip(f"Redis at {URL} is unreachable: {exc}")
+    writer = redis_or_skip(URL)
     reader = redis.Redis.from_url(URL)
     prefix = f"tracktest-{uuid.uuid4().hex[:8]}:"
     yield writer, tracked_versions.TrackedVersions(reader.connection_pool), prefix
