@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from matching.clauses import is_satisfied_clause, need_clauses, states_trouble
 from matching.operating_point import development_requests, parse_requests, report
 from matching.schema import DIFFICULTIES
-from matching.tagger import PhraseTagger, is_satisfied_clause, need_clauses, states_trouble
+from matching.tagger import PhraseTagger
 from matching.text import NeedsTagger, default_phrases
 
 HELD_OUT_FILE = Path(__file__).with_name("needs_heldout_zh.txt")
