@@ -218,19 +218,15 @@ def csrf_token() -> str:
     raw = session.get(field)
     if not raw:
         return generate_csrf()
-    local, key = local_cache(), cache_key("csrf", raw, current_app.secret_key)
-    token = local.get(key)
-    if token is None:
-        token = generate_csrf()
-        local.set(key, token, CSRF_REUSE_SECONDS)
-    else:
-        setattr(g, field, token)  # what generate_csrf would return later in this request
+    token = signed_csrf(raw)
+    setattr(g, field, token)  # what generate_csrf would return later in this request
     return token
 
 
 def signed_csrf(raw: str) -> str:
-    """`csrf_token()` for a session read outside a request: the same signed token, shared
-    with `csrf_token` through this process's cache (Flask-WTF's signing, as generate_csrf)."""
+    """The signed token for the raw one in a session (Flask-WTF's signing, as generate_csrf
+    does it), kept by this process for CSRF_REUSE_SECONDS; needs only an app context (the
+    product lane signs outside a request)."""
     local, key = local_cache(), cache_key("csrf", raw, current_app.secret_key)
     token = local.get(key)
     if token is None:
